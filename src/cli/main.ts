@@ -1,0 +1,35 @@
+import { parseArgs, UsageError } from './args';
+import { CATALOG_USAGE, catalogCommand } from './catalog-command';
+
+export type Command = (
+  args: ReturnType<typeof parseArgs>,
+  out: (s: string) => void,
+) => number | Promise<number>;
+
+/** Subcommands; each area registers its own here. */
+const COMMANDS: Record<string, { usage: string; run: Command }> = {
+  catalog: { usage: CATALOG_USAGE, run: catalogCommand },
+};
+
+function usage(): string {
+  return ['usage:', ...Object.values(COMMANDS).map((c) => `  ${c.usage}`)].join('\n');
+}
+
+export async function main(argv: readonly string[], out = (s: string) => console.log(s)): Promise<number> {
+  const [name, ...rest] = argv;
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    console.error(name ? `unknown command "${name}"\n${usage()}` : usage());
+    return 2;
+  }
+  try {
+    return await command.run(parseArgs(rest), out);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`${err.message}\n  ${command.usage}`);
+      return 2;
+    }
+    console.error(err instanceof Error ? err.message : String(err));
+    return 1;
+  }
+}

@@ -1,0 +1,6 @@
+export * from './errors';
+export type { AppEnv } from './hono-env';
+export * from './log';
+export { errorHandler, notFoundHandler, requestContext } from './middleware';
+export { redact, redactString } from './redact';
+export { newRequestId, randomBase32, sanitizeRequestId } from './request-id';

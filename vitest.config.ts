@@ -1,0 +1,53 @@
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { defineConfig } from 'vitest/config';
+import { buildSimulator } from './scripts/build-sim';
+import { simAuxWorker } from './test/support/sim-worker';
+
+process.env.WRANGLER_SEND_METRICS = 'false';
+process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
+
+// The simulator runs beside Bollard as an auxiliary Worker, reached through the CHECKOUT_SIM service binding.
+const simScript = await buildSimulator();
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            main: './workers/bollard/index.ts',
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              serviceBindings: { CHECKOUT_SIM: 'checkout-sim' },
+              workers: [simAuxWorker(simScript)],
+            },
+          }),
+        ],
+        test: {
+          name: 'bollard',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/checkout-sim/**', 'test/e2e/**'],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            main: './workers/checkout-sim/index.ts',
+            wrangler: { configPath: './workers/checkout-sim/wrangler.toml' },
+          }),
+        ],
+        test: { name: 'checkout-sim', include: ['test/checkout-sim/**/*.test.ts'] },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
