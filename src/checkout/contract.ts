@@ -1,0 +1,114 @@
+/**
+ * The outbound client's public contract. Every surface (storefront, webhooks, agents) codes against
+ * these types; `client.ts` implements them, `src/oauth/` provides a `TokenSource`, `src/ratelimit/` a
+ * `RateGate`.
+ */
+import type { Access, CatalogEntry } from '../catalog';
+
+/** Supplies OAuth access tokens. Implemented by the KV-cached, single-flight source in `src/oauth/`. */
+export interface TokenSource {
+  /** A token valid for at least the source's safety skew, carrying the source's scopes. */
+  getToken(): Promise<string>;
+  /**
+   * The API answered 401 to a call made with `token`: forget it everywhere (memory, KV) so that the next
+   * `getToken()` fetches a new one. A no-op when the cache already holds a different token.
+   */
+  invalidate(token: string): Promise<void>;
+}
+
+/** How the client authenticates calls other than `POST /tokens`. */
+export type Credential = { kind: 'secret_key'; secretKey: string } | { kind: 'oauth'; tokens: TokenSource };
+
+/**
+ * Admission control in front of every upstream call. Implemented by the account-wide governor in
+ * `src/ratelimit/`; absent means "no smoothing".
+ */
+export interface RateGate {
+  /**
+   * Resolves when the call may be sent. Rejects with a `BollardError('too_many_requests', { retryAfter })`
+   * when the wait would exceed the gate's bound, before anything is sent upstream.
+   */
+  acquire(access: Access, signal?: AbortSignal): Promise<void>;
+  /** The upstream answered 429: lower the budget for a while (adaptive). */
+  reportThrottled(access: Access, retryAfterSeconds: number | undefined): void;
+}
+
+export interface RetryPolicy {
+  /** Total attempts including the first (default 4). */
+  maxAttempts: number;
+  /** Full-jitter exponential backoff: delay = random() * min(maxDelayMs, baseDelayMs * 2 ** attempt). */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface CheckoutClientOptions {
+  /**
+   * The account's API base URL: `https://{prefix}.api.sandbox.checkout.com`, `https://api.checkout.com`,
+   * or the simulator (`http://127.0.0.1:8788`). Transfers and balances are routed to their own hosts
+   * when the base is a real Checkout.com host; any other base serves every path itself.
+   */
+  baseUrl: string;
+  credential: Credential;
+  /** The public key, used for `POST /tokens` only (and never any secret there). */
+  publicKey?: string;
+  fetch?: typeof fetch;
+  /** Milliseconds since the epoch. */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** In [0, 1); injected so tests can pin the jitter. */
+  random?: () => number;
+  retry?: Partial<RetryPolicy>;
+  /** Per-attempt timeout (default 15 s). */
+  timeoutMs?: number;
+  gate?: RateGate;
+  /** Generates idempotency keys (default `crypto.randomUUID()`). */
+  newIdempotencyKey?: () => string;
+}
+
+export interface CallOptions {
+  /** Path parameters for the entry's template, e.g. `{ id: 'pay_...' }`. */
+  params?: Readonly<Record<string, string>>;
+  query?: Readonly<Record<string, string | number | boolean | undefined>>;
+  /** JSON body. */
+  body?: unknown;
+  /** `Cko-Idempotency-Key`; generated for money-moving writes when absent and reused on every retry. */
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+  /** Extra headers (never `Authorization`, which the client owns). */
+  headers?: Readonly<Record<string, string>>;
+}
+
+/** An upstream answer, whatever its status (the raw form the agent gateway passes through). */
+export interface UpstreamResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON, or null for an empty body (204) or a non-JSON body. */
+  body: unknown;
+  /** `Cko-Request-Id` (header, or `request_id` in the body). */
+  requestId: string | null;
+  /** How many attempts were made (1 = no retry). */
+  attempts: number;
+  idempotencyKey: string | null;
+}
+
+export type CheckoutErrorCode =
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'invalid_request'
+  | 'rate_limited'
+  | 'server_error'
+  | 'network_error'
+  | 'timeout'
+  | 'unexpected_response';
+
+export interface CheckoutClient {
+  /** Sends a catalog call with retries, and returns the final answer whatever its status. */
+  send(entry: CatalogEntry | string, options?: CallOptions): Promise<UpstreamResponse>;
+  /** Like `send`, but a non-2xx answer throws a `CheckoutError`. */
+  call<T = unknown>(
+    entry: CatalogEntry | string,
+    options?: CallOptions,
+  ): Promise<UpstreamResponse & { body: T }>;
+}
