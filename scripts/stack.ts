@@ -1,0 +1,162 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/**
+ * Starts real `wrangler dev` processes on loopback: the simulator and Bollard pointed at it. Used by
+ * `npm start`, the end-to-end tests and the benchmarks, so all three run the same thing.
+ */
+export interface StackOptions {
+  simPort: number;
+  bollardPort: number;
+  /** Extra Bollard vars (`--var NAME:value`). */
+  vars?: Record<string, string>;
+  /** Extra simulator vars. */
+  simVars?: Record<string, string>;
+  /** Print the processes' output (npm start); otherwise it is kept for error reports only. */
+  inheritOutput?: boolean;
+  /** Skip Bollard (benchmarks of the simulator alone). */
+  simOnly?: boolean;
+  readyTimeoutMs?: number;
+}
+
+export interface Stack {
+  simUrl: string;
+  bollardUrl: string;
+  stop(): Promise<void>;
+}
+
+const ROOT = resolve(import.meta.dirname, '..');
+const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
+
+interface DevProcess {
+  child: ChildProcess;
+  output: () => string;
+}
+
+function startDev(name: string, args: string[], inherit: boolean): DevProcess {
+  let output = '';
+  const child = spawn(WRANGLER, ['dev', ...args], {
+    cwd: ROOT,
+    // A process group of its own, so stop() also ends the workerd it spawns.
+    detached: true,
+    stdio: inherit ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: 'false',
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      // No interactive hotkeys; keep output plain.
+      CI: 'true',
+      NO_COLOR: '1',
+    },
+  });
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  child.on('error', (err) => {
+    output += `\n[${name}] failed to start: ${err.message}`;
+  });
+  return { child, output: () => output };
+}
+
+function varArgs(vars: Record<string, string> | undefined): string[] {
+  return Object.entries(vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
+}
+
+async function waitHealthy(url: string, proc: DevProcess, deadline: number): Promise<void> {
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null) throw new Error(`process exited early:\n${proc.output()}`);
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not become healthy in time:\n${proc.output()}`);
+}
+
+async function kill(proc: DevProcess): Promise<void> {
+  const pid = proc.child.pid;
+  if (pid === undefined || proc.child.exitCode !== null) return;
+  const exited = new Promise<void>((r) => proc.child.once('exit', () => r()));
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, 3_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Starts the simulator and (unless `simOnly`) Bollard; resolves once both answer `/healthz`. */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const { simPort, bollardPort } = options;
+  const inherit = options.inheritOutput ?? false;
+  // Each stack persists to its own fresh directory: concurrent stacks never share Durable Object files.
+  const stateDir = mkdtempSync(join(tmpdir(), 'bollard-stack-'));
+  const simUrl = `http://127.0.0.1:${simPort}`;
+  const bollardUrl = `http://127.0.0.1:${bollardPort}`;
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
+  const procs: DevProcess[] = [];
+  const stop = async () => {
+    await Promise.all(procs.map(kill));
+    rmSync(stateDir, { recursive: true, force: true });
+  };
+  try {
+    const sim = startDev(
+      'checkout-sim',
+      [
+        '-c',
+        'workers/checkout-sim/wrangler.toml',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(simPort),
+        '--inspector-port',
+        String(simPort + 20_000),
+        '--persist-to',
+        join(stateDir, 'sim'),
+        ...varArgs(options.simVars),
+      ],
+      inherit,
+    );
+    procs.push(sim);
+    if (!options.simOnly) {
+      const bollard = startDev(
+        'bollard',
+        [
+          '--ip',
+          '127.0.0.1',
+          '--port',
+          String(bollardPort),
+          '--inspector-port',
+          String(bollardPort + 20_000),
+          '--persist-to',
+          join(stateDir, 'bollard'),
+          ...varArgs({ CHECKOUT_API_BASE: simUrl, ...options.vars }),
+        ],
+        inherit,
+      );
+      procs.push(bollard);
+      await Promise.all([waitHealthy(simUrl, sim, deadline), waitHealthy(bollardUrl, bollard, deadline)]);
+    } else {
+      await waitHealthy(simUrl, sim, deadline);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { simUrl, bollardUrl, stop };
+}
