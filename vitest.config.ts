@@ -1,6 +1,7 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
-import { buildSimulator } from './scripts/build-sim';
+import { buildFlakyUpstream, buildSimulator } from './scripts/build-sim';
+import { flakyUpstreamAuxWorker } from './test/support/flaky-upstream';
 import { simAuxWorker } from './test/support/sim-worker';
 
 process.env.WRANGLER_SEND_METRICS = 'false';
@@ -8,6 +9,8 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
 
 // The simulator runs beside Bollard as an auxiliary Worker, reached through the CHECKOUT_SIM service binding.
 const simScript = await buildSimulator();
+// A deliberately misbehaving upstream for the outbound client's tests, behind FLAKY_UPSTREAM.
+const flakyScript = await buildFlakyUpstream();
 
 export default defineConfig({
   test: {
@@ -18,8 +21,8 @@ export default defineConfig({
             main: './workers/bollard/index.ts',
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
-              serviceBindings: { CHECKOUT_SIM: 'checkout-sim' },
-              workers: [simAuxWorker(simScript)],
+              serviceBindings: { CHECKOUT_SIM: 'checkout-sim', FLAKY_UPSTREAM: 'flaky-upstream' },
+              workers: [simAuxWorker(simScript), flakyUpstreamAuxWorker(flakyScript)],
             },
           }),
         ],

@@ -19,3 +19,20 @@ export async function buildSimulator(outfile = '.build/checkout-sim/index.js'): 
   });
   return outfile;
 }
+
+/**
+ * Bundles the deliberately misbehaving upstream the outbound client's tests run against
+ * (`test/support/flaky-upstream-worker.ts`: 429 bursts, 5xx, hangs, malformed JSON, dropped bodies).
+ */
+export async function buildFlakyUpstream(outfile = '.build/flaky-upstream/index.js'): Promise<string> {
+  await build({
+    entryPoints: ['test/support/flaky-upstream-worker.ts'],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    logLevel: 'warning',
+  });
+  return outfile;
+}

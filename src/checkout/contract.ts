@@ -4,6 +4,7 @@
  * `RateGate`.
  */
 import type { Access, CatalogEntry } from '../catalog';
+import type { Logger } from '../http';
 
 /** Supplies OAuth access tokens. Implemented by the KV-cached, single-flight source in `src/oauth/`. */
 export interface TokenSource {
@@ -39,6 +40,11 @@ export interface RetryPolicy {
   /** Full-jitter exponential backoff: delay = random() * min(maxDelayMs, baseDelayMs * 2 ** attempt). */
   baseDelayMs: number;
   maxDelayMs: number;
+  /**
+   * The longest `Retry-After` the client waits out itself (default 10 s). A longer one is not retried:
+   * the 429 goes back to the caller with its `Retry-After`, rather than holding the request open.
+   */
+  maxRetryAfterMs?: number;
 }
 
 export interface CheckoutClientOptions {
@@ -63,6 +69,8 @@ export interface CheckoutClientOptions {
   gate?: RateGate;
   /** Generates idempotency keys (default `crypto.randomUUID()`). */
   newIdempotencyKey?: () => string;
+  /** Where retries and give-ups are logged (redacted JSON lines); default: nowhere. */
+  logger?: Logger;
 }
 
 export interface CallOptions {
