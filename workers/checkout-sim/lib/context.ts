@@ -1,4 +1,5 @@
 import type { Access, CatalogEntry } from '../../../src/catalog';
+import type { SimRuntime } from './runtime';
 
 /** Who is calling the simulator. */
 export type Principal =
@@ -37,5 +38,9 @@ export interface SimHonoEnv {
     /** The catalog entry the request matched, if any (set before routing by `lib/auth.ts`). */
     entry: CatalogEntry | null;
     access: Access;
+    /** `METHOD /template` of the request, the key for stats, faults and idempotency. */
+    routeKey: string;
+    /** In-memory rate-limit windows, in-flight idempotency keys and fault counters. */
+    runtime: SimRuntime;
   };
 }
