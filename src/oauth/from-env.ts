@@ -1,0 +1,47 @@
+import type { CatalogEntry } from '../catalog';
+import { tokenScopes } from './scopes';
+import { tokenUrlFor } from './token-endpoint';
+import { KvTokenSource, TokenMemory } from './token-source';
+
+/** Optional settings read from the environment when present (not every deployment declares them). */
+interface OAuthOptionalVars {
+  /** Explicit scopes (space or comma separated), overriding the catalog-derived least set. */
+  CHECKOUT_OAUTH_SCOPES?: string;
+  /** Explicit token endpoint, overriding the one derived from `CHECKOUT_API_BASE`. */
+  CHECKOUT_OAUTH_TOKEN_URL?: string;
+}
+
+// One memory per credential + scope set per isolate: module scope lives as long as the isolate does.
+const MEMORIES = new Map<string, TokenMemory>();
+
+/**
+ * The isolate's token source for the configured OAuth client, requesting the least scopes `entries`
+ * need (or `CHECKOUT_OAUTH_SCOPES` when set). Build one per request (cheap): the token itself is kept in
+ * isolate memory shared by all of them, and `waitUntil` keeps background refreshes alive.
+ */
+export function oauthTokenSourceFromEnv(
+  env: Env,
+  entries: Iterable<CatalogEntry>,
+  options: { waitUntil?: (promise: Promise<unknown>) => void; now?: () => number } = {},
+): KvTokenSource {
+  const vars = env as Env & OAuthOptionalVars;
+  const scopes = tokenScopes(entries, vars.CHECKOUT_OAUTH_SCOPES);
+  const clientId = env.CHECKOUT_OAUTH_CLIENT_ID;
+  const memoryKey = `${clientId}\0${scopes.join(' ')}`;
+  let memory = MEMORIES.get(memoryKey);
+  if (!memory) {
+    memory = new TokenMemory();
+    MEMORIES.set(memoryKey, memory);
+  }
+  return new KvTokenSource({
+    clientId,
+    clientSecret: env.CHECKOUT_OAUTH_CLIENT_SECRET,
+    scopes,
+    tokenUrl: vars.CHECKOUT_OAUTH_TOKEN_URL || tokenUrlFor(env.CHECKOUT_API_BASE),
+    kv: env.OAUTH_TOKENS,
+    refresher: env.TOKEN_REFRESHER,
+    memory,
+    ...(options.waitUntil ? { waitUntil: options.waitUntil } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+}

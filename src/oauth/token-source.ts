@@ -1,0 +1,173 @@
+import type { TokenSource } from '../checkout/contract';
+import { tokenCacheKey } from './cache-key';
+import { OAuthTokenError } from './errors';
+import type { OAuthTokenRefresher, RefresherAnswer, RefresherRequest } from './refresher-do';
+import {
+  type CachedToken,
+  DEFAULT_TIMING,
+  isDueForRefresh,
+  isUsable,
+  parseCachedToken,
+  type TokenTiming,
+} from './token-policy';
+
+/**
+ * One isolate's copy of a token, shared by every `KvTokenSource` built for the same credential in that
+ * isolate (one per request: each request brings its own `waitUntil`).
+ */
+export class TokenMemory {
+  cached: CachedToken | null = null;
+  /** The isolate's one load in progress (KV, then the refresher): concurrent misses wait for it. */
+  loading: Promise<CachedToken> | null = null;
+  /** True while a background refresh is running, so a busy isolate starts one, not one per call. */
+  refreshing = false;
+  /**
+   * Tokens invalidated here. KV is eventually consistent (a delete can take up to 60 s to reach every
+   * location), so a stale read of a token this isolate already saw rejected must not be reused.
+   */
+  readonly rejected = new Set<string>();
+
+  reject(token: string): void {
+    if (this.cached?.token === token) this.cached = null;
+    this.rejected.add(token);
+    // Bounded: only the last few matter (older tokens have expired anyway).
+    if (this.rejected.size > 16) {
+      const oldest = this.rejected.values().next();
+      if (!oldest.done) this.rejected.delete(oldest.value);
+    }
+  }
+}
+
+export interface KvTokenSourceOptions {
+  clientId: string;
+  clientSecret: string;
+  /** The scope set (see `tokenScopes`); sorted, it names the cache key. */
+  scopes: readonly string[];
+  /** The token endpoint (see `tokenUrlFor`). */
+  tokenUrl: string;
+  kv: KVNamespace;
+  refresher: DurableObjectNamespace<OAuthTokenRefresher>;
+  /** The isolate's memory for this credential; a fresh one when absent (a separate "isolate"). */
+  memory?: TokenMemory;
+  /** Keeps the background refresh alive after the response is sent (`ctx.waitUntil`). */
+  waitUntil?: (promise: Promise<unknown>) => void;
+  /** Milliseconds since the epoch. */
+  now?: () => number;
+  timing?: TokenTiming;
+}
+
+/**
+ * The OAuth token source: isolate memory → KV (`OAUTH_TOKENS`) → the `OAuthTokenRefresher` Durable
+ * Object (one per credential, single flight) → the token endpoint. A token past 80% of its lifetime is
+ * still returned while a background refresh replaces it, so no request waits for a refresh; a token
+ * within the skew of its expiry is never returned.
+ *
+ * @example
+ * const tokens = new KvTokenSource({ clientId, clientSecret, scopes, tokenUrl: tokenUrlFor(base),
+ *   kv: env.OAUTH_TOKENS, refresher: env.TOKEN_REFRESHER, waitUntil: (p) => ctx.waitUntil(p) });
+ * const bearer = await tokens.getToken();
+ */
+export class KvTokenSource implements TokenSource {
+  readonly #options: KvTokenSourceOptions;
+  readonly #memory: TokenMemory;
+  readonly #now: () => number;
+  readonly #timing: TokenTiming;
+  #key: Promise<string> | null = null;
+
+  constructor(options: KvTokenSourceOptions) {
+    this.#options = options;
+    this.#memory = options.memory ?? new TokenMemory();
+    this.#now = options.now ?? Date.now;
+    this.#timing = options.timing ?? DEFAULT_TIMING;
+  }
+
+  async getToken(): Promise<string> {
+    const now = this.#now();
+    const held = this.#memory.cached;
+    if (held && isUsable(held, now, this.#timing)) {
+      if (isDueForRefresh(held, now)) this.#refreshInBackground(held);
+      return held.token;
+    }
+    const loaded = await this.#load();
+    return loaded.token;
+  }
+
+  async invalidate(token: string): Promise<void> {
+    this.#memory.reject(token);
+    const key = await this.#cacheKey();
+    await this.#options.refresher.getByName(key).invalidate(key, token);
+  }
+
+  /** The KV key (and refresher name) of this source's token. */
+  cacheKey(): Promise<string> {
+    return this.#cacheKey();
+  }
+
+  #cacheKey(): Promise<string> {
+    this.#key ??= tokenCacheKey(this.#options.clientId, this.#options.scopes);
+    return this.#key;
+  }
+
+  #load(): Promise<CachedToken> {
+    if (this.#memory.loading) return this.#memory.loading;
+    const loading = this.#loadOnce().finally(() => {
+      if (this.#memory.loading === loading) this.#memory.loading = null;
+    });
+    this.#memory.loading = loading;
+    return loading;
+  }
+
+  async #loadOnce(): Promise<CachedToken> {
+    const key = await this.#cacheKey();
+    const fromKv = parseCachedToken(await this.#options.kv.get(key, 'json'));
+    const now = this.#now();
+    if (fromKv && !this.#memory.rejected.has(fromKv.token) && isUsable(fromKv, now, this.#timing)) {
+      this.#keep(fromKv);
+      if (isDueForRefresh(fromKv, now)) this.#refreshInBackground(fromKv);
+      return fromKv;
+    }
+    const answer = await this.#ask(key, now, undefined);
+    if (!answer.ok) throw new OAuthTokenError(answer.reason, answer.retryAfterMs);
+    this.#keep(answer.token);
+    return answer.token;
+  }
+
+  #refreshInBackground(held: CachedToken): void {
+    if (this.#memory.refreshing) return;
+    this.#memory.refreshing = true;
+    const run = (async () => {
+      try {
+        const key = await this.#cacheKey();
+        const answer = await this.#ask(key, this.#now(), held.token);
+        if (answer.ok) this.#keep(answer.token);
+      } catch {
+        // A failed background refresh leaves the current token in place; the next call past the refresh
+        // point tries again (and the refresher's backoff keeps that from hammering the endpoint).
+      } finally {
+        this.#memory.refreshing = false;
+      }
+    })();
+    this.#options.waitUntil?.(run);
+  }
+
+  #ask(key: string, now: number, replace: string | undefined): Promise<RefresherAnswer> {
+    const o = this.#options;
+    const req: RefresherRequest = {
+      key,
+      tokenUrl: o.tokenUrl,
+      clientId: o.clientId,
+      clientSecret: o.clientSecret,
+      scopes: [...o.scopes],
+      now,
+    };
+    if (replace !== undefined) req.replace = replace;
+    return o.refresher.getByName(key).getToken(req);
+  }
+
+  /** Keeps the token with the latest expiry: a slow answer never replaces a newer token. */
+  #keep(token: CachedToken): void {
+    const held = this.#memory.cached;
+    if (this.#memory.rejected.has(token.token)) return;
+    if (!held || token.expiresAt >= held.expiresAt) this.#memory.cached = token;
+  }
+}
