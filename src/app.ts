@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
+import { checkoutClientFor } from './checkout';
 import { type AppEnv, errorHandler, notFoundHandler, requestContext } from './http';
+import { createStorefrontApp } from './storefront';
 
 /**
  * Builds Bollard's HTTP surface. Each area mounts its own routes here; this file only wires.
@@ -13,6 +15,8 @@ export function createApp(): Hono<AppEnv> {
   app.get('/healthz', (c) =>
     c.json({ status: 'ok', service: 'bollard', environment: c.env.CHECKOUT_ENVIRONMENT }),
   );
+  // Storefront: /v1/payment-sessions*, /v1/payment-links*, /v1/config, /v1/tokenize.js, /openapi.json.
+  app.route('/', createStorefrontApp({ client: (env) => checkoutClientFor(env, 'storefront') }));
 
   return app;
 }

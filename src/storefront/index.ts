@@ -1,0 +1,55 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../http';
+import { clientLimit, jsonBody, storefrontCors } from './middleware';
+import { type ClientFactory, mountPaymentRoutes } from './payment-routes';
+import { mountPublicRoutes } from './public-routes';
+
+export { mintOrderToken, type Order, verifyOrderToken } from './order-token';
+export type { ClientFactory } from './payment-routes';
+export { parseStorefrontSettings, type StorefrontSettings, storefrontSettings } from './settings';
+
+export interface StorefrontOptions {
+  /** The outbound client for the storefront's least-privilege credential. */
+  client: ClientFactory;
+  now?: () => number;
+}
+
+/**
+ * Paths of the storefront surface; its middleware is bound to these only, never to other surfaces. Exact
+ * patterns, not wildcards: `/x/*` also matches `/x`, which would run a middleware twice.
+ */
+const PAYMENT_PATHS = [
+  '/v1/payment-sessions',
+  '/v1/payment-sessions/:id/submit',
+  '/v1/payment-links',
+  '/v1/payment-links/:id',
+];
+const PUBLIC_PATHS = ['/v1/config', '/v1/tokenize.js'];
+
+/**
+ * The storefront surface: payment sessions, payment links, the browser config and tokenization helper,
+ * and `GET /openapi.json`. Mount with `app.route('/', createStorefrontApp(...))`.
+ *
+ * @example
+ * app.route('/', createStorefrontApp({ client: (env) => checkoutClientFor(env, 'storefront') }));
+ */
+export function createStorefrontApp(options: StorefrontOptions): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+  for (const path of [...PAYMENT_PATHS, ...PUBLIC_PATHS]) app.use(path, storefrontCors());
+  for (const path of PAYMENT_PATHS) {
+    app.use(path, clientLimit());
+    app.use(path, jsonBody());
+  }
+  mountPaymentRoutes(app, { client: options.client, now: options.now ?? Date.now });
+  mountPublicRoutes(app);
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Bollard storefront API',
+      version: '1.0.0',
+      description:
+        'What a storefront frontend may call. Errors use one shape: { request_id, error_type, error_codes, message? }.',
+    },
+  });
+  return app;
+}

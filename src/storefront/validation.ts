@@ -1,0 +1,32 @@
+import type * as z from 'zod';
+import { BollardError } from '../http';
+
+/**
+ * Turns zod issues into the one error shape, one code per bad field in Checkout.com's style
+ * (`amount_invalid`, `billing_address_country_required`, `processing_channel_id_not_allowed`). The
+ * message names the fields by their dotted path. Input values are never echoed (they may be card data).
+ */
+export function issuesToError(issues: readonly z.core.$ZodIssue[], where = 'body'): BollardError {
+  const codes = new Set<string>();
+  const fields = new Set<string>();
+  for (const issue of issues) {
+    const path = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const full = [...path, key];
+        codes.add(`${full.join('_')}_not_allowed`);
+        fields.add(`${full.join('.')} (not accepted)`);
+      }
+      continue;
+    }
+    const name = path.length ? path.join('_') : where;
+    // zod reports a missing key as invalid_type "received undefined".
+    const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
+    codes.add(`${name}_${missing ? 'required' : 'invalid'}`);
+    fields.add(`${path.length ? path.join('.') : where}${missing ? ' (required)' : ''}`);
+  }
+  return new BollardError('request_invalid', {
+    codes: [...codes],
+    message: `invalid ${where}: ${[...fields].join(', ')}`,
+  });
+}
