@@ -8,8 +8,22 @@ export const IDEMPOTENCY_HEADER = 'Cko-Idempotency-Key';
 const VALID_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /**
- * The idempotency key for one logical call: the caller's, else a fresh one for money-moving writes, else
- * none. The same key is sent on every attempt of that call, which is what makes retrying a write safe.
+ * Writes Checkout.com documents `Cko-Idempotency-Key` support for (facts §5). Voids do not move money in
+ * the catalog's sense, but they are documented as idempotent, so they get a key and so can be retried.
+ */
+const DOCUMENTED_IDEMPOTENT = new Set([
+  'requestPayment',
+  'capturePayment',
+  'refundPayment',
+  'voidPayment',
+  'incrementAuthorization',
+  'createTransfer',
+]);
+
+/**
+ * The idempotency key for one logical call: the caller's, else a fresh one for money-moving writes (and
+ * the documented idempotent ones), else none. The same key is sent on every attempt of that call, which
+ * is what makes retrying a write safe.
  */
 export function idempotencyKeyFor(
   entry: CatalogEntry,
@@ -25,7 +39,9 @@ export function idempotencyKeyFor(
     }
     return given;
   }
-  return entry.access === 'write' && entry.movesMoney ? generate() : null;
+  return entry.access === 'write' && (entry.movesMoney || DOCUMENTED_IDEMPOTENT.has(entry.name))
+    ? generate()
+    : null;
 }
 
 /**

@@ -308,3 +308,36 @@ describe('timeouts, dropped connections, malformed answers', () => {
     expect(await attemptsOf(run)).toHaveLength(1);
   });
 });
+
+describe('which writes get a key', () => {
+  it('generates keys for money-moving writes and voids, not for other writes or reads', async () => {
+    const run = await scriptRun([{ status: 200, json: {} }]);
+    const { client } = clientFor(run, { newIdempotencyKey: () => 'generated' });
+    const withKey = [
+      'requestPayment',
+      'capturePayment',
+      'refundPayment',
+      'voidPayment',
+      'incrementAuthorization',
+      'acceptDispute',
+      'createTransfer',
+      'submitPaymentSession',
+    ];
+    const without = [
+      'createPaymentSession',
+      'createPaymentLink',
+      'createCustomer',
+      'createWorkflow',
+      'deleteInstrument',
+    ];
+    for (const name of [...withKey, ...without]) {
+      const res = await client.send(name, {
+        params: { id: 'x_1' },
+        body: name.startsWith('delete') ? undefined : {},
+      });
+      expect(res.idempotencyKey, name).toBe(withKey.includes(name) ? 'generated' : null);
+    }
+    const read = await client.send('getPayment', { params: { id: 'x_1' } });
+    expect(read.idempotencyKey).toBeNull();
+  });
+});
