@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { checkoutClientFor } from './checkout';
+import { mountAgents } from './agents';
 import { type AppEnv, errorHandler, notFoundHandler, requestContext } from './http';
 import { createStorefrontApp } from './storefront';
 
@@ -17,6 +18,9 @@ export function createApp(): Hono<AppEnv> {
   );
   // Storefront: /v1/payment-sessions*, /v1/payment-links*, /v1/config, /v1/tokenize.js, /openapi.json.
   app.route('/', createStorefrontApp({ client: (env) => checkoutClientFor(env, 'storefront') }));
+
+  // Agent gateway: /agent/v1/*, /agent/mcp, /admin/agents*, /admin/audit*.
+  mountAgents(app);
 
   return app;
 }

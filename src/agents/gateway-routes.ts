@@ -1,0 +1,116 @@
+import type { Context, Hono } from 'hono';
+import { matchRequest, methodsForPath } from '../catalog';
+import type { AppEnv } from '../http';
+import { authenticateAgent } from './authenticate';
+import { type CallContext, entryFields, errorBody, errorResponse, executeAgentCall, record } from './call';
+import { agentsClient } from './upstream-client';
+
+/** Where the Checkout.com-compatible surface is mounted. */
+export const GATEWAY_PREFIX = '/agent/v1';
+
+/** Upstream response headers an SDK may read; everything else (cookies, hop-by-hop) is dropped. */
+const PASSED_HEADERS = ['content-type', 'location', 'cko-version'];
+
+/** Largest request body accepted (Checkout.com bodies are small JSON documents). */
+const MAX_BODY_BYTES = 1_000_000;
+
+export function callContext(c: Context<AppEnv>, channel: CallContext['channel']): CallContext {
+  return {
+    env: c.env,
+    client: agentsClient(c.env),
+    requestId: c.get('requestId'),
+    channel,
+    startedMs: Date.now(),
+    log: c.get('log'),
+  };
+}
+
+/**
+ * `/agent/v1/<Checkout.com path>`: wire-compatible with Checkout.com. authenticate → match the catalog
+ * (unknown path 404, known path with another method 405, neither forwarded) → grant and limits →
+ * forward → record, and the upstream answer is passed through as-is (status, JSON body).
+ */
+export function mountGateway(app: Hono<AppEnv>): void {
+  app.all(`${GATEWAY_PREFIX}/*`, async (c) => {
+    const ctx = callContext(c, 'rest');
+    const method = c.req.method.toUpperCase();
+    const auth = await authenticateAgent(ctx, c.req.header('authorization'), method);
+    if (!auth.ok) return auth.response;
+    const agent = auth.agent;
+
+    const url = new URL(c.req.url);
+    const path = url.pathname.slice(GATEWAY_PREFIX.length) || '/';
+    const match = matchRequest(method, path);
+    const denyRoute = async (
+      status: 404 | 405 | 400 | 413,
+      reason: 'route_not_found' | 'method_not_allowed' | 'body_invalid',
+      message: string,
+      headers: Record<string, string> = {},
+    ) => {
+      await record(ctx, {
+        agent_id: agent.id,
+        agent_name: agent.name,
+        method,
+        ...entryFields(match?.entry ?? null),
+        decision: 'denied',
+        reason,
+        upstream_status: null,
+        upstream_request_id: null,
+        idempotency_key: null,
+        amount: null,
+        currency: null,
+      });
+      const type = status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : 'request_malformed';
+      return errorResponse(status, errorBody(ctx.requestId, type, [reason], message), headers);
+    };
+    if (!match) {
+      const allowed = methodsForPath(path);
+      return allowed.length
+        ? denyRoute(405, 'method_not_allowed', `${method} is not supported on this path`, {
+            allow: allowed.join(', '),
+          })
+        : denyRoute(404, 'route_not_found', 'no Checkout.com method has this path');
+    }
+
+    let body: unknown;
+    if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
+      const text = await c.req.text();
+      if (text.length > MAX_BODY_BYTES)
+        return denyRoute(413, 'body_invalid', 'the request body is too large');
+      if (text.trim() !== '') {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          return denyRoute(400, 'body_invalid', 'the request body is not valid JSON');
+        }
+      }
+    }
+    const query: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) query[k] = v;
+    const idempotencyKey = c.req.header('cko-idempotency-key');
+
+    const outcome = await executeAgentCall(ctx, agent, {
+      entry: match.entry,
+      params: match.params,
+      ...(url.searchParams.size ? { query } : {}),
+      ...(body !== undefined ? { body } : {}),
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    });
+    if (outcome.kind !== 'answered') {
+      const headers: Record<string, string> = {};
+      if (outcome.kind === 'failed' && outcome.retryAfter !== undefined)
+        headers['retry-after'] = String(Math.max(1, Math.ceil(outcome.retryAfter)));
+      return errorResponse(outcome.status, outcome.error, headers);
+    }
+    const { response } = outcome;
+    const headers = new Headers();
+    for (const name of PASSED_HEADERS) {
+      const value = response.headers.get(name);
+      if (value !== null) headers.set(name, value);
+    }
+    if (response.requestId) headers.set('x-upstream-request-id', response.requestId);
+    const hasBody = response.body !== null && response.status !== 204 && response.status !== 304;
+    if (hasBody) headers.set('content-type', 'application/json; charset=utf-8');
+    return new Response(hasBody ? JSON.stringify(response.body) : null, { status: response.status, headers });
+  });
+}

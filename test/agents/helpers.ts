@@ -1,0 +1,91 @@
+import { exports } from 'cloudflare:workers';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { AuditRecord } from '../../src/agents/audit-record';
+import type { AgentLimits, AgentView, Grants } from '../../src/agents/types';
+import { type CatalogEntry, fillPath } from '../../src/catalog';
+
+export const BASE = 'http://bollard.test';
+export const ADMIN = { authorization: 'Bearer bollard_admin_dev' };
+
+export interface CreatedAgent extends AgentView {
+  key: string;
+}
+
+/** Calls the whole Bollard worker. */
+export function call(path: string, init: RequestInit = {}): Promise<Response> {
+  return exports.default.fetch(`${BASE}${path}`, init);
+}
+
+export async function admin(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
+  const { json, ...rest } = init;
+  const headers = new Headers(rest.headers);
+  headers.set('authorization', ADMIN.authorization);
+  if (json !== undefined) headers.set('content-type', 'application/json');
+  return call(path, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) });
+}
+
+export async function createAgent(
+  grants: Grants,
+  extra: { name?: string; limits?: AgentLimits; expires_at?: string } = {},
+): Promise<CreatedAgent> {
+  const res = await admin('/admin/agents', {
+    method: 'POST',
+    json: { name: extra.name ?? 'test agent', grants, ...extra },
+  });
+  if (res.status !== 201) throw new Error(`create agent: ${res.status} ${await res.text()}`);
+  return (await res.json()) as CreatedAgent;
+}
+
+/** A gateway call with an agent key (Bearer unless `bare`). */
+export function gateway(
+  key: string | null,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  const h = new Headers(headers);
+  if (key !== null && !h.has('authorization')) h.set('authorization', `Bearer ${key}`);
+  if (body !== undefined) h.set('content-type', 'application/json');
+  return call(`/agent/v1${path}`, {
+    method,
+    headers: h,
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+}
+
+export async function auditFor(agentId: string): Promise<AuditRecord[]> {
+  const res = await admin(`/admin/audit?agent=${agentId}&limit=1000`);
+  const page = (await res.json()) as { data: AuditRecord[] };
+  return page.data;
+}
+
+/** A concrete path for an entry (placeholder ids) and a plausible body, for walking the catalog. */
+export function sampleCall(entry: CatalogEntry): { path: string; body?: unknown } {
+  const path = fillPath(entry.path, { id: entry.path.startsWith('/balances') ? 'ent_sample' : 'id_sample' });
+  if (entry.method === 'GET' || entry.method === 'DELETE') return { path };
+  if (entry.name === 'createTransfer')
+    return {
+      path,
+      body: {
+        reference: 'r',
+        transfer_type: 'commission',
+        source: { id: 'ent_a', amount: 100 },
+        destination: { id: 'ent_b' },
+      },
+    };
+  if (entry.movesMoney) return { path, body: { amount: 100, currency: 'EUR', reference: 'matrix' } };
+  return { path, body: { reference: 'matrix' } };
+}
+
+/** An MCP client (the SDK's own) talking to Bollard's /agent/mcp through the worker's fetch. */
+export async function mcpClient(key: string): Promise<Client> {
+  const client = new Client({ name: 'bollard-test', version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(`${BASE}/agent/mcp`), {
+    fetch: (url, init) => exports.default.fetch(url instanceof Request ? url : String(url), init),
+    requestInit: { headers: { authorization: `Bearer ${key}` } },
+  });
+  await client.connect(transport);
+  return client;
+}
