@@ -3,12 +3,14 @@ import { defineConfig } from 'vitest/config';
 import { buildFlakyUpstream, buildSimulator } from './scripts/build-sim';
 import { flakyUpstreamAuxWorker } from './test/support/flaky-upstream';
 import { simAuxWorker } from './test/support/sim-worker';
+import { webhookSinkWorker } from './test/checkout-sim/events/support/sink-worker';
 
 process.env.WRANGLER_SEND_METRICS = 'false';
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
 
 // The simulator runs beside Bollard as an auxiliary Worker, reached through the CHECKOUT_SIM service binding.
 const simScript = await buildSimulator();
+const webhookSink = await webhookSinkWorker();
 // A deliberately misbehaving upstream for the outbound client's tests, behind FLAKY_UPSTREAM.
 const flakyScript = await buildFlakyUpstream();
 
@@ -37,6 +39,12 @@ export default defineConfig({
           cloudflareTest({
             main: './workers/checkout-sim/index.ts',
             wrangler: { configPath: './workers/checkout-sim/wrangler.toml' },
+            // Webhook deliveries (the simulator's outbound fetch) go to a recording sink Worker.
+            miniflare: {
+              outboundService: 'webhook-sink',
+              serviceBindings: { WEBHOOK_SINK: 'webhook-sink' },
+              workers: [webhookSink],
+            },
           }),
         ],
         test: { name: 'checkout-sim', include: ['test/checkout-sim/**/*.test.ts'] },

@@ -1,15 +1,100 @@
-import { spawn } from 'node:child_process';
+import { EVENTS } from '../src/catalog';
+import { DEV_CREDENTIALS } from '../src/dev/credentials';
+import { startStack } from './stack';
 
 /**
- * `npm start`: runs Bollard locally with `wrangler dev` on 127.0.0.1:8787.
- * (The simulator issue grows this into "simulator + Bollard + demo".)
+ * `npm start`: the simulator on 127.0.0.1:8788 and Bollard on 127.0.0.1:8787 (demo pages on), a webhook
+ * workflow registered on the simulator that delivers the guide's ten events to Bollard's receiver, and
+ * a summary of URLs, dev credentials and curl examples. Ctrl-C stops both. `--logs` shows both
+ * processes' output; `SIM_PORT` / `BOLLARD_PORT` move them.
  */
-const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
-const child = spawn('node_modules/.bin/wrangler', ['dev', '--ip', '127.0.0.1', '--port', '8787'], {
-  stdio: 'inherit',
-  env,
+const simPort = Number(process.env.SIM_PORT ?? 8788);
+const bollardPort = Number(process.env.BOLLARD_PORT ?? 8787);
+const showLogs = process.argv.includes('--logs');
+
+/** Registers the workflow through the simulator's real `POST /workflows`, as one would on the real API. */
+async function registerWorkflow(simUrl: string, bollardUrl: string): Promise<string> {
+  const byGroup = (subject: 'payment' | 'dispute') =>
+    EVENTS.filter((e) => e.subject === subject).map((e) => e.type);
+  const res = await fetch(`${simUrl}/workflows`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${DEV_CREDENTIALS.secretKey}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      name: 'Bollard webhook receiver (npm start)',
+      active: true,
+      conditions: [{ type: 'event', events: { gateway: byGroup('payment'), dispute: byGroup('dispute') } }],
+      actions: [
+        {
+          type: 'webhook',
+          url: `${bollardUrl}/webhooks/checkout`,
+          signature: { method: 'HMACSHA256', key: DEV_CREDENTIALS.webhookSigningKey },
+        },
+      ],
+    }),
+  });
+  const body = (await res.json().catch(() => ({}))) as { id?: string; error_codes?: string[] };
+  if (res.status !== 201 || !body.id) {
+    throw new Error(
+      `registering the webhook workflow failed: ${res.status} ${(body.error_codes ?? []).join(',')}`,
+    );
+  }
+  return body.id;
+}
+
+function summary(simUrl: string, bollardUrl: string, workflowId: string): string {
+  const c = DEV_CREDENTIALS;
+  return `
+Bollard is up.
+
+  Bollard                 ${bollardUrl}   (DEMO_ENABLED=true)
+  Checkout.com simulator  ${simUrl}
+  Webhook workflow        ${workflowId} → ${bollardUrl}/webhooks/checkout (the 10 guide events)
+
+Dev credentials (they only work against the local simulator):
+  secret key (all scopes)       ${c.secretKey}
+  storefront secret key         ${c.storefrontSecretKey}
+  public key (/tokens only)     ${c.publicKey}
+  OAuth client id / secret      ${c.oauthClientId} / ${c.oauthClientSecret}
+  simulator admin key (/_sim)   ${c.simAdminKey}
+  Bollard admin token (/admin)  ${c.adminToken}
+  webhook signing key           ${c.webhookSigningKey}
+
+Try:
+  # a payment straight on the simulator (approved by the 4242 test card)
+  curl -s ${simUrl}/payments -H 'Authorization: Bearer ${c.secretKey}' -H 'Content-Type: application/json' \\
+    -d '{"amount":1000,"currency":"GBP","source":{"type":"card","number":"4242424242424242","expiry_month":12,"expiry_year":2030,"cvv":"100"}}'
+  # make the simulator emit an event; it is delivered, signed, to Bollard's receiver
+  npx bollard trigger payment_captured
+  # raise a dispute on a captured payment
+  curl -s ${simUrl}/_sim/disputes -H 'Authorization: Bearer ${c.simAdminKey}' -H 'Content-Type: application/json' \\
+    -d '{"payment_id":"pay_...","category":"fraudulent"}'
+  # the simulator's delivery log and counters
+  curl -s ${simUrl}/_sim/webhooks -H 'Authorization: Bearer ${c.simAdminKey}'
+  curl -s ${simUrl}/_sim/stats -H 'Authorization: Bearer ${c.simAdminKey}'
+
+Ctrl-C stops both.`;
+}
+
+const stack = await startStack({
+  simPort,
+  bollardPort,
+  vars: { DEMO_ENABLED: 'true' },
+  inheritOutput: showLogs,
 });
-const stop = () => child.kill('SIGTERM');
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
-child.on('exit', (code) => process.exit(code ?? 0));
+let stopping = false;
+const stop = async (code: number) => {
+  if (stopping) return;
+  stopping = true;
+  await stack.stop();
+  process.exit(code);
+};
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+try {
+  const workflowId = await registerWorkflow(stack.simUrl, stack.bollardUrl);
+  console.log(summary(stack.simUrl, stack.bollardUrl, workflowId));
+} catch (err) {
+  console.error(err instanceof Error ? err.message : String(err));
+  await stop(1);
+}
+// Keep running until Ctrl-C: the wrangler processes hold the event loop open.
