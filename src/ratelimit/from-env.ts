@@ -1,0 +1,16 @@
+import { LeasedRateGate } from './rate-gate';
+
+/** The one governor object of the account (every Worker of the account must use this name). */
+export const GOVERNOR_NAME = 'account';
+
+// One gate per isolate: its leased slots serve every request the isolate handles.
+let isolateGate: LeasedRateGate | null = null;
+
+/**
+ * The isolate's `RateGate` for the account-wide governor. Shared across requests so leased slots are
+ * reused; `waitUntil` of the first request is not kept (throttle reports are awaited best-effort).
+ */
+export function rateGateFromEnv(env: Env): LeasedRateGate {
+  isolateGate ??= new LeasedRateGate({ governor: () => env.RATE_GOVERNOR.getByName(GOVERNOR_NAME) });
+  return isolateGate;
+}

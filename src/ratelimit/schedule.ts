@@ -1,0 +1,95 @@
+import type { Access } from '../catalog';
+import { type GovernorSettings, rateOf } from './settings';
+
+/**
+ * One class's schedule: a GCRA-style "next free slot" (`tat`, the theoretical arrival time) plus the
+ * adaptive factor. Pure data; times are ms on the governor's clock.
+ */
+export interface ClassState {
+  /** The earliest time the next slot may be scheduled. */
+  tat: number;
+  /** The budget factor set by the last decrease, before recovery (1 = never throttled). */
+  factorAtDecrease: number;
+  /** When the last decrease happened, or null. */
+  decreasedAt: number | null;
+}
+
+export function freshState(): ClassState {
+  return { tat: 0, factorAtDecrease: 1, decreasedAt: null };
+}
+
+/**
+ * The budget factor now: after a decrease it holds for `holdMs`, then grows back additively by
+ * `recoveryPerSecond` of the configured rate per second until it is whole again.
+ */
+export function currentFactor(state: ClassState, settings: GovernorSettings, now: number): number {
+  if (state.decreasedAt === null) return 1;
+  const recovering = Math.max(0, now - state.decreasedAt - settings.holdMs);
+  return Math.min(1, state.factorAtDecrease + (settings.recoveryPerSecond * recovering) / 1000);
+}
+
+/** Calls per second actually scheduled for the class now. */
+export function scheduledRate(
+  state: ClassState,
+  settings: GovernorSettings,
+  access: Access,
+  now: number,
+): number {
+  return rateOf(settings, access) * settings.utilization * currentFactor(state, settings, now);
+}
+
+export interface Lease {
+  /** Slot times (ms, governor clock), ascending and spaced by at least one interval. */
+  slots: number[];
+  /** Set when fewer slots than asked fit within the maximum wait: ms until the next slot would fit. */
+  retryAfterMs: number;
+}
+
+/**
+ * Grants up to `want` consecutive slots, none later than `now + maxWaitMs`. An idle class starts at
+ * `now` (no credit is banked for idle time, so there is never a burst above the rate).
+ */
+export function lease(
+  state: ClassState,
+  settings: GovernorSettings,
+  access: Access,
+  want: number,
+  now: number,
+): { state: ClassState; lease: Lease } {
+  const interval = 1000 / scheduledRate(state, settings, access, now);
+  const horizon = now + settings.maxWaitMs;
+  const count = Math.max(1, Math.min(settings.leaseMax, Math.floor(want)));
+  let tat = Math.max(state.tat, now);
+  const slots: number[] = [];
+  while (slots.length < count && tat <= horizon) {
+    slots.push(tat);
+    tat += interval;
+  }
+  const retryAfterMs = slots.length < count ? Math.max(1, Math.ceil(tat - horizon)) : 0;
+  return { state: { ...state, tat }, lease: { slots, retryAfterMs } };
+}
+
+/**
+ * The upstream answered 429: multiply the budget by `decreaseFactor` (once per `cooldownMs`: the many
+ * 429s of one overshoot are one signal), and when it named a `Retry-After`, pause the class that long.
+ */
+export function throttled(
+  state: ClassState,
+  settings: GovernorSettings,
+  now: number,
+  retryAfterSeconds: number | undefined,
+): ClassState {
+  let next = state;
+  if (state.decreasedAt === null || now - state.decreasedAt >= settings.cooldownMs) {
+    const factor = Math.max(
+      settings.minFactor,
+      currentFactor(state, settings, now) * settings.decreaseFactor,
+    );
+    next = { ...state, factorAtDecrease: factor, decreasedAt: now };
+  }
+  if (retryAfterSeconds !== undefined && Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0) {
+    const pause = Math.min(settings.maxPauseMs, retryAfterSeconds * 1000);
+    next = { ...next, tat: Math.max(next.tat, now + pause) };
+  }
+  return next;
+}

@@ -1,0 +1,170 @@
+import { reset } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Access } from '../../src/catalog';
+import { createCheckoutClient, type RateGate, upstreamFetch } from '../../src/checkout';
+import { DEV_CREDENTIALS } from '../../src/dev/credentials';
+import { BollardError, renderError } from '../../src/http';
+import { LeasedRateGate, type LeasedRateGateOptions } from '../../src/ratelimit';
+import { SIM_BASE, simConfig, simReset, simStats } from '../oauth/sim-control';
+
+const UNKNOWN_PAYMENT = 'pay_aaaaaaaaaaaaaaaaaaaaaaaaaa';
+
+function governor(name: string) {
+  return env.RATE_GOVERNOR.getByName(name);
+}
+
+function gate(name: string, options: Partial<LeasedRateGateOptions> = {}): LeasedRateGate {
+  return new LeasedRateGate({ governor: () => governor(name), ...options });
+}
+
+/** The real outbound client against the simulator, one attempt per call so every upstream answer shows. */
+function client(rateGate: RateGate | undefined) {
+  return createCheckoutClient({
+    baseUrl: SIM_BASE,
+    credential: { kind: 'secret_key', secretKey: DEV_CREDENTIALS.secretKey },
+    fetch: upstreamFetch(env),
+    ...(rateGate ? { gate: rateGate } : {}),
+    retry: { maxAttempts: 1 },
+  });
+}
+
+/** `n` concurrent reads (each a 404 for an unknown payment: a cheap call the simulator still counts). */
+function reads(rateGate: RateGate | undefined, n: number) {
+  const c = client(rateGate);
+  return Promise.allSettled(
+    Array.from({ length: n }, () => c.send('getPayment', { params: { id: UNKNOWN_PAYMENT } })),
+  );
+}
+
+/** Most slots in any half-open window of `windowMs` (sorted ascending). */
+function maxInWindow(slots: readonly number[], windowMs: number): number {
+  let best = 0;
+  let lo = 0;
+  for (let hi = 0; hi < slots.length; hi++) {
+    while ((slots[hi] as number) - (slots[lo] as number) >= windowMs) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return best;
+}
+
+afterEach(async () => {
+  await simReset();
+  await reset();
+});
+
+describe('rate governor', () => {
+  it('sheds callers beyond the maximum wait with a 429 and Retry-After, before anything goes upstream', async () => {
+    await governor('shed').configure({ readsPerSecond: 10, maxWaitMs: 500 });
+    const before = await simStats();
+    const results = await reads(gate('shed'), 30);
+    const after = await simStats();
+
+    const sent = results.filter((r) => r.status === 'fulfilled');
+    const shed = results
+      .filter((r) => r.status === 'rejected')
+      .map((r) => (r as PromiseRejectedResult).reason);
+    // 0.5 s of a 10/s (×0.97) schedule, counting the slot at "now".
+    expect(sent.length).toBeLessThanOrEqual(6);
+    expect(sent.length).toBeGreaterThanOrEqual(4);
+    expect(shed.length).toBe(30 - sent.length);
+    expect(after.requests.read - before.requests.read).toBe(sent.length);
+
+    for (const err of shed) {
+      expect(err).toBeInstanceOf(BollardError);
+      expect((err as BollardError).type).toBe('too_many_requests');
+      expect((err as BollardError).retryAfter).toBeGreaterThanOrEqual(1);
+    }
+    const res = renderError(shed[0], 'req_test');
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await res.json()).toEqual({
+      request_id: 'req_test',
+      error_type: 'too_many_requests',
+      error_codes: ['rate_limit_wait_exceeded'],
+      message: expect.stringContaining('rate limit'),
+    });
+  });
+
+  it('spans isolates: two gates sharing one budget never exceed it in aggregate', async () => {
+    await simConfig({ reads_per_second: 10 });
+    await governor('shared').configure({ readsPerSecond: 8, maxWaitMs: 10_000 });
+    const slots: number[] = [];
+    const onAdmit = (_: Access, slot: number) => void slots.push(slot);
+    const before = await simStats();
+    const [a, b] = await Promise.all([
+      reads(gate('shared', { onAdmit }), 12),
+      reads(gate('shared', { onAdmit }), 12),
+    ]);
+    const after = await simStats();
+
+    const statuses = [...a, ...b].map((r) => (r.status === 'fulfilled' ? r.value.status : 'rejected'));
+    expect(statuses, JSON.stringify(statuses)).toEqual(Array(24).fill(404));
+    expect(after.responses_429 - before.responses_429).toBe(0);
+    expect(after.requests.read - before.requests.read).toBe(24);
+    slots.sort((x, y) => x - y);
+    // 8/s × 0.97 = one slot per ~129 ms: at most 8 in any second, whichever isolate holds them.
+    expect(maxInWindow(slots, 1000)).toBeLessThanOrEqual(8);
+  });
+
+  it('without the governor the same load trips the upstream limit (control)', async () => {
+    await simConfig({ reads_per_second: 10 });
+    const before = await simStats();
+    await Promise.all([reads(undefined, 12), reads(undefined, 12)]);
+    const after = await simStats();
+    expect(after.responses_429 - before.responses_429).toBeGreaterThan(0);
+  });
+
+  it('lowers the class budget after upstream 429s, once per episode', async () => {
+    // The account's real limit (3/s) is lower than the configured one: the governor learns from the 429s.
+    await simConfig({ reads_per_second: 3 });
+    const g = gate('adaptive');
+    const results = await reads(g, 12);
+    const throttledCount = results.filter((r) => r.status === 'fulfilled' && r.value.status === 429).length;
+    expect(throttledCount).toBeGreaterThan(0);
+
+    const snap = await governor('adaptive').snapshot();
+    expect(snap.read.throttleReports).toBe(1);
+    expect(snap.read.factor).toBeCloseTo(0.7, 2);
+    expect(snap.read.scheduledPerSecond).toBeCloseTo(100 * snap.settings.utilization * 0.7, 0);
+    expect(snap.write.factor).toBe(1);
+  });
+
+  it('pauses a class for an upstream Retry-After and sheds meanwhile without calling upstream', async () => {
+    await simConfig({ reads_per_second: 2, retry_after_seconds: 3 });
+    await governor('pause').configure({ maxWaitMs: 500 });
+    const g = gate('pause');
+    await reads(g, 6);
+    const snap = await governor('pause').snapshot();
+    expect(snap.read.backlogMs).toBeGreaterThan(1_500);
+
+    const before = await simStats();
+    const [late] = await reads(g, 1);
+    expect(late?.status).toBe('rejected');
+    expect(((late as PromiseRejectedResult).reason as BollardError).retryAfter).toBeGreaterThanOrEqual(1);
+    expect((await simStats()).requests.read).toBe(before.requests.read);
+  });
+
+  it('amortises the governor: steady calls cost a fraction of a round trip each', async () => {
+    const g = gate('amortise');
+    const c = client(g);
+    const before = await simStats();
+    for (let i = 0; i < 40; i++) {
+      await c.send('getPayment', { params: { id: UNKNOWN_PAYMENT } });
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const snap = await governor('amortise').snapshot();
+    const stats = g.stats();
+    expect(stats.acquired).toBe(40);
+    expect(snap.read.leases).toBe(stats.leases);
+    expect(snap.read.leases).toBeLessThanOrEqual(Math.ceil(40 / 3));
+    expect((await simStats()).requests.read - before.requests.read).toBe(40);
+  });
+
+  it('refuses bad input by field', async () => {
+    const g = governor('input');
+    expect(await g.configure({ utilization: 2 })).toEqual({ ok: false, field: 'utilization' });
+    const cleared = await g.configure(null);
+    expect(cleared.ok && cleared.settings.readsPerSecond).toBe(Number(env.RATE_LIMIT_READS_PER_SECOND));
+  });
+});
