@@ -34,7 +34,7 @@ describe('schedule (GCRA lease)', () => {
     const { state, lease: l } = lease(freshState(), settings, 'write', 4, now);
     const interval = 1000 / (100 * settings.utilization);
     expect(l.slots).toHaveLength(4);
-    l.slots.forEach((slot, i) => expect(slot).toBeCloseTo(now + i * interval, 6));
+    for (const [i, slot] of l.slots.entries()) expect(slot).toBeCloseTo(now + i * interval, 6);
     expect(l.retryAfterMs).toBe(0);
     expect(state.tat).toBeCloseTo(now + 4 * interval);
   });
