@@ -15,7 +15,7 @@ import {
   tokenize,
 } from './helpers';
 
-beforeEach(resetSim);
+beforeEach(resetSim, 30_000);
 
 describe('basics', () => {
   it('answers /healthz and puts Cko-Request-Id on every response', async () => {

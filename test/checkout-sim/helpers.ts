@@ -11,7 +11,7 @@ export type Json = Record<string, unknown>;
 
 /** Calls the simulator Worker (the test project's main worker). */
 export function call(path: string, init: RequestInit = {}): Promise<Response> {
-  return exports.default.fetch(new Request(`${SIM}${path}`, init));
+  return exports.default.fetch(new Request(`${SIM}${path}`, { redirect: 'manual', ...init }));
 }
 
 /** A JSON request with `Authorization: Bearer <credential>`. */
@@ -72,4 +72,10 @@ export async function pay(extra: Json = {}, card: Json = CARD): Promise<Json> {
   });
   if (res.status !== 201 && res.status !== 202) throw new Error(`payment failed: ${res.status}`);
   return json(res);
+}
+
+/** The event types recorded for a subject, oldest first (through the events module's API). */
+export async function eventTypes(subjectId: string): Promise<string[]> {
+  const body = await json(await api('GET', `/workflows/events/subject/${subjectId}`, SK));
+  return (body.data as { type: string }[]).map((e) => e.type);
 }

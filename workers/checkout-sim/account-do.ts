@@ -10,7 +10,9 @@ import { initIdempotencySchema } from './lib/idempotency';
 import type { SimRuntime } from './lib/runtime';
 import { newRuntime } from './lib/runtime';
 import { initStatsSchema } from './lib/stats';
+import { initTransfersSchema } from './routes/balances-store';
 import { initPaymentsSchema } from './routes/payments-store';
+import { initSessionsLinksSchema } from './routes/sessions-links-store';
 import { initTokensSchema } from './routes/tokens-store';
 import { initVaultSchema } from './routes/vault-store';
 
@@ -35,6 +37,8 @@ export class SimAccount extends DurableObject<Env> {
     initTokensSchema(sql);
     initVaultSchema(sql);
     initPaymentsSchema(sql);
+    initSessionsLinksSchema(sql);
+    initTransfersSchema(sql);
     initEventsSchema(sql);
     this.#app = createSimApp({ sim: (request) => this.#context(request), runtime: this.#runtime });
   }

@@ -4,10 +4,17 @@ import { eventsRoutes } from './events/routes';
 import { authGate, classify, faults, idempotency, rateLimit } from './lib/api-gate';
 import type { SimContext, SimHonoEnv } from './lib/context';
 import type { SimRuntime } from './lib/runtime';
+import { balancesRoutes } from './routes/balances';
 import { controlRoutes } from './routes/control';
+import { customersRoutes } from './routes/customers';
+import { instrumentsRoutes } from './routes/instruments';
 import { oauthRoutes } from './routes/oauth';
+import { pagesRoutes } from './routes/pages';
+import { paymentLinksRoutes } from './routes/payment-links';
+import { paymentSessionsRoutes } from './routes/payment-sessions';
 import { paymentsRoutes } from './routes/payments';
 import { tokensRoutes } from './routes/tokens';
+import { transfersRoutes } from './routes/transfers';
 
 export interface AppDeps {
   /** Builds the per-request simulator context (inside the Durable Object). */
@@ -78,6 +85,11 @@ export function createSimApp(deps: AppDeps): Hono<SimHonoEnv> {
   app.use('/connect/token', classify(), faults());
   app.route('/', oauthRoutes);
 
+  // Hosted pages a browser opens without credentials; counted per route only.
+  app.use('/link/*', classify());
+  app.use('/3ds/*', classify());
+  app.route('/', pagesRoutes);
+
   // A browser page on another origin tokenizes cards with the public key (facts §10), so /tokens is CORS-open.
   app.use(
     '/tokens',
@@ -98,6 +110,12 @@ export function createSimApp(deps: AppDeps): Hono<SimHonoEnv> {
 
   app.route('/', tokensRoutes);
   app.route('/', paymentsRoutes);
+  app.route('/', paymentSessionsRoutes);
+  app.route('/', paymentLinksRoutes);
+  app.route('/', instrumentsRoutes);
+  app.route('/', customersRoutes);
+  app.route('/', transfersRoutes);
+  app.route('/', balancesRoutes);
   app.route('/', eventsRoutes);
   return app;
 }

@@ -8,7 +8,7 @@ import type { JsonObject } from '../lib/body';
 import { fromJson, iso } from '../lib/body';
 
 /** The entity every simulated payment settles to (balances and transfers use it). */
-export const DEFAULT_ENTITY_ID = 'ent_simdefaultentityaaaaaaaaa';
+export const DEFAULT_ENTITY_ID = 'ent_simdefaultentityaaaaaaaaaa';
 /** The processing channel assumed when a payment names none. */
 export const DEFAULT_PROCESSING_CHANNEL_ID = 'pc_simdefaultchannelaaaaaaaaa';
 
