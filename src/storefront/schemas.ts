@@ -26,13 +26,10 @@ const OrderToken = z.string().min(16).max(4096).openapi({
   description:
     'A JWS the merchant backend signed over amount, currency, reference, exp and jti. Required in `signed` mode.',
 });
-const RedirectUrl = z
-  .url()
-  .max(1024)
-  .openapi({
-    description: 'Must be on one of the storefront origins.',
-    example: 'https://shop.example/done',
-  });
+const RedirectUrl = z.url().max(1024).openapi({
+  description: 'Must be on one of the storefront origins.',
+  example: 'https://shop.example/done',
+});
 
 const Address = z.strictObject({
   address_line1: z.string().max(200).optional(),

@@ -1,0 +1,113 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { fingerprint, upstreamKeyFor } from '../../src/storefront/idempotency';
+import { PaymentSessionRequest } from '../../src/storefront/schemas';
+import { caller, errorOf, linkBody, openMode, orderToken, sessionBody } from './helpers';
+import { simPost } from './sim';
+
+describe('Idempotency-Key from the browser', () => {
+  it('returns the same session for a double-click (same key, same body), marked replayed', async () => {
+    const call = caller(openMode);
+    const init = {
+      json: sessionBody({ amount: 1000, currency: 'GBP' }),
+      headers: { 'idempotency-key': '"dbl-click-1"' },
+    };
+    const first = await call('/v1/payment-sessions', init);
+    const second = await call('/v1/payment-sessions', init);
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    const a = (await first.json()) as { id: string };
+    const b = (await second.json()) as { id: string };
+    expect(b.id).toBe(a.id);
+  });
+
+  it('answers 422 for the same key with a different body', async () => {
+    const call = caller(openMode);
+    const headers = { 'idempotency-key': 'key-reuse-1' };
+    expect(
+      (await call('/v1/payment-links', { json: linkBody({ amount: 1000, currency: 'GBP' }), headers }))
+        .status,
+    ).toBe(201);
+    const res = await call('/v1/payment-links', {
+      json: linkBody({ amount: 2000, currency: 'GBP' }),
+      headers,
+    });
+    expect(res.status).toBe(422);
+    expect((await errorOf(res)).error_codes).toEqual(['idempotency_key_reused']);
+  });
+
+  it('answers 409 while the first request with the key is still in flight', async () => {
+    const call = caller(openMode);
+    const body = sessionBody({ amount: 1000, currency: 'GBP' });
+    // The first request has begun (recorded exactly as the route records it: over the validated body) and
+    // not finished.
+    const guard = env.STOREFRONT_GUARD.getByName(`client:${call.client}`);
+    const begun = await guard.beginIdempotent({
+      key: 'in-flight-1',
+      fingerprint: await fingerprint('POST', '/v1/payment-sessions', PaymentSessionRequest.parse(body)),
+      leaseMs: 60_000,
+      ttlMs: 60_000,
+    });
+    expect(begun.kind).toBe('proceed');
+    const res = await call('/v1/payment-sessions', {
+      json: body,
+      headers: { 'idempotency-key': 'in-flight-1' },
+    });
+    expect(res.status).toBe(409);
+    expect((await errorOf(res)).error_codes).toEqual(['idempotency_key_in_flight']);
+  });
+
+  it('scopes keys per client: another client with the same key gets its own session', async () => {
+    const init = {
+      json: sessionBody({ amount: 1000, currency: 'GBP' }),
+      headers: { 'idempotency-key': 'shared-key' },
+    };
+    const a = (await (await caller(openMode)('/v1/payment-sessions', init)).json()) as { id: string };
+    const b = (await (await caller(openMode)('/v1/payment-sessions', init)).json()) as { id: string };
+    expect(a.id).not.toBe(b.id);
+  });
+
+  it("forwards Bollard's own Cko-Idempotency-Key upstream, derived from the browser's key", async () => {
+    const call = caller(openMode);
+    const body = linkBody({ amount: 1234, currency: 'GBP' });
+    const res = await call('/v1/payment-links', { json: body, headers: { 'idempotency-key': 'fwd-1' } });
+    const link = (await res.json()) as { id: string };
+    // Checkout.com (the simulator) replays its stored answer for that key: proof Bollard sent exactly it.
+    const key = await upstreamKeyFor(call.client, '/v1/payment-links', 'fwd-1');
+    const direct = await simPost(
+      '/payment-links',
+      { amount: 1234, currency: 'GBP', billing: body.billing },
+      key,
+    );
+    expect(direct.body.id).toBe(link.id);
+  });
+
+  it('replays a signed-mode double-click without tripping the order-token replay guard', async () => {
+    const call = caller();
+    const token = await orderToken();
+    const init = { json: sessionBody({ order_token: token }), headers: { 'idempotency-key': 'signed-dbl' } };
+    const first = await call('/v1/payment-sessions', init);
+    const second = await call('/v1/payment-sessions', init);
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(((await second.json()) as { id: string }).id).toBe(((await first.json()) as { id: string }).id);
+  });
+
+  it('lets a failed request be retried with the same key', async () => {
+    const call = caller(openMode);
+    const headers = { 'idempotency-key': 'retry-after-failure' };
+    const missing = await call('/v1/payment-sessions/ps_2Un6I6lRpIAiIEwQIyxWVnV9CqQ/submit', {
+      json: { session_data: 'tok_abcdefghijklmnopqrstuvwxyz' },
+      headers,
+    });
+    expect(missing.status).toBe(404);
+    const again = await call('/v1/payment-sessions/ps_2Un6I6lRpIAiIEwQIyxWVnV9CqQ/submit', {
+      json: { session_data: 'tok_abcdefghijklmnopqrstuvwxyz' },
+      headers,
+    });
+    // Not a 409 or a replayed answer: the failure was not recorded.
+    expect(again.status).toBe(404);
+    expect(again.headers.get('idempotent-replayed')).toBeNull();
+  });
+});

@@ -1,0 +1,42 @@
+import { env } from 'cloudflare:workers';
+import { type CardToken, tokenizeCard } from '../../src/browser/tokenize';
+import { DEV_CREDENTIALS } from '../../src/dev/credentials';
+
+/** The simulator, as Bollard reaches it in the test pool (service binding). */
+export const sim = (env as unknown as { CHECKOUT_SIM: Fetcher }).CHECKOUT_SIM;
+export const SIM_BASE = 'http://127.0.0.1:8788';
+
+/** A card token from the simulator's `/tokens`, made with the browser helper and the public key. */
+export function cardToken(number = '4242 4242 4242 4242', cvv = '100'): Promise<CardToken> {
+  return tokenizeCard(
+    { number, expiry_month: 12, expiry_year: new Date().getFullYear() + 3, cvv },
+    {
+      publicKey: DEV_CREDENTIALS.publicKey,
+      tokenizationUrl: `${SIM_BASE}/tokens`,
+      fetch: (input, init) => sim.fetch(input instanceof URL ? input.href : input, init),
+    },
+  );
+}
+
+/** Reads a resource straight from the simulator with the full-access secret key. */
+export async function simGet(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await sim.fetch(`${SIM_BASE}${path}`, {
+    headers: { authorization: `Bearer ${DEV_CREDENTIALS.secretKey}` },
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** Posts straight to the simulator with the storefront secret key and an explicit Cko-Idempotency-Key. */
+export async function simPost(
+  path: string,
+  body: unknown,
+  idempotencyKey?: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${DEV_CREDENTIALS.storefrontSecretKey}`,
+    'content-type': 'application/json',
+  };
+  if (idempotencyKey) headers['cko-idempotency-key'] = idempotencyKey;
+  const res = await sim.fetch(`${SIM_BASE}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
