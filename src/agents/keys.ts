@@ -31,7 +31,7 @@ export type PresentedKey = { kind: 'missing' } | { kind: 'malformed' } | { kind:
  */
 export function presentedKey(authorization: string | undefined | null): PresentedKey {
   const raw = authorization?.trim();
-  if (!raw) return { kind: 'missing' };
+  if (!raw || /^Bearer$/i.test(raw)) return { kind: 'missing' };
   const bearer = /^Bearer\s+(\S+)$/i.exec(raw);
   const candidate = bearer ? bearer[1] : raw;
   if (candidate === undefined || !isAgentKeyShape(candidate)) return { kind: 'malformed' };

@@ -1,4 +1,4 @@
-import { exports } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { AuditRecord } from '../../src/agents/audit-record';
@@ -88,4 +88,36 @@ export async function mcpClient(key: string): Promise<Client> {
   });
   await client.connect(transport);
   return client;
+}
+
+/** Total requests the simulator has seen (its own counter), to prove a refusal cost no upstream call. */
+export async function simRequests(): Promise<number> {
+  const sim = (env as unknown as { CHECKOUT_SIM: Fetcher }).CHECKOUT_SIM;
+  const res = await sim.fetch('http://sim/_sim/stats', {
+    headers: { authorization: 'Bearer sim_admin_dev' },
+  });
+  const stats = (await res.json()) as { requests: { total: number } };
+  return stats.requests.total;
+}
+
+/** A sandbox card payment body (approved by the simulator's test card). */
+export function cardPayment(amount: number, currency = 'EUR', capture = true): Record<string, unknown> {
+  return {
+    amount,
+    currency,
+    capture,
+    reference: `agents-${amount}`,
+    source: { type: 'card', number: '4242424242424242', expiry_month: 12, expiry_year: 2030, cvv: '100' },
+  };
+}
+
+/** Changes the simulator's settings (e.g. its rate limits) through its control plane. */
+export async function simConfig(settings: Record<string, unknown>): Promise<void> {
+  const sim = (env as unknown as { CHECKOUT_SIM: Fetcher }).CHECKOUT_SIM;
+  const res = await sim.fetch('http://sim/_sim/config', {
+    method: 'POST',
+    headers: { authorization: 'Bearer sim_admin_dev', 'content-type': 'application/json' },
+    body: JSON.stringify(settings),
+  });
+  if (!res.ok) throw new Error(`sim config: ${res.status} ${await res.text()}`);
 }
