@@ -64,7 +64,7 @@ Try:
   curl -s ${simUrl}/payments -H 'Authorization: Bearer ${c.secretKey}' -H 'Content-Type: application/json' \\
     -d '{"amount":1000,"currency":"GBP","source":{"type":"card","number":"4242424242424242","expiry_month":12,"expiry_year":2030,"cvv":"100"}}'
   # make the simulator emit an event; it is delivered, signed, to Bollard's receiver
-  npx bollard trigger payment_captured
+  npx bollard trigger payment_captured${simUrl === 'http://127.0.0.1:8788' ? '' : ` --sim ${simUrl}`}
   # raise a dispute on a captured payment
   curl -s ${simUrl}/_sim/disputes -H 'Authorization: Bearer ${c.simAdminKey}' -H 'Content-Type: application/json' \\
     -d '{"payment_id":"pay_...","category":"fraudulent"}'
@@ -85,6 +85,7 @@ let stopping = false;
 const stop = async (code: number) => {
   if (stopping) return;
   stopping = true;
+  console.log('\nStopping the simulator and Bollard…');
   await stack.stop();
   process.exit(code);
 };

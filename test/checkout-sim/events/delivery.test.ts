@@ -275,6 +275,27 @@ describe('webhook faults', () => {
     expect(await received(sink.prefix)).toHaveLength(1);
   });
 
+  it('the webhooks part of /_sim/faults sets the same knobs, and clearing it stops them', async () => {
+    const sink = sinkBase();
+    await createWorkflow({ url: sink.url(), events: { gateway: ['payment_approved'] } });
+    expect(
+      (await admin('POST', '/_sim/faults', { webhooks: { duplicate: true, out_of_order: 2 } })).status,
+    ).toBe(200);
+    expect(await json(await admin('GET', '/_sim/webhook-faults'), 200)).toMatchObject({
+      duplicate_rate: 1,
+      out_of_order: 2,
+    });
+    const a = await payment({ capture: false });
+    await settle();
+    // One event, delivered twice, both held until the second arrived, then released (shuffled).
+    const first = await received(sink.prefix);
+    expect(first.map((r) => JSON.parse(new TextDecoder().decode(bytesOf(r))).data.id)).toEqual([a, a]);
+    expect((await admin('DELETE', '/_sim/faults')).status).toBe(204);
+    await payment({ capture: false });
+    await settle();
+    expect(await received(sink.prefix)).toHaveLength(3);
+  });
+
   it('validates the knobs and reads them back', async () => {
     const bad = await admin('POST', '/_sim/webhook-faults', {
       duplicate_rate: 2,

@@ -8,7 +8,7 @@ import { disputeView, isDisputeCategory } from './disputes';
 import { getEvent, redeliverEvent } from './emit';
 import { GUIDE_EVENT_TYPES, isGuideEventType } from './event-types';
 import { releaseHeld } from './queue';
-import { NO_FAULTS, readFaults, type WebhookFaults, writeFaults } from './settings';
+import { NO_FAULTS, readFaults, readOwnFaults, type WebhookFaults, writeFaults } from './settings';
 import { trigger } from './triggers';
 
 /**
@@ -88,7 +88,7 @@ controlRoutes.get('/_sim/webhook-faults', (c) => c.json(readFaults(c.var.sim.sql
 controlRoutes.post('/_sim/webhook-faults', async (c) => {
   const body = await jsonBody(c);
   if (body instanceof Response) return body;
-  const current = body.reset === true ? NO_FAULTS : readFaults(c.var.sim.sql);
+  const current = body.reset === true ? NO_FAULTS : readOwnFaults(c.var.sim.sql);
   const next: WebhookFaults = { ...current };
   const codes: string[] = [];
   if (body.duplicate !== undefined) {
@@ -113,7 +113,7 @@ controlRoutes.post('/_sim/webhook-faults', async (c) => {
   if (!isObject(body) || Object.keys(body).some((k) => !known.includes(k))) codes.push('field_unknown');
   if (codes.length > 0) return invalid(c, ...codes);
   writeFaults(c.var.sim.sql, next);
-  if (next.out_of_order === 0) releaseHeld(c.var.sim, 0);
-  else releaseHeld(c.var.sim, next.out_of_order);
-  return c.json(next);
+  const effective = readFaults(c.var.sim.sql);
+  releaseHeld(c.var.sim, effective.out_of_order);
+  return c.json(effective);
 });

@@ -64,7 +64,8 @@ export function queueDeliveries(
       }
     }
   }
-  if (hold) releaseHeld(sim, faults.out_of_order);
+  // Also when the fault was switched off elsewhere (`/_sim/faults`): nothing stays held without it.
+  releaseHeld(sim, faults.out_of_order);
   if (queued > 0) armAlarm(sim, now);
   return queued;
 }

@@ -1,5 +1,6 @@
 import { getConfig } from '../lib/config';
 import type { SimContext } from '../lib/context';
+import { getFaults } from '../lib/faults';
 
 /** Webhook fault knobs (`POST /_sim/webhook-faults`). All off by default. */
 export interface WebhookFaults {
@@ -28,11 +29,32 @@ function writeSetting(sql: SqlStorage, key: string, value: unknown): void {
   );
 }
 
+/** The valid webhook knobs in a loosely typed object (`/_sim/faults`'s `webhooks` part is not validated). */
+export function webhookKnobs(raw: unknown): Partial<WebhookFaults> {
+  if (typeof raw !== 'object' || raw === null) return {};
+  const r = raw as Record<string, unknown>;
+  const out: Partial<WebhookFaults> = {};
+  if (typeof r.duplicate === 'boolean') out.duplicate_rate = r.duplicate ? 1 : 0;
+  if (typeof r.duplicate_rate === 'number' && r.duplicate_rate >= 0 && r.duplicate_rate <= 1) {
+    out.duplicate_rate = r.duplicate_rate;
+  }
+  if (Number.isInteger(r.out_of_order) && (r.out_of_order as number) >= 0)
+    out.out_of_order = r.out_of_order as number;
+  if (typeof r.drop_first_attempt === 'boolean') out.drop_first_attempt = r.drop_first_attempt;
+  return out;
+}
+
+/**
+ * The webhook faults in force: those set with `POST /_sim/webhook-faults`, overridden field by field by
+ * the `webhooks` part of the general `POST /_sim/faults` (both documented; the latter clears with it).
+ */
 export function readFaults(sql: SqlStorage): WebhookFaults {
-  const stored = readSetting(sql, 'faults');
-  return stored && typeof stored === 'object'
-    ? { ...NO_FAULTS, ...(stored as Partial<WebhookFaults>) }
-    : NO_FAULTS;
+  return { ...readOwnFaults(sql), ...webhookKnobs(getFaults(sql).webhooks) };
+}
+
+/** Only the knobs set with `POST /_sim/webhook-faults`. */
+export function readOwnFaults(sql: SqlStorage): WebhookFaults {
+  return { ...NO_FAULTS, ...webhookKnobs(readSetting(sql, 'faults')) };
 }
 
 export function writeFaults(sql: SqlStorage, faults: WebhookFaults): void {
