@@ -85,7 +85,7 @@ export function emitEvent(
     createdAt,
     body,
   );
-  queueDeliveries(sim, id, { type, ...eventFacts(sim.sql, subjectId, data) }, { kind: 'original' });
+  queueDeliveries(sim, id, () => ({ type, ...eventFacts(sim.sql, subjectId, data) }), { kind: 'original' });
   return id;
 }
 
@@ -147,7 +147,7 @@ export function redeliverEvent(sim: SimContext, event: StoredEvent, workflowIds?
   return queueDeliveries(
     sim,
     event.id,
-    { type: event.type, ...eventFacts(sim.sql, event.subjectId, data) },
+    () => ({ type: event.type, ...eventFacts(sim.sql, event.subjectId, data) }),
     workflowIds ? { kind: 'redelivery', workflowIds } : { kind: 'redelivery' },
   );
 }
