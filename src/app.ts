@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { checkoutClientFor } from './checkout';
-import { mountAgents } from './agents';
+import { createDemoApp } from './demo';
 import { type AppEnv, errorHandler, notFoundHandler, requestContext } from './http';
 import { createStorefrontApp } from './storefront';
 
@@ -18,9 +18,8 @@ export function createApp(): Hono<AppEnv> {
   );
   // Storefront: /v1/payment-sessions*, /v1/payment-links*, /v1/config, /v1/tokenize.js, /openapi.json.
   app.route('/', createStorefrontApp({ client: (env) => checkoutClientFor(env, 'storefront') }));
-
-  // Agent gateway: /agent/v1/*, /agent/mcp, /admin/agents*, /admin/audit*.
-  mountAgents(app);
+  // Demo shop at / (and /demo/*), only when DEMO_ENABLED=true.
+  app.route('/', createDemoApp());
 
   return app;
 }
