@@ -1,9 +1,9 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
 import { buildFlakyUpstream, buildSimulator } from './scripts/build-sim';
+import { webhookSinkWorker } from './test/checkout-sim/events/support/sink-worker';
 import { flakyUpstreamAuxWorker } from './test/support/flaky-upstream';
 import { simAuxWorker } from './test/support/sim-worker';
-import { webhookSinkWorker } from './test/checkout-sim/events/support/sink-worker';
 
 process.env.WRANGLER_SEND_METRICS = 'false';
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';

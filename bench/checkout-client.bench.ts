@@ -1,5 +1,5 @@
 import { startStack } from '../scripts/stack';
-import { createCheckoutClient } from '../src/checkout';
+import { createCheckoutClient } from '../src/checkout/client';
 import { DEV_CREDENTIALS } from '../src/dev/credentials';
 import { measure, printTable, round, writeResult } from './lib';
 

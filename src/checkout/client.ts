@@ -1,5 +1,5 @@
 import { type CatalogEntry, fillPath } from '../catalog';
-import { BollardError } from '../http';
+import { BollardError } from '../http/errors';
 import { type AttemptOutcome, sendAttempt, sleepUnlessAborted } from './attempt';
 import type {
   CallOptions,

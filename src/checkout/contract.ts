@@ -4,7 +4,7 @@
  * `RateGate`.
  */
 import type { Access, CatalogEntry } from '../catalog';
-import type { Logger } from '../http';
+import type { Logger } from '../http/log';
 
 /** Supplies OAuth access tokens. Implemented by the KV-cached, single-flight source in `src/oauth/`. */
 export interface TokenSource {

@@ -1,5 +1,5 @@
 import { type CatalogEntry, requiredScope, WORKFLOWS_OAUTH_SCOPE } from '../catalog';
-import { BollardError, type ErrorType } from '../http';
+import { BollardError, type ErrorType } from '../http/errors';
 import type { CheckoutErrorCode, UpstreamResponse } from './contract';
 
 /** What a `CheckoutError` carries about the upstream answer (none of it secret). */

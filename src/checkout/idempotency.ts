@@ -1,5 +1,5 @@
 import type { CatalogEntry } from '../catalog';
-import { BollardError } from '../http';
+import { BollardError } from '../http/errors';
 
 /** Header Checkout.com reads idempotency keys from (facts §5). */
 export const IDEMPOTENCY_HEADER = 'Cko-Idempotency-Key';

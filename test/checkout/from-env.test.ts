@@ -44,7 +44,8 @@ describe('checkoutClientFor', () => {
   });
 
   it('fails clearly when OAuth is configured without a token source, or the mode is unknown', () => {
-    const oauth = () => checkoutClientFor({ ...env, CHECKOUT_AUTH: 'oauth' }, 'agents');
+    const oauth = () =>
+      checkoutClientFor({ ...env, CHECKOUT_AUTH: 'oauth', CHECKOUT_OAUTH_CLIENT_SECRET: '' }, 'agents');
     expect(oauth).toThrow(CheckoutConfigError);
     expect(oauth).toThrow(/token source/);
     expect(() => checkoutClientFor({ ...env, CHECKOUT_AUTH: 'basic' }, 'agents')).toThrow(/CHECKOUT_AUTH/);

@@ -25,7 +25,8 @@ const UNKNOWN_PAYMENT = 'pay_aaaaaaaaaaaaaaaaaaaaaaaaaa';
 
 describe('against the simulator', () => {
   it('checkoutClientFor reaches it through the CHECKOUT_SIM binding with the dev key', async () => {
-    const res = await checkoutClientFor(env, 'agents').send('getPayment', {
+    // An explicit fetch: this test is about credentials and routing, not the rate governor.
+    const res = await checkoutClientFor(env, 'agents', { fetch: upstreamFetch(env) }).send('getPayment', {
       params: { id: UNKNOWN_PAYMENT },
     });
     // The simulator knows the dev key (not a 401) and not this payment.
