@@ -1,3 +1,6 @@
+import { oauthTokenSourceFromEnv } from '../oauth/from-env';
+import { entriesForSurface } from '../oauth/surfaces';
+import { rateGateFromEnv } from '../ratelimit/from-env';
 import { createCheckoutClient } from './client';
 import type { CheckoutClient, Credential, RateGate, TokenSource } from './contract';
 import { CheckoutConfigError } from './errors';
@@ -7,9 +10,21 @@ import { upstreamFetch } from './upstream';
 export type Surface = 'storefront' | 'webhooks' | 'agents' | 'admin';
 
 export interface ClientExtras {
-  gate?: RateGate;
-  /** Required when `CHECKOUT_AUTH` is `oauth` (the KV-cached source of `src/oauth/`). */
+  /**
+   * Admission control. Default: the account-wide governor (`src/ratelimit/`) when calls go to the
+   * configured upstream; none when a custom `fetch` is given (tests, tools) unless a gate is passed;
+   * `null` turns it off.
+   */
+  gate?: RateGate | null;
+  /**
+   * With `CHECKOUT_AUTH=oauth`: the token source. Default: the KV-cached, single-flight source of
+   * `src/oauth/`, requesting the least scopes the surface needs.
+   */
   tokens?: TokenSource;
+  /** With `CHECKOUT_AUTH=oauth`: scopes computed elsewhere (e.g. `agentUpstreamScopes`) instead of the surface's. */
+  oauthScopes?: readonly string[];
+  /** The request's `ctx.waitUntil`, which keeps background token refreshes alive past the response. */
+  waitUntil?: (promise: Promise<unknown>) => void;
   fetch?: typeof fetch;
 }
 
@@ -24,10 +39,22 @@ export interface ClientExtras {
 export function checkoutClientFor(env: Env, surface: Surface, extras: ClientExtras = {}): CheckoutClient {
   return createCheckoutClient({
     baseUrl: env.CHECKOUT_API_BASE,
-    credential: credentialFor(env, surface, extras.tokens),
+    credential: credentialFor(env, surface, extras.tokens ?? defaultTokens(env, surface, extras)),
     publicKey: env.CHECKOUT_PUBLIC_KEY || undefined,
     fetch: extras.fetch ?? upstreamFetch(env),
-    gate: extras.gate,
+    gate:
+      extras.gate === null ? undefined : (extras.gate ?? (extras.fetch ? undefined : rateGateFromEnv(env))),
+  });
+}
+
+/** The KV-cached OAuth token source for the surface, when OAuth is configured and not injected. */
+function defaultTokens(env: Env, surface: Surface, extras: ClientExtras): TokenSource | undefined {
+  if (env.CHECKOUT_AUTH !== 'oauth' || !env.CHECKOUT_OAUTH_CLIENT_ID || !env.CHECKOUT_OAUTH_CLIENT_SECRET) {
+    return undefined;
+  }
+  return oauthTokenSourceFromEnv(env, entriesForSurface(surface), {
+    ...(extras.waitUntil ? { waitUntil: extras.waitUntil } : {}),
+    ...(extras.oauthScopes ? { scopes: extras.oauthScopes } : {}),
   });
 }
 
@@ -37,7 +64,7 @@ function credentialFor(env: Env, surface: Surface, tokens: TokenSource | undefin
     if (!tokens) {
       throw new CheckoutConfigError(
         'oauth_token_source_missing',
-        'CHECKOUT_AUTH is "oauth" but no OAuth token source is wired for this surface',
+        'CHECKOUT_AUTH is "oauth" but no token source could be built: set CHECKOUT_OAUTH_CLIENT_ID and CHECKOUT_OAUTH_CLIENT_SECRET',
       );
     }
     return { kind: 'oauth', tokens };

@@ -22,10 +22,16 @@ const MEMORIES = new Map<string, TokenMemory>();
 export function oauthTokenSourceFromEnv(
   env: Env,
   entries: Iterable<CatalogEntry>,
-  options: { waitUntil?: (promise: Promise<unknown>) => void; now?: () => number } = {},
+  options: {
+    waitUntil?: (promise: Promise<unknown>) => void;
+    now?: () => number;
+    /** A least set computed elsewhere (e.g. the active agents' grants); `CHECKOUT_OAUTH_SCOPES` still wins. */
+    scopes?: readonly string[];
+  } = {},
 ): KvTokenSource {
   const vars = env as Env & OAuthOptionalVars;
-  const scopes = tokenScopes(entries, vars.CHECKOUT_OAUTH_SCOPES);
+  const computed = options.scopes && options.scopes.length > 0 ? options.scopes.join(' ') : undefined;
+  const scopes = tokenScopes(entries, vars.CHECKOUT_OAUTH_SCOPES || computed);
   const clientId = env.CHECKOUT_OAUTH_CLIENT_ID;
   const memoryKey = `${clientId}\0${scopes.join(' ')}`;
   let memory = MEMORIES.get(memoryKey);

@@ -15,6 +15,7 @@ const ADMIN = { authorization: `Bearer ${DEV_CREDENTIALS.simAdminKey}` };
 export interface SimStats {
   requests: { total: number; read: number; write: number; by_route: Record<string, number> };
   responses_429: number;
+  responses_by_status?: Record<string, number>;
   rate_limited: number;
   tokens_issued: number;
 }
