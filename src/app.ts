@@ -1,8 +1,10 @@
 import { Hono } from 'hono';
+import { mountAgents } from './agents';
 import { checkoutClientFor } from './checkout';
 import { createDemoApp } from './demo';
 import { type AppEnv, errorHandler, notFoundHandler, requestContext } from './http';
 import { createStorefrontApp } from './storefront';
+import { webhookRoutes } from './webhooks';
 
 /**
  * Builds Bollard's HTTP surface. Each area mounts its own routes here; this file only wires.
@@ -16,10 +18,14 @@ export function createApp(): Hono<AppEnv> {
   app.get('/healthz', (c) =>
     c.json({ status: 'ok', service: 'bollard', environment: c.env.CHECKOUT_ENVIRONMENT }),
   );
+  app.route('/', webhookRoutes());
   // Storefront: /v1/payment-sessions*, /v1/payment-links*, /v1/config, /v1/tokenize.js, /openapi.json.
   app.route('/', createStorefrontApp({ client: (env) => checkoutClientFor(env, 'storefront') }));
   // Demo shop at / (and /demo/*), only when DEMO_ENABLED=true.
   app.route('/', createDemoApp());
+
+  // Agent gateway: /agent/v1/*, /agent/mcp, /admin/agents*, /admin/audit*.
+  mountAgents(app);
 
   return app;
 }

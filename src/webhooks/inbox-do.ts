@@ -1,4 +1,234 @@
 import { DurableObject } from 'cloudflare:workers';
+import { createLogger, type Logger } from '../http';
+import { retryDelayMs } from './backoff';
+import { handlers } from './handlers';
+import type {
+  EventDetail,
+  EventSummary,
+  ListFilter,
+  Page,
+  QuarantineEntry,
+  QuarantineRecord,
+  RecordInput,
+  RecordResult,
+} from './inbox-types';
+import {
+  addQuarantine,
+  type ListedEvent,
+  listQuarantine,
+  listSummaries,
+  locateEvent,
+  migrateCatalogue,
+  upsertSummaries,
+} from './index-store';
+import {
+  type ClaimedRun,
+  claimDueRuns,
+  eventDetail,
+  finishRun,
+  markIndexed,
+  migrateSubject,
+  nextDueAt,
+  readProjection,
+  recordEvent,
+  releaseInterruptedRuns,
+  startReplay,
+  subjectEvents,
+  unindexed,
+} from './subject-store';
 
-/** The webhook event inbox (issue: webhooks). */
-export class WebhookInbox extends DurableObject<Env> {}
+/** The name of the one catalogue object (operator listing and quarantine). */
+export const CATALOGUE = 'catalogue';
+
+/** How many runs one alarm claims per round, and rounds per alarm, before yielding to a new alarm. */
+const RUNS_PER_ROUND = 50;
+const ROUNDS_PER_ALARM = 4;
+/** Retry delay for pushing summaries to a catalogue that did not answer. */
+const INDEX_RETRY_MS = 5_000;
+
+/**
+ * The webhook inbox. One class, two roles by name:
+ *
+ * - `subject:<pay_…|dsp_…|evt_…>` — one object per payment or dispute: its events (deduplicated on the
+ *   event id, so concurrent or days-apart repeats meet here and are serialised), the handler runs of each
+ *   event (exactly once each, retried by alarm with backoff, dead-lettered after bounded attempts) and
+ *   the built-in projection.
+ * - `catalogue` — a summary row per event for listing across subjects, and the quarantine.
+ */
+export class WebhookInbox extends DurableObject<Env> {
+  #subjectReady = false;
+  #catalogueReady = false;
+  #draining: Promise<void> | null = null;
+  #log: Logger = createLogger({ service: 'bollard', component: 'webhook-inbox' });
+
+  // ---- subject role -------------------------------------------------------------------------------
+
+  /** Records one delivery (idempotent on the event id) and schedules its handlers after the response. */
+  async record(input: RecordInput): Promise<RecordResult> {
+    const sql = this.#subject();
+    const result = recordEvent(sql, input, handlers.namesFor(input.type, this.env), Date.now());
+    await this.#wakeSoon();
+    return result;
+  }
+
+  /** One event with its handler runs, or null. */
+  event(id: string): EventDetail | null {
+    return eventDetail(this.#subject(), id);
+  }
+
+  /** Deliberately re-runs an event's handlers, recorded as the next replay number. */
+  async replay(id: string): Promise<{ replay: number; handlers: string[] } | null> {
+    const started = startReplay(this.#subject(), id, (type) => handlers.namesFor(type, this.env), Date.now());
+    if (started) await this.#wakeSoon();
+    return started;
+  }
+
+  /** The payment or dispute projection (JSON text), or null. */
+  projection(subject: string, kind: 'payment' | 'dispute'): string | null {
+    return readProjection(this.#subject(), subject, kind);
+  }
+
+  /** The subject's events (types, times, statuses only), oldest first. */
+  feed(): Array<{ id: string; type: string; created_on: string; received_at: number; status: string }> {
+    return subjectEvents(this.#subject());
+  }
+
+  /** Hands due runs to their handlers. Scheduled by `record`/`replay` and by itself for retries. */
+  override async alarm(): Promise<void> {
+    // A test may run the alarm by hand while the scheduled one is running: share one drain.
+    this.#draining ??= this.#drain().finally(() => {
+      this.#draining = null;
+    });
+    return this.#draining;
+  }
+
+  // ---- catalogue role -----------------------------------------------------------------------------
+
+  upsertSummaries(rows: EventSummary[]): void {
+    upsertSummaries(this.#catalogue(), rows);
+  }
+
+  list(filter: ListFilter): Page<ListedEvent> {
+    return listSummaries(this.#catalogue(), filter);
+  }
+
+  locate(id: string): string | null {
+    return locateEvent(this.#catalogue(), id);
+  }
+
+  quarantine(record: QuarantineRecord): number {
+    return addQuarantine(this.#catalogue(), record, Date.now());
+  }
+
+  quarantined(limit: number, skip: number): Page<QuarantineEntry> {
+    return listQuarantine(this.#catalogue(), limit, skip);
+  }
+
+  // ---- internals ----------------------------------------------------------------------------------
+
+  #subject(): SqlStorage {
+    const sql = this.ctx.storage.sql;
+    if (!this.#subjectReady) {
+      migrateSubject(sql);
+      // A fresh instance has no handler in flight: a run still marked running was interrupted.
+      releaseInterruptedRuns(sql, Date.now());
+      this.#subjectReady = true;
+    }
+    return sql;
+  }
+
+  #catalogue(): SqlStorage {
+    const sql = this.ctx.storage.sql;
+    if (!this.#catalogueReady) {
+      migrateCatalogue(sql);
+      this.#catalogueReady = true;
+    }
+    return sql;
+  }
+
+  async #wakeSoon(): Promise<void> {
+    const now = Date.now();
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > now) await this.ctx.storage.setAlarm(now);
+  }
+
+  async #drain(): Promise<void> {
+    const sql = this.#subject();
+    for (let round = 0; round < ROUNDS_PER_ALARM; round++) {
+      const runs = claimDueRuns(sql, Date.now(), RUNS_PER_ROUND);
+      if (runs.length === 0) break;
+      // Sequential on purpose: one subject's events reach handlers one at a time, oldest first.
+      for (const run of runs) await this.#execute(run);
+    }
+    const indexed = await this.#pushSummaries();
+    let next = nextDueAt(sql);
+    if (!indexed) next = Math.min(next ?? Number.POSITIVE_INFINITY, Date.now() + INDEX_RETRY_MS);
+    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+  }
+
+  async #execute(run: ClaimedRun): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    const handler = handlers.get(run.handler);
+    if (!handler) {
+      finishRun(sql, run, { status: 'skipped', error: 'handler no longer registered' }, Date.now());
+      return;
+    }
+    const log = this.#log.child({ event_id: run.event_id, handler: run.handler, attempt: run.attempt });
+    try {
+      await withTimeout(
+        Promise.resolve(
+          handler.run({
+            event: { id: run.event_id, type: run.type, created_on: run.created_on, subject: run.subject },
+            data: JSON.parse(run.data),
+            envelope: JSON.parse(run.body),
+            raw: run.body,
+            env: this.env,
+            log,
+            attempt: run.attempt,
+            replay: run.replay,
+          }),
+        ),
+        handler.timeoutMs,
+      );
+      finishRun(sql, run, { status: 'done' }, Date.now());
+    } catch (err) {
+      const error = (err instanceof Error ? err.message : String(err)).slice(0, 300);
+      const now = Date.now();
+      if (run.attempt >= handler.maxAttempts) {
+        log.warn('webhook handler dead-lettered', { error });
+        finishRun(sql, run, { status: 'dead', error }, now);
+      } else {
+        log.info('webhook handler failed; will retry', { error });
+        finishRun(sql, run, { status: 'pending', error, nextAt: now + retryDelayMs(run.attempt) }, now);
+      }
+    }
+  }
+
+  /** Pushes stale summaries to the catalogue; false when it could not (retried by alarm). */
+  async #pushSummaries(): Promise<boolean> {
+    const sql = this.ctx.storage.sql;
+    for (let batch = 0; batch < 10; batch++) {
+      const stale = unindexed(sql, 200);
+      if (stale.length === 0) return true;
+      try {
+        await this.env.WEBHOOK_INBOX.getByName(CATALOGUE).upsertSummaries(stale.map((s) => s.summary));
+      } catch (err) {
+        this.#log.warn('webhook catalogue update failed; will retry', { error: err });
+        return false;
+      }
+      markIndexed(
+        sql,
+        stale.map((s) => ({ id: s.summary.id, version: s.version })),
+      );
+    }
+    return unindexed(sql, 1).length === 0;
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`handler timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,367 @@
+import { redact } from '../http';
+import type {
+  EventDetail,
+  EventStatus,
+  EventSummary,
+  HandlerRun,
+  RecordInput,
+  RecordResult,
+  RunStatus,
+} from './inbox-types';
+import { type ProjectionEvent, projectDispute, projectPayment } from './projection';
+
+/**
+ * SQLite layout of one subject's inbox (one Durable Object per payment or dispute id; see
+ * docs/storage.md). Every function is synchronous: inside a Durable Object, SQL without an `await`
+ * between reads and writes is atomic, which is what makes "record once" and "claim a run once" hold.
+ */
+export function migrateSubject(sql: SqlStorage): void {
+  sql.exec(`
+    CREATE TABLE IF NOT EXISTS events (
+      id TEXT PRIMARY KEY,
+      type TEXT NOT NULL,
+      created_on TEXT NOT NULL,
+      subject TEXT NOT NULL,
+      subject_kind TEXT NOT NULL,
+      known INTEGER NOT NULL,
+      body TEXT NOT NULL,
+      data TEXT NOT NULL,
+      received_at INTEGER NOT NULL,
+      deliveries INTEGER NOT NULL,
+      last_delivery_at INTEGER NOT NULL,
+      status TEXT NOT NULL,
+      replays INTEGER NOT NULL DEFAULT 0,
+      version INTEGER NOT NULL DEFAULT 1,
+      indexed_version INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE IF NOT EXISTS runs (
+      event_id TEXT NOT NULL,
+      handler TEXT NOT NULL,
+      replay INTEGER NOT NULL,
+      status TEXT NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_at INTEGER NOT NULL,
+      last_error TEXT,
+      finished_at INTEGER,
+      PRIMARY KEY (event_id, handler, replay)
+    );
+    CREATE INDEX IF NOT EXISTS runs_due ON runs (status, next_at);
+    CREATE TABLE IF NOT EXISTS projection (
+      subject TEXT PRIMARY KEY,
+      kind TEXT NOT NULL,
+      json TEXT NOT NULL,
+      updated_at INTEGER NOT NULL
+    );
+  `);
+}
+
+/**
+ * Records a delivery. The first delivery of an event inserts it, creates one pending run per handler
+ * and refreshes the projection — all in one synchronous step; any later delivery only counts itself.
+ */
+export function recordEvent(
+  sql: SqlStorage,
+  input: RecordInput,
+  handlerNames: readonly string[],
+  now: number,
+): RecordResult {
+  const existing = sql
+    .exec<{ deliveries: number; status: string }>(
+      'SELECT deliveries, status FROM events WHERE id = ?',
+      input.id,
+    )
+    .toArray()[0];
+  if (existing) {
+    sql.exec(
+      'UPDATE events SET deliveries = deliveries + 1, last_delivery_at = ?, version = version + 1 WHERE id = ?',
+      now,
+      input.id,
+    );
+    return { first: false, deliveries: existing.deliveries + 1, status: existing.status as EventStatus };
+  }
+  const status: EventStatus = handlerNames.length === 0 ? 'processed' : 'pending';
+  sql.exec(
+    `INSERT INTO events (id, type, created_on, subject, subject_kind, known, body, data, received_at,
+       deliveries, last_delivery_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+    input.id,
+    input.type,
+    input.created_on,
+    input.subject,
+    input.subject_kind,
+    input.known ? 1 : 0,
+    input.body,
+    input.data,
+    now,
+    now,
+    status,
+  );
+  for (const h of handlerNames) {
+    sql.exec(
+      "INSERT INTO runs (event_id, handler, replay, status, next_at) VALUES (?, ?, 0, 'pending', ?)",
+      input.id,
+      h,
+      now,
+    );
+  }
+  refreshProjection(sql, input.subject, input.subject_kind, now);
+  return { first: true, deliveries: 1, status };
+}
+
+/** Recomputes the subject's projection from every stored event (order-independent; see projection.ts). */
+export function refreshProjection(sql: SqlStorage, subject: string, kind: string, now: number): void {
+  if (kind !== 'payment' && kind !== 'dispute') return;
+  const events: ProjectionEvent[] = sql
+    .exec<{ id: string; type: string; created_on: string; data: string }>(
+      'SELECT id, type, created_on, data FROM events WHERE subject = ?',
+      subject,
+    )
+    .toArray()
+    .map((r) => ({ id: r.id, type: r.type, created_on: r.created_on, data: JSON.parse(r.data) }));
+  const projected = kind === 'payment' ? projectPayment(subject, events) : projectDispute(subject, events);
+  if (!projected) return;
+  sql.exec(
+    'INSERT OR REPLACE INTO projection (subject, kind, json, updated_at) VALUES (?, ?, ?, ?)',
+    subject,
+    kind,
+    JSON.stringify(projected),
+    now,
+  );
+}
+
+/** The stored projection as JSON text, or null. */
+export function readProjection(sql: SqlStorage, subject: string, kind: string): string | null {
+  const row = sql
+    .exec<{ json: string }>('SELECT json FROM projection WHERE subject = ? AND kind = ?', subject, kind)
+    .toArray()[0];
+  return row?.json ?? null;
+}
+
+/** A run claimed for execution, with what the handler needs. */
+export interface ClaimedRun {
+  event_id: string;
+  handler: string;
+  replay: number;
+  attempt: number;
+  type: string;
+  created_on: string;
+  subject: string;
+  body: string;
+  data: string;
+}
+
+/**
+ * Claims up to `limit` due runs, oldest event first (one subject's events are handed over in
+ * `created_on` order), by marking them `running` before any handler starts, so a second, overlapping
+ * alarm cannot pick the same run.
+ */
+export function claimDueRuns(sql: SqlStorage, now: number, limit: number): ClaimedRun[] {
+  const due = sql
+    .exec<Omit<ClaimedRun, 'attempt'> & { attempts: number }>(
+      `SELECT r.event_id, r.handler, r.replay, r.attempts, e.type, e.created_on, e.subject, e.body, e.data
+         FROM runs r JOIN events e ON e.id = r.event_id
+        WHERE r.status = 'pending' AND r.next_at <= ?
+        ORDER BY e.created_on, e.id, r.replay, r.handler LIMIT ?`,
+      now,
+      limit,
+    )
+    .toArray();
+  return due.map(({ attempts, ...r }) => {
+    sql.exec(
+      "UPDATE runs SET status = 'running', attempts = attempts + 1 WHERE event_id = ? AND handler = ? AND replay = ?",
+      r.event_id,
+      r.handler,
+      r.replay,
+    );
+    return { ...r, attempt: attempts + 1 };
+  });
+}
+
+/** Records how a claimed run ended and refreshes its event's status. */
+export function finishRun(
+  sql: SqlStorage,
+  run: ClaimedRun,
+  outcome: { status: RunStatus; error?: string; nextAt?: number },
+  now: number,
+): void {
+  sql.exec(
+    `UPDATE runs SET status = ?, last_error = ?, next_at = ?, finished_at = ?
+      WHERE event_id = ? AND handler = ? AND replay = ?`,
+    outcome.status,
+    outcome.error ?? null,
+    outcome.nextAt ?? now,
+    outcome.status === 'pending' ? null : now,
+    run.event_id,
+    run.handler,
+    run.replay,
+  );
+  refreshEventStatus(sql, run.event_id);
+}
+
+/**
+ * An event's status from the latest run of each handler: any still due → pending (retrying once one
+ * has failed); else any dead → dead_lettered; else processed.
+ */
+export function refreshEventStatus(sql: SqlStorage, eventId: string): EventStatus {
+  const latest = sql
+    .exec<{ status: string; attempts: number }>(
+      `SELECT r.status, r.attempts FROM runs r
+        WHERE r.event_id = ? AND r.replay = (SELECT MAX(replay) FROM runs x WHERE x.event_id = r.event_id AND x.handler = r.handler)`,
+      eventId,
+    )
+    .toArray();
+  let status: EventStatus = 'processed';
+  if (latest.some((r) => r.status === 'pending' || r.status === 'running')) {
+    status = latest.some((r) => (r.status === 'pending' || r.status === 'running') && r.attempts > 0)
+      ? 'retrying'
+      : 'pending';
+  } else if (latest.some((r) => r.status === 'dead')) status = 'dead_lettered';
+  sql.exec('UPDATE events SET status = ?, version = version + 1 WHERE id = ?', status, eventId);
+  return status;
+}
+
+/** Runs left `running` by an instance that no longer exists: the attempt is counted as failed. */
+export function releaseInterruptedRuns(sql: SqlStorage, now: number): void {
+  sql.exec(
+    "UPDATE runs SET status = 'pending', next_at = ?, last_error = 'interrupted' WHERE status = 'running'",
+    now,
+  );
+}
+
+/** The earliest time a pending run is due, or null. */
+export function nextDueAt(sql: SqlStorage): number | null {
+  const row = sql
+    .exec<{ next: number | null }>("SELECT MIN(next_at) AS next FROM runs WHERE status = 'pending'")
+    .toArray()[0];
+  return row?.next ?? null;
+}
+
+/**
+ * Starts a deliberate re-run of an event's handlers (all currently registered for its type, or the
+ * named one), as replay number n. Returns null when the event is unknown here.
+ */
+export function startReplay(
+  sql: SqlStorage,
+  eventId: string,
+  handlerNamesFor: (type: string) => string[],
+  now: number,
+): { replay: number; handlers: string[] } | null {
+  const event = sql.exec<{ type: string }>('SELECT type FROM events WHERE id = ?', eventId).toArray()[0];
+  if (!event) return null;
+  const max = sql
+    .exec<{ m: number | null }>('SELECT MAX(replay) AS m FROM runs WHERE event_id = ?', eventId)
+    .toArray()[0];
+  const events = sql
+    .exec<{ replays: number }>('SELECT replays FROM events WHERE id = ?', eventId)
+    .toArray()[0];
+  const replay = Math.max(max?.m ?? 0, events?.replays ?? 0) + 1;
+  const names = handlerNamesFor(event.type);
+  for (const h of names) {
+    sql.exec(
+      "INSERT INTO runs (event_id, handler, replay, status, next_at) VALUES (?, ?, ?, 'pending', ?)",
+      eventId,
+      h,
+      replay,
+      now,
+    );
+  }
+  sql.exec('UPDATE events SET replays = ? WHERE id = ?', replay, eventId);
+  refreshEventStatus(sql, eventId);
+  return { replay, handlers: names };
+}
+
+type EventRow = {
+  id: string;
+  subject: string;
+  type: string;
+  status: string;
+  created_on: string;
+  received_at: number;
+  deliveries: number;
+  replays: number;
+  known: number;
+  body: string;
+  version: number;
+};
+
+function deadHandlers(sql: SqlStorage, eventId: string): string {
+  return sql
+    .exec<{ handler: string }>(
+      `SELECT DISTINCT r.handler FROM runs r WHERE r.event_id = ? AND r.status = 'dead'
+         AND r.replay = (SELECT MAX(replay) FROM runs x WHERE x.event_id = r.event_id AND x.handler = r.handler)
+       ORDER BY r.handler`,
+      eventId,
+    )
+    .toArray()
+    .map((r) => r.handler)
+    .join(',');
+}
+
+function summaryOf(sql: SqlStorage, r: EventRow): EventSummary {
+  return {
+    id: r.id,
+    subject: r.subject,
+    type: r.type,
+    status: r.status as EventStatus,
+    created_on: r.created_on,
+    received_at: r.received_at,
+    deliveries: r.deliveries,
+    replays: r.replays,
+    dead_handlers: deadHandlers(sql, r.id),
+  };
+}
+
+/** Events whose listing row is stale, with the version each summary reflects. */
+export function unindexed(sql: SqlStorage, limit: number): Array<{ summary: EventSummary; version: number }> {
+  return sql
+    .exec<EventRow>('SELECT * FROM events WHERE indexed_version < version LIMIT ?', limit)
+    .toArray()
+    .map((r) => ({ summary: summaryOf(sql, r), version: r.version }));
+}
+
+export function markIndexed(sql: SqlStorage, done: ReadonlyArray<{ id: string; version: number }>): void {
+  for (const d of done) {
+    sql.exec('UPDATE events SET indexed_version = MAX(indexed_version, ?) WHERE id = ?', d.version, d.id);
+  }
+}
+
+export function eventDetail(sql: SqlStorage, eventId: string): EventDetail | null {
+  const row = sql.exec<EventRow>('SELECT * FROM events WHERE id = ?', eventId).toArray()[0];
+  if (!row) return null;
+  const runs: HandlerRun[] = sql
+    .exec<{
+      handler: string;
+      replay: number;
+      status: string;
+      attempts: number;
+      next_at: number;
+      last_error: string | null;
+      finished_at: number | null;
+    }>('SELECT * FROM runs WHERE event_id = ? ORDER BY replay, handler', eventId)
+    .toArray()
+    .map((r) => ({
+      handler: r.handler,
+      replay: r.replay,
+      status: r.status as RunStatus,
+      attempts: r.attempts,
+      next_attempt_at: r.status === 'pending' ? new Date(r.next_at).toISOString() : null,
+      last_error: r.last_error,
+      finished_at: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
+    }));
+  return {
+    ...summaryOf(sql, row),
+    known: row.known === 1,
+    event: JSON.stringify(redact(JSON.parse(row.body))),
+    runs,
+  };
+}
+
+/** The subject's events, oldest first (what the public demo feed shows: type and times only). */
+export function subjectEvents(
+  sql: SqlStorage,
+): Array<{ id: string; type: string; created_on: string; received_at: number; status: string }> {
+  return sql
+    .exec<{ id: string; type: string; created_on: string; received_at: number; status: string }>(
+      'SELECT id, type, created_on, received_at, status FROM events ORDER BY created_on, id',
+    )
+    .toArray();
+}

@@ -1,0 +1,155 @@
+import { reset, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { afterEach, describe, expect, it } from 'vitest';
+import { handlers } from '../../src/webhooks';
+import { admin, adminJson, body, deliver, envelope, newId, settle, waitFor } from './helpers';
+
+afterEach(async () => {
+  handlers.off('test-flaky');
+  handlers.off('test-broken');
+  await reset();
+});
+
+interface Detail {
+  status: string;
+  replays: number;
+  dead_handlers: string[] | string;
+  runs: Array<{
+    handler: string;
+    replay: number;
+    status: string;
+    attempts: number;
+    last_error: string | null;
+  }>;
+}
+
+/** Makes every pending run of a subject due now and runs its alarm (the backoff is minutes long). */
+async function retryNow(subject: string): Promise<void> {
+  const stub = env.WEBHOOK_INBOX.getByName(`subject:${subject}`);
+  await runInDurableObject(stub, (_instance, state) => {
+    state.storage.sql.exec("UPDATE runs SET next_at = 0 WHERE status = 'pending'");
+  });
+  await runDurableObjectAlarm(stub);
+}
+
+function captured(subject = newId('pay')) {
+  return envelope(
+    'payment_captured',
+    { id: subject, action_id: newId('act'), amount: 700, currency: 'EUR', balances: { total_captured: 700 } },
+    '2026-11-24T10:00:00Z',
+  );
+}
+
+describe('handler faults', () => {
+  it('retries a failing handler with backoff until it succeeds, running it once per attempt', async () => {
+    let calls = 0;
+    handlers.on('payment_captured', 'test-flaky', () => {
+      calls++;
+      if (calls < 3) throw new Error(`flaky failure ${calls}`);
+    });
+    const e = captured();
+    const subject = e.data.id as string;
+    expect((await deliver(body(e))).status).toBe(200);
+    const stub = env.WEBHOOK_INBOX.getByName(`subject:${subject}`);
+    await runDurableObjectAlarm(stub);
+    await waitFor(async () => (await stub.event(e.id))?.runs[0]?.attempts === 1, 'first attempt');
+    expect(calls).toBe(1);
+
+    // Not due yet: the next alarm is the backoff away.
+    const scheduled = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    expect(scheduled).toBeGreaterThan(Date.now() + 1000);
+    let detail = await stub.event(e.id);
+    expect(detail).toMatchObject({ status: 'retrying' });
+    expect(detail?.runs[0]).toMatchObject({
+      handler: 'test-flaky',
+      status: 'pending',
+      attempts: 1,
+      last_error: 'flaky failure 1',
+    });
+
+    await retryNow(subject);
+    await waitFor(() => calls === 2, 'second attempt');
+    await retryNow(subject);
+    await waitFor(async () => (await stub.event(e.id))?.status === 'processed', 'third attempt');
+    expect(calls).toBe(3);
+    detail = await stub.event(e.id);
+    expect(detail).toMatchObject({ status: 'processed' });
+    expect(detail?.runs[0]).toMatchObject({ status: 'done', attempts: 3 });
+
+    // Further alarms and repeat deliveries never run it again.
+    await deliver(body(e));
+    await retryNow(subject);
+    expect(calls).toBe(3);
+  });
+
+  it('dead-letters after bounded attempts, lists it, and a replay re-runs it deliberately', async () => {
+    let calls = 0;
+    let healthy = false;
+    handlers.on(
+      'payment_captured',
+      'test-broken',
+      () => {
+        calls++;
+        if (!healthy) throw new Error('downstream unavailable');
+      },
+      { maxAttempts: 3 },
+    );
+    const e = captured();
+    const subject = e.data.id as string;
+    const stub = env.WEBHOOK_INBOX.getByName(`subject:${subject}`);
+    const attempts = async () => (await stub.event(e.id))?.runs[0]?.attempts ?? 0;
+    await deliver(body(e));
+    await runDurableObjectAlarm(stub);
+    await waitFor(async () => (await attempts()) === 1, 'attempt 1');
+    await retryNow(subject);
+    await waitFor(async () => (await attempts()) === 2, 'attempt 2');
+    await retryNow(subject);
+    await waitFor(async () => (await stub.event(e.id))?.status === 'dead_lettered', 'dead letter');
+    expect(calls).toBe(3);
+    // Exhausted: no more attempts, whatever the alarms do.
+    await retryNow(subject);
+    expect(calls).toBe(3);
+
+    await settle([subject], 1);
+    const dead = await adminJson<{
+      total_count: number;
+      data: Array<{ id: string; dead_handlers: string[] }>;
+    }>('/admin/dead-letters');
+    expect(dead.total_count).toBe(1);
+    expect(dead.data[0]).toMatchObject({ id: e.id, dead_handlers: ['test-broken'] });
+    const detail = await adminJson<Detail>(`/admin/events/${e.id}`);
+    expect(detail.status).toBe('dead_lettered');
+    expect(detail.runs[0]).toMatchObject({
+      status: 'dead',
+      attempts: 3,
+      last_error: 'downstream unavailable',
+    });
+
+    healthy = true;
+    const res = await admin(`/admin/events/${e.id}/replay`, { method: 'POST' });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ id: e.id, replay: 1, handlers: ['test-broken'] });
+    await runDurableObjectAlarm(stub);
+    await waitFor(async () => (await stub.event(e.id))?.status === 'processed', 'replay');
+    expect(calls).toBe(4);
+    await settle([subject], 1);
+    const after = await adminJson<Detail>(`/admin/events/${e.id}`);
+    expect(after).toMatchObject({ status: 'processed', replays: 1 });
+    expect(after.runs.map((r) => [r.replay, r.status])).toEqual([
+      [0, 'dead'],
+      [1, 'done'],
+    ]);
+    expect((await adminJson<{ total_count: number }>('/admin/dead-letters')).total_count).toBe(0);
+    // The projection was never at the mercy of the failing handler.
+    expect(await adminJson(`/admin/payments/${subject}`)).toMatchObject({
+      status: 'Captured',
+      amount_captured: 700,
+    });
+  });
+
+  it('answers 404 for replaying an event it never recorded', async () => {
+    expect((await admin(`/admin/events/${newId('evt')}/replay`, { method: 'POST' })).status).toBe(404);
+    expect((await admin('/admin/events/not-an-id')).status).toBe(404);
+    expect((await admin(`/admin/payments/${newId('pay')}`)).status).toBe(404);
+  });
+});

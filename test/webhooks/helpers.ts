@@ -1,0 +1,148 @@
+import { runDurableObjectAlarm } from 'cloudflare:test';
+import { env, exports } from 'cloudflare:workers';
+
+/** The dev signing key Bollard is configured with in the tests (.dev.vars). */
+export const KEY = 'whsec_dev_bollard_local_signing_key';
+export const ADMIN = { authorization: 'Bearer bollard_admin_dev' };
+export const URL_ = 'http://bollard.test/webhooks/checkout';
+
+const enc = new TextEncoder();
+
+/** Lowercase hex HMAC-SHA256, computed here independently of Bollard's own signer. */
+export async function sign(body: string | Uint8Array, key = KEY): Promise<string> {
+  const k = await crypto.subtle.importKey('raw', enc.encode(key), { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+  ]);
+  const mac = await crypto.subtle.sign('HMAC', k, typeof body === 'string' ? enc.encode(body) : body);
+  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Delivers a body through the whole Bollard worker, signed with `key` unless a signature is given. */
+export async function deliver(
+  body: string | Uint8Array,
+  options: { key?: string; signature?: string | null; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
+  const signature =
+    options.signature === undefined ? await sign(body, options.key ?? KEY) : options.signature;
+  if (signature !== null) headers['cko-signature'] = signature;
+  return exports.default.fetch(URL_, { method: 'POST', headers, body });
+}
+
+export async function admin(path: string, init: RequestInit = {}): Promise<Response> {
+  return exports.default.fetch(`http://bollard.test${path}`, {
+    ...init,
+    headers: { ...ADMIN, ...(init.headers as Record<string, string> | undefined) },
+  });
+}
+
+export async function adminJson<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const res = await admin(path, init);
+  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+let counter = 0;
+/** A unique id in Checkout.com's shape: prefix + 26 lowercase base32 characters. */
+export function newId(prefix: string): string {
+  counter++;
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
+  let s = '';
+  const bytes = crypto.getRandomValues(new Uint8Array(20));
+  for (const b of bytes) s += alphabet[b & 31];
+  return `${prefix}_${s}${counter.toString(32).padStart(6, 'a')}`.slice(0, prefix.length + 27);
+}
+
+export interface TestEvent {
+  id: string;
+  type: string;
+  created_on: string;
+  data: Record<string, unknown>;
+  _links?: Record<string, unknown>;
+}
+
+export function envelope(
+  type: string,
+  data: Record<string, unknown>,
+  createdOn: string,
+  id = newId('evt'),
+): TestEvent {
+  const subject = typeof data.id === 'string' ? data.id : id;
+  return {
+    id,
+    type,
+    created_on: createdOn,
+    data,
+    _links: {
+      self: { href: `https://api.sandbox.checkout.com/workflows/events/${id}` },
+      subject: { href: `https://api.sandbox.checkout.com/workflows/events/subject/${subject}` },
+    },
+  };
+}
+
+export const body = (e: TestEvent): string => JSON.stringify(e);
+
+/** Runs every due alarm of the given subjects' inboxes until none is left (alarms reschedule themselves). */
+export async function drain(subjects: Iterable<string>): Promise<void> {
+  for (const s of subjects) {
+    const stub = env.WEBHOOK_INBOX.getByName(`subject:${s}`);
+    for (let i = 0; i < 50 && (await runDurableObjectAlarm(stub)); i++) {}
+  }
+}
+
+/** Fisher–Yates with a seeded generator, so a failure can be reproduced. */
+export function shuffle<T>(items: T[], seed: number): T[] {
+  let x = seed || 1;
+  const rnd = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+/**
+ * Drives the given subjects' alarms and waits until the catalogue lists `expected` events with none
+ * pending or retrying (a scheduled alarm may already be running on its own when the test looks).
+ */
+export async function settle(subjects: Iterable<string>, expected: number): Promise<void> {
+  const list = [...subjects];
+  for (let i = 0; i < 400; i++) {
+    const t0 = Date.now();
+    if (i % 20 === 0) await drain(list);
+    console.log('T drain', i, Date.now() - t0);
+    const all = await adminJson<{ total_count: number }>('/admin/events?limit=1');
+    const pending = await adminJson<{ total_count: number }>('/admin/events?limit=1&status=pending');
+    const retrying = await adminJson<{ total_count: number }>('/admin/events?limit=1&status=retrying');
+    console.log('T counts', all.total_count, pending.total_count, retrying.total_count);
+    if (all.total_count >= expected && pending.total_count === 0 && retrying.total_count === 0) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`inbox did not settle at ${expected} events`);
+}
+
+/** Every page of a list endpoint. */
+export async function listAll<T>(path: string): Promise<T[]> {
+  const out: T[] = [];
+  for (let skip = 0; ; skip += 250) {
+    const sep = path.includes('?') ? '&' : '?';
+    const page = await adminJson<{ total_count: number; data: T[] }>(`${path}${sep}limit=250&skip=${skip}`);
+    out.push(...page.data);
+    if (skip + 250 >= page.total_count) return out;
+  }
+}
+
+/** Polls until `cond` holds (alarms also fire on their own, so a test cannot always drive them itself). */
+export async function waitFor(cond: () => boolean | Promise<boolean>, what = 'condition'): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
