@@ -78,10 +78,11 @@ customersRoutes.get('/customers/:id', (c) => {
 
 customersRoutes.patch('/customers/:id', async (c) => {
   const sim = c.var.sim;
-  const row = findCustomer(sim.sql, c.req.param('id'));
-  if (!row) return notFound(c);
+  // The body is read first: no await may separate reading the customer from updating it.
   const body = await jsonBody(c);
   if (body instanceof Response) return body;
+  const row = findCustomer(sim.sql, c.req.param('id'));
+  if (!row) return notFound(c);
   const codes = customerCodes(body, false);
   if (typeof body.default === 'string' && !getInstrumentRow(sim.sql, body.default))
     codes.push('default_instrument_invalid');

@@ -38,9 +38,10 @@ pagesRoutes.get('/link/:id', (c) => {
 
 pagesRoutes.post('/link/:id', async (c) => {
   const sim = c.var.sim;
+  // The form is read first: no await may separate reading the link from paying it.
+  const fields = await form(c);
   const link = getLink(sim.sql, c.req.param('id'), sim.now());
   if (!link) return c.html('<!doctype html><title>Not found</title><p>No such payment link.</p>', 404);
-  const fields = await form(c);
   if (link.status !== 'Active') return c.html(linkPage(link), link.status === 'Expired' ? 410 : 409);
   const card = parseCard(
     {

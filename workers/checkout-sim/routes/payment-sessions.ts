@@ -72,10 +72,11 @@ paymentSessionsRoutes.post('/payment-sessions', async (c) => {
 
 paymentSessionsRoutes.post('/payment-sessions/:id/submit', async (c) => {
   const sim = c.var.sim;
-  const session = getSession(sim.sql, c.req.param('id'));
-  if (!session) return notFound(c);
+  // The body is read first: no await may separate reading the session from paying it.
   const body = await jsonBody(c);
   if (body instanceof Response) return body;
+  const session = getSession(sim.sql, c.req.param('id'));
+  if (!session) return notFound(c);
   const codes: string[] = [];
   if (body.session_data === undefined) codes.push('session_data_required');
   else if (typeof body.session_data !== 'string') codes.push('session_data_invalid');

@@ -166,10 +166,11 @@ type Action = (sim: SimHonoEnv['Variables']['sim'], row: PaymentRow, input: Acti
 
 async function runAction(c: Context<SimHonoEnv>, action: Action, status: 201 | 202): Promise<Response> {
   const sim = c.var.sim;
-  const row = getPaymentRow(sim.sql, c.req.param('id') ?? '');
-  if (!row) return notFound(c);
+  // The body is read first: no await may separate reading the payment from changing it.
   const body = await jsonBody(c);
   if (body instanceof Response) return body;
+  const row = getPaymentRow(sim.sql, c.req.param('id') ?? '');
+  if (!row) return notFound(c);
   const input = actionInput(body);
   if (Array.isArray(input)) return invalid(c, ...input);
   const outcome = action(sim, row, input);
