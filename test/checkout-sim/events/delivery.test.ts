@@ -94,6 +94,14 @@ describe('signed delivery', () => {
     await settle();
     const stats = await json<{ webhooks: Record<string, number> }>(await admin('GET', '/_sim/stats'), 200);
     expect(stats.webhooks).toMatchObject({ delivered: 2, failed: 0, pending: 0, retried: 0 });
+    // The log pages from the newest end: `limit=1` is the latest delivery.
+    const latest = await json<{ total_count: number; data: { event_type: string }[] }>(
+      await admin('GET', '/_sim/webhooks?limit=1'),
+      200,
+    );
+    expect(latest.total_count).toBe(2);
+    expect(latest.data.map((d) => d.event_type)).toEqual(['payment_captured']);
+    expect((await admin('GET', '/_sim/webhooks?limit=0')).status).toBe(422);
   });
 });
 

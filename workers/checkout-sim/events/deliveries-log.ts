@@ -51,8 +51,8 @@ export interface LogFilter {
 }
 
 /**
- * The deliveries log, oldest first: one entry per (event, workflow action) delivery with its attempts.
- * Never shows the action's headers or signing key.
+ * The deliveries log: the latest `limit` deliveries, oldest first, one entry per (event, workflow action)
+ * delivery with its attempts. Never shows the action's headers or signing key.
  */
 export function deliveriesLog(sql: SqlStorage, filter: LogFilter): { total_count: number; data: unknown[] } {
   const where: string[] = [];
@@ -74,11 +74,12 @@ export function deliveriesLog(sql: SqlStorage, filter: LogFilter): { total_count
       `SELECT d.id, d.event_id, e.type AS event_type, d.workflow_id, d.action_id, d.url, d.kind, d.status, d.attempts,
          d.next_attempt_at, d.created_at, d.delivered_at, d.history
        FROM sim_deliveries d LEFT JOIN sim_events e ON e.id = d.event_id ${clause}
-       ORDER BY d.id LIMIT ?`,
+       ORDER BY d.id DESC LIMIT ?`,
       ...args,
       filter.limit,
     )
-    .toArray();
+    .toArray()
+    .reverse();
   return {
     total_count: total,
     data: rows.map((r) => ({
