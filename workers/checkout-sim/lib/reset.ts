@@ -2,6 +2,7 @@ import { forgetConfig } from './config';
 import type { SimContext } from './context';
 import { forgetFaults } from './faults';
 import type { SimRuntime } from './runtime';
+import { discardCounters } from './stats';
 
 /**
  * Wipes every table (payments, vault, idempotency, counters, config, the events module's workflows and
@@ -15,6 +16,7 @@ export async function resetSimulator(sim: SimContext, runtime: SimRuntime): Prom
     )
     .toArray();
   for (const { name } of tables) sim.sql.exec(`DELETE FROM "${name.replaceAll('"', '""')}"`);
+  discardCounters(sim.sql);
   forgetConfig(sim.sql);
   forgetFaults(sim.sql);
   runtime.windows.read = { second: 0, count: 0 };

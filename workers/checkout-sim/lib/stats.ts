@@ -1,30 +1,78 @@
 /**
- * Counters the control plane reports (`GET /_sim/stats`). Kept in SQLite so they survive the object
- * being evicted between a benchmark's phases; one upsert per counter is cheap next to a request.
+ * Counters the control plane reports (`GET /_sim/stats`). They are buffered in memory and written to
+ * SQLite at most once a second (and before every read of the stats): a request that changes nothing
+ * else then writes nothing, so its answer never waits for a storage commit. An eviction loses at most
+ * the last second of counts.
  */
 export function initStatsSchema(sql: SqlStorage): void {
   sql.exec('CREATE TABLE IF NOT EXISTS sim_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)');
 }
 
+interface CounterBuffer {
+  adds: Map<string, number>;
+  maxes: Map<string, number>;
+  flushedAt: number;
+}
+
+const FLUSH_EVERY_MS = 1000;
+const BUFFERS = new WeakMap<SqlStorage, CounterBuffer>();
+
+function buffer(sql: SqlStorage): CounterBuffer {
+  let b = BUFFERS.get(sql);
+  if (!b) {
+    b = { adds: new Map(), maxes: new Map(), flushedAt: Date.now() };
+    BUFFERS.set(sql, b);
+  }
+  return b;
+}
+
+function maybeFlush(sql: SqlStorage, b: CounterBuffer): void {
+  if (Date.now() - b.flushedAt >= FLUSH_EVERY_MS) flushCounters(sql);
+}
+
 /** Adds `by` to a counter. */
 export function bump(sql: SqlStorage, name: string, by = 1): void {
-  sql.exec(
-    'INSERT INTO sim_counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value',
-    name,
-    by,
-  );
+  const b = buffer(sql);
+  b.adds.set(name, (b.adds.get(name) ?? 0) + by);
+  maybeFlush(sql, b);
 }
 
 /** Raises a counter to `value` if it is higher (a high-water mark). */
 export function raise(sql: SqlStorage, name: string, value: number): void {
-  sql.exec(
-    'INSERT INTO sim_counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = max(value, excluded.value)',
-    name,
-    value,
-  );
+  const b = buffer(sql);
+  if (value > (b.maxes.get(name) ?? 0)) b.maxes.set(name, value);
+  maybeFlush(sql, b);
+}
+
+/** Writes the buffered counts to SQLite. */
+export function flushCounters(sql: SqlStorage): void {
+  const b = buffer(sql);
+  for (const [name, by] of b.adds) {
+    sql.exec(
+      'INSERT INTO sim_counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value',
+      name,
+      by,
+    );
+  }
+  for (const [name, value] of b.maxes) {
+    sql.exec(
+      'INSERT INTO sim_counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = max(value, excluded.value)',
+      name,
+      value,
+    );
+  }
+  b.adds.clear();
+  b.maxes.clear();
+  b.flushedAt = Date.now();
+}
+
+/** Drops the buffered counts (a reset wipes the table too). */
+export function discardCounters(sql: SqlStorage): void {
+  BUFFERS.delete(sql);
 }
 
 export function readCounters(sql: SqlStorage): Map<string, number> {
+  flushCounters(sql);
   const out = new Map<string, number>();
   for (const row of sql.exec<{ name: string; value: number }>('SELECT name, value FROM sim_counters')) {
     out.set(row.name, row.value);
