@@ -150,22 +150,30 @@ describe('retries on the compressed schedule', () => {
     ]);
   });
 
-  it('uses the real schedule at time scale 1: the next attempt is 5 minutes later', async () => {
+  it('uses the real schedule at time scale 1: the retry is due 5 minutes later, not before', async () => {
     await compressTime(1);
     const sink = sinkBase();
-    await createWorkflow({ url: sink.url('/status/500'), events: { gateway: ['payment_approved'] } });
+    await createWorkflow({ url: sink.url('/fail/1'), events: { gateway: ['payment_approved'] } });
     await payment({ capture: false });
-    await waitUntil(
-      async () => (await deliveries())[0]?.status === 'pending' && (await deliveries())[0]?.attempts === 1,
-    );
-    // Forcing the alarm early delivers nothing: the retry is not due for five minutes.
-    await runAlarm();
-    const [d] = await deliveries();
-    expect(d).toMatchObject({ status: 'pending', attempts: 1 });
+    const first = async () => (await deliveries())[0];
+    await waitUntil(async () => (await first())?.status === 'pending' && (await first())?.attempts === 1);
+    const d = await first();
     const at = Date.parse(d?.history[0]?.at ?? '');
     expect(Date.parse(d?.next_attempt_at ?? '') - at).toBeGreaterThanOrEqual(5 * MINUTE);
-    expect(d?.history[0]).toMatchObject({ retry_in_ms: 5 * MINUTE, scaled_retry_in_ms: 5 * MINUTE });
-    expect(await received(sink.prefix)).toHaveLength(1);
+    expect(d?.history[0]).toMatchObject({
+      status_code: 503,
+      retry_in_ms: 5 * MINUTE,
+      scaled_retry_in_ms: 5 * MINUTE,
+    });
+    // Move the simulator's clock (not the wall clock): 4 minutes on, the retry is still not due...
+    await admin('POST', '/_sim/config', { advance_clock_ms: 4 * MINUTE });
+    await runAlarm();
+    expect(await first()).toMatchObject({ status: 'pending', attempts: 1 });
+    // ...at 5 minutes it is, and the receiver now acknowledges.
+    await admin('POST', '/_sim/config', { advance_clock_ms: MINUTE });
+    await runAlarm();
+    expect(await first()).toMatchObject({ status: 'delivered', attempts: 2 });
+    expect((await received(sink.prefix)).map((r) => r.status)).toEqual([503, 200]);
   });
 });
 
