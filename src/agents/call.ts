@@ -178,7 +178,10 @@ export async function executeAgentCall(
   // have moved), so it stays counted: the limit errs on the side of less money.
   if (reserved && response.status >= 400 && response.status < 500)
     await agentRegistry(ctx.env).releaseSpend(agent.id, reserved.money, reserved.atMs);
-  const decision: Decision = response.status >= 500 ? 'failed' : 'allowed';
+  // Upstream 401 is about Bollard's own credential, not the agent's key: passing it through would tell
+  // the agent (or its SDK) that its key is bad. It becomes a 502, as the outbound client's `call` does.
+  const credentialRejected = response.status === 401;
+  const decision: Decision = response.status >= 500 || credentialRejected ? 'failed' : 'allowed';
   await record(ctx, {
     ...base,
     decision,
@@ -189,6 +192,17 @@ export async function executeAgentCall(
     amount,
     currency,
   });
+  if (credentialRejected)
+    return {
+      kind: 'failed',
+      status: 502,
+      error: errorBody(
+        ctx.requestId,
+        'upstream_error',
+        ['upstream_credential_rejected'],
+        "Checkout.com rejected Bollard's credential",
+      ),
+    };
   return { kind: 'answered', response };
 }
 
