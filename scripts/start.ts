@@ -46,7 +46,7 @@ function summary(simUrl: string, bollardUrl: string, workflowId: string): string
   return `
 Bollard is up.
 
-  Bollard                 ${bollardUrl}   (DEMO_ENABLED=true)
+  Bollard                 ${bollardUrl}   (demo shop at /, open order mode)
   Checkout.com simulator  ${simUrl}
   Webhook workflow        ${workflowId} → ${bollardUrl}/webhooks/checkout (the 10 guide events)
 
@@ -78,7 +78,12 @@ Ctrl-C stops both.`;
 const stack = await startStack({
   simPort,
   bollardPort,
-  vars: { DEMO_ENABLED: 'true' },
+  // The demo shop at /, in open order mode (amounts from the page, within limits), on whatever port was chosen.
+  vars: {
+    DEMO_ENABLED: 'true',
+    STOREFRONT_ORDER_MODE: 'open',
+    STOREFRONT_ORIGINS: `http://127.0.0.1:${bollardPort},http://localhost:${bollardPort}`,
+  },
   inheritOutput: showLogs,
 });
 let stopping = false;
