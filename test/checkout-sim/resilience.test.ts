@@ -169,6 +169,19 @@ describe('faults', () => {
     expect(outcomes).toEqual(['200', 'dropped', '200', 'dropped']);
   });
 
+  it('injects faults on the OAuth token endpoint too', async () => {
+    await admin('POST', '/_sim/faults', {
+      routes: { 'POST /connect/token': { error_rate: 1, status: 502 } },
+    });
+    const res = await call('/connect/token', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials&client_id=ack_devoauthclientaaaaaaaaaaaa&client_secret=dev-oauth-client-secret',
+    });
+    expect(res.status).toBe(502);
+    expect((await stats()).tokens_issued).toBe(0);
+  });
+
   it('validates fault settings', async () => {
     const res = await admin('POST', '/_sim/faults', {
       error_rate: 2,
