@@ -48,16 +48,28 @@ export default async function run(): Promise<void> {
       return res.ok;
     };
     const opts = { concurrency: 32, durationMs: 5_000, warmup: 50 };
-    const rows = [];
-    for (const [name, fn] of [
-      ['GET /healthz (no auth, no SQL)', health],
+    const calls = [
+      ['GET /healthz (baseline: Worker + object, no auth, no SQL)', health],
       ['GET /payments/{id}', getPayment],
-      ['POST /payments (card, captured)', postPayment],
-    ] as const) {
-      const m = await measure(fn, opts);
-      rows.push({ call: name, ...m, 'x 100 req/s budget': round(m.rps / 100) });
+      ['POST /payments (card, captured, 2 events)', postPayment],
+    ] as const;
+    // Two interleaved rounds: the machine is shared, so a single pass says more about the neighbours.
+    const rounds: Record<string, Awaited<ReturnType<typeof measure>>[]> = {};
+    for (let pass = 0; pass < 2; pass++) {
+      for (const [name, fn] of calls) {
+        const list = rounds[name] ?? [];
+        list.push(await measure(fn, opts));
+        rounds[name] = list;
+      }
     }
-    printTable('Simulator alone via wrangler dev (32 concurrent, 5 s each)', rows);
+    const best = (name: string) =>
+      [...(rounds[name] ?? [])].sort((a, b) => b.rps - a.rps)[0] as Awaited<ReturnType<typeof measure>>;
+    const baseline = best(calls[0][0]).rps;
+    const rows = calls.map(([name]) => {
+      const m = best(name);
+      return { call: name, ...m, 'x 100 req/s': round(m.rps / 100), 'vs baseline': round(m.rps / baseline) };
+    });
+    printTable('Simulator alone via wrangler dev (32 concurrent, 5 s, best of 2 interleaved rounds)', rows);
     const stats = await fetch(`${stack.simUrl}/_sim/stats`, {
       headers: { authorization: `Bearer ${DEV_CREDENTIALS.simAdminKey}` },
     });
