@@ -108,3 +108,63 @@ export function cancelDeliveriesFor(sql: SqlStorage, workflowId: string): void {
     workflowId,
   );
 }
+
+/** Stops every unfinished delivery through a removed webhook action. */
+export function cancelDeliveriesForAction(sql: SqlStorage, actionId: string): void {
+  sql.exec(
+    `UPDATE sim_deliveries SET status = 'canceled', next_attempt_at = NULL
+     WHERE action_id = ? AND status IN ('pending', 'held', 'in_flight')`,
+    actionId,
+  );
+}
+
+interface InvocationRow extends Record<string, SqlStorageValue> {
+  id: number;
+  workflow_id: string;
+  status: string;
+  attempts: number;
+  history: string;
+}
+
+/**
+ * The attempts made to deliver one event through one action, in the shape of the real
+ * `GET /workflows/events/{eventId}/actions/{actionId}`: overall `status` (`successful` once any delivery
+ * succeeded, `failed` when all gave up, else `pending`) and one invocation per attempt.
+ */
+export function invocationsFor(
+  sql: SqlStorage,
+  eventId: string,
+  actionId: string,
+): { workflowId: string; status: string; invocations: unknown[] } | null {
+  const rows = sql
+    .exec<InvocationRow>(
+      'SELECT id, workflow_id, status, attempts, history FROM sim_deliveries WHERE event_id = ? AND action_id = ? ORDER BY id',
+      eventId,
+      actionId,
+    )
+    .toArray();
+  const first = rows[0];
+  if (!first) return null;
+  const status = rows.some((r) => r.status === 'delivered')
+    ? 'successful'
+    : rows.every((r) => r.status === 'failed' || r.status === 'canceled')
+      ? 'failed'
+      : 'pending';
+  const invocations = rows.flatMap((r) =>
+    (JSON.parse(r.history) as AttemptRecord[]).map((h) => {
+      const succeeded = h.status_code !== undefined && h.status_code >= 200 && h.status_code < 300;
+      return {
+        invocation_id: `ivc_${r.id}_${h.attempt}`,
+        timestamp: h.at,
+        retry: h.attempt > 1,
+        succeeded,
+        final: succeeded || (h.attempt === r.attempts && r.status === 'failed'),
+        result_details: {
+          ...(h.status_code !== undefined ? { status_code: h.status_code } : {}),
+          ...(h.error !== undefined ? { error: h.error } : {}),
+        },
+      };
+    }),
+  );
+  return { workflowId: first.workflow_id, status, invocations };
+}

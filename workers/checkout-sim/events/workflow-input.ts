@@ -217,3 +217,17 @@ export function parseWorkflowPatch(body: unknown): Parsed<Partial<WorkflowInput>
   if (codes.size > 0) return { ok: false, codes: [...codes] };
   return { ok: true, value: out };
 }
+
+/** Validates one condition (`POST`/`PUT /workflows/{id}/conditions[/{conditionId}]`). */
+export function parseOneCondition(body: unknown): Parsed<WorkflowConditionInput> {
+  const codes = new Set<string>();
+  const c = parseCondition(body, codes);
+  return c ? { ok: true, value: c } : { ok: false, codes: [...codes] };
+}
+
+/** Validates one webhook action (`POST`/`PUT /workflows/{id}/actions[/{actionId}]`). */
+export function parseOneAction(body: unknown): Parsed<WebhookActionInput> {
+  const codes = new Set<string>();
+  const a = parseAction(body, codes);
+  return a ? { ok: true, value: a } : { ok: false, codes: [...codes] };
+}

@@ -90,6 +90,16 @@ export function updateWorkflow(sql: SqlStorage, id: string, patch: Partial<Workf
   return next;
 }
 
+/** Writes a workflow's conditions and actions back (the sub-resource routes edit them one at a time). */
+export function saveWorkflowParts(sql: SqlStorage, wf: Workflow): void {
+  sql.exec(
+    'UPDATE sim_workflows SET conditions = ?, actions = ? WHERE id = ?',
+    JSON.stringify(wf.conditions),
+    JSON.stringify(wf.actions),
+    wf.id,
+  );
+}
+
 export function deleteWorkflow(sql: SqlStorage, id: string): boolean {
   return sql.exec('DELETE FROM sim_workflows WHERE id = ?', id).rowsWritten > 0;
 }
@@ -124,30 +134,36 @@ function conditionHolds(c: WorkflowCondition, event: EventFacts): boolean {
   }
 }
 
+/** A condition as the API shows it. */
+export function conditionView(wf: Workflow, c: WorkflowCondition, origin: string): Record<string, unknown> {
+  return { ...c, _links: { self: { href: `${origin}/workflows/${wf.id}/conditions/${c.id}` } } };
+}
+
 /**
- * The API view of a workflow, with HAL links. The real API echoes `signature.key` and header values;
- * the simulator does not, because no response of this project ever carries a secret.
+ * An action as the API shows it. The real API echoes `signature.key` and header values; the simulator
+ * does not, because no response of this project ever carries a secret.
  */
+export function actionView(wf: Workflow, a: WebhookAction, origin: string): Record<string, unknown> {
+  return {
+    id: a.id,
+    type: a.type,
+    url: a.url,
+    // Header values are often shared secrets (`Authorization`), so only their names are shown.
+    headers: Object.fromEntries(Object.keys(a.headers).map((k) => [k, '[redacted]'])),
+    signature: { method: a.signature.method },
+    _links: { self: { href: `${origin}/workflows/${wf.id}/actions/${a.id}` } },
+  };
+}
+
+/** The API view of a workflow, with HAL links (secrets left out, see `actionView`). */
 export function workflowView(wf: Workflow, origin: string): Record<string, unknown> {
-  const self = `${origin}/workflows/${wf.id}`;
   return {
     id: wf.id,
     name: wf.name,
     active: wf.active,
-    conditions: wf.conditions.map((c) => ({
-      ...c,
-      _links: { self: { href: `${self}/conditions/${c.id}` } },
-    })),
-    actions: wf.actions.map((a) => ({
-      id: a.id,
-      type: a.type,
-      url: a.url,
-      // Header values are often shared secrets (`Authorization`), so only their names are shown.
-      headers: Object.fromEntries(Object.keys(a.headers).map((k) => [k, '[redacted]'])),
-      signature: { method: a.signature.method },
-      _links: { self: { href: `${self}/actions/${a.id}` } },
-    })),
-    _links: { self: { href: self } },
+    conditions: wf.conditions.map((c) => conditionView(wf, c, origin)),
+    actions: wf.actions.map((a) => actionView(wf, a, origin)),
+    _links: { self: { href: `${origin}/workflows/${wf.id}` } },
   };
 }
 
