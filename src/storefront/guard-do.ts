@@ -37,6 +37,8 @@ export interface IdempotencyBeginInput {
 
 export interface TakeResult {
   allowed: boolean;
+  /** Requests granted (the caller may spend the extra ones locally, briefly). */
+  granted: number;
   /** Seconds until one request is allowed again (0 when allowed). */
   retryAfterSeconds: number;
 }
@@ -73,10 +75,10 @@ export class StorefrontGuard extends DurableObject<Env> {
   }
 
   /**
-   * Takes one request from this client's budget: a token bucket holding `perMinute` requests, refilled
-   * at `perMinute / 60` per second.
+   * Takes up to `want` requests from this client's budget: a token bucket holding `perMinute` requests,
+   * refilled at `perMinute / 60` per second. Grants what is there (at least one, or none).
    */
-  take(perMinute: number): TakeResult {
+  take(perMinute: number, want = 1): TakeResult {
     const now = Date.now();
     const rate = perMinute / 60_000;
     const b = this.#bucket ?? { tokens: perMinute, at: now };
@@ -84,10 +86,15 @@ export class StorefrontGuard extends DurableObject<Env> {
     b.at = now;
     this.#bucket = b;
     if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return { allowed: true, retryAfterSeconds: 0 };
+      const granted = Math.max(1, Math.min(Math.floor(want), Math.floor(b.tokens)));
+      b.tokens -= granted;
+      return { allowed: true, granted, retryAfterSeconds: 0 };
     }
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - b.tokens) / rate / 1000)) };
+    return {
+      allowed: false,
+      granted: 0,
+      retryAfterSeconds: Math.max(1, Math.ceil((1 - b.tokens) / rate / 1000)),
+    };
   }
 
   /** Starts (or answers) a request carrying `Idempotency-Key`. Atomic: no await between read and write. */

@@ -77,3 +77,22 @@ describe('per-client request limits', () => {
     expect((await call('/v1/payment-links/pl_doesnotexist1')).status).toBe(404);
   });
 });
+
+describe('per-client limits with a larger budget (leased to the isolate in batches)', () => {
+  it('still allows the budget and no more', async () => {
+    // 24/min: each Durable Object call grants up to 2, spent locally. The bucket refills one request per
+    // 2.5 s, so a slow run may earn a few more: the bound below counts them.
+    const call = caller({ ...openMode, STOREFRONT_CLIENT_LIMIT_PER_MINUTE: '24' });
+    const started = Date.now();
+    let allowed = 0;
+    let limited = false;
+    for (let i = 0; i < 40 && !limited; i++) {
+      const status = (await call('/v1/payment-links/pl_doesnotexist1')).status;
+      if (status === 429) limited = true;
+      else allowed++;
+    }
+    expect(limited).toBe(true);
+    expect(allowed).toBeGreaterThanOrEqual(24);
+    expect(allowed).toBeLessThanOrEqual(24 + Math.ceil((Date.now() - started) / 2500));
+  });
+});

@@ -70,6 +70,13 @@ describe('StorefrontGuard Durable Object', () => {
     expect(await g.claimOrder('jti-2', Date.now() + 60_000)).toBe(true);
   });
 
+  it('grants a batch when asked, never more than the bucket holds', async () => {
+    const g = guard(`client:test-${crypto.randomUUID()}`);
+    expect(await g.take(10, 4)).toMatchObject({ allowed: true, granted: 4 });
+    expect(await g.take(10, 8)).toMatchObject({ allowed: true, granted: 6 });
+    expect(await g.take(10, 8)).toMatchObject({ allowed: false, granted: 0 });
+  });
+
   it('spends and refills a per-client token bucket', async () => {
     const g = guard(`client:test-${crypto.randomUUID()}`);
     const results = [];
