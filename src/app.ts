@@ -1,9 +1,8 @@
 import { Hono } from 'hono';
 import { mountAgents } from './agents';
-import { checkoutClientFor } from './checkout';
 import { createDemoApp } from './demo';
 import { type AppEnv, errorHandler, notFoundHandler, requestContext } from './http';
-import { createStorefrontApp } from './storefront';
+import { createStorefrontApp, storefrontClient } from './storefront';
 import { webhookRoutes } from './webhooks';
 
 /**
@@ -20,7 +19,7 @@ export function createApp(): Hono<AppEnv> {
   );
   app.route('/', webhookRoutes());
   // Storefront: /v1/payment-sessions*, /v1/payment-links*, /v1/config, /v1/tokenize.js, /openapi.json.
-  app.route('/', createStorefrontApp({ client: (env) => checkoutClientFor(env, 'storefront') }));
+  app.route('/', createStorefrontApp({ client: storefrontClient }));
   // Demo shop at / (and /demo/*), only when DEMO_ENABLED=true.
   app.route('/', createDemoApp());
 

@@ -7,6 +7,7 @@ import { mountPublicRoutes } from './public-routes';
 export { mintOrderToken, type Order, verifyOrderToken } from './order-token';
 export type { ClientFactory } from './payment-routes';
 export { parseStorefrontSettings, type StorefrontSettings, storefrontSettings } from './settings';
+export { storefrontClient } from './upstream-client';
 
 export interface StorefrontOptions {
   /** The outbound client for the storefront's least-privilege credential. */
@@ -31,7 +32,7 @@ const PUBLIC_PATHS = ['/v1/config', '/v1/tokenize.js'];
  * and `GET /openapi.json`. Mount with `app.route('/', createStorefrontApp(...))`.
  *
  * @example
- * app.route('/', createStorefrontApp({ client: (env) => checkoutClientFor(env, 'storefront') }));
+ * app.route('/', createStorefrontApp({ client: storefrontClient }));
  */
 export function createStorefrontApp(options: StorefrontOptions): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
