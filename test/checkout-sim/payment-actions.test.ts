@@ -178,6 +178,9 @@ describe('3DS', () => {
     expect(p.status).toBe('Pending');
     const redirect = ((p._links as Json).redirect as Json).href as string;
     expect(redirect).toBe(`http://sim.test/3ds/${p.id}`);
+    const details = await json(await api('GET', `/payments/${p.id}`, SK));
+    expect(details.status).toBe('Pending');
+    expect(((details._links as Json).redirect as Json).href).toBe(redirect);
     const page = await api('GET', `/3ds/${p.id}`, null);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Complete');

@@ -19,6 +19,7 @@ export function paymentLinks(row: PaymentRow, origin: string): JsonObject {
     ...(row.status === 'Authorized' && row.captured === 0
       ? { authorize: href(`${self}/authorizations`) }
       : {}),
+    ...(row.status === 'Pending' ? { redirect: href(`${origin}/3ds/${row.id}`) } : {}),
   };
 }
 
