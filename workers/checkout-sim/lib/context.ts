@@ -35,7 +35,7 @@ export interface SimHonoEnv {
     sim: SimContext;
     requestId: string;
     principal: Principal;
-    /** The catalog entry the request matched, if any (set before routing by `lib/auth.ts`). */
+    /** The catalog entry the request matched, if any (set before routing by `lib/api-gate.ts`). */
     entry: CatalogEntry | null;
     access: Access;
     /** `METHOD /template` of the request, the key for stats, faults and idempotency. */
