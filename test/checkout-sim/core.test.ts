@@ -368,6 +368,27 @@ describe('control plane', () => {
     expect((await api('GET', '/payments', key)).status).toBe(401);
   });
 
+  it('shows the config without secrets, and a reset clears faults, clock and limits', async () => {
+    await admin('POST', '/_sim/config', { reads_per_second: 7, advance_clock_ms: 5000 });
+    await admin('POST', '/_sim/faults', { latency_ms: 10 });
+    const config = await json(await admin('GET', '/_sim/config'));
+    expect(config).toMatchObject({
+      reads_per_second: 7,
+      writes_per_second: 100,
+      token_ttl_seconds: 14400,
+      clock_offset_ms: 5000,
+    });
+    const text = JSON.stringify(config);
+    expect(text).not.toContain(SK);
+    expect(text).not.toContain(DEV_CREDENTIALS.oauthClientSecret);
+    await resetSim();
+    expect(await json(await admin('GET', '/_sim/faults'))).toEqual({});
+    expect(await json(await admin('GET', '/_sim/config'))).toMatchObject({
+      reads_per_second: 100,
+      clock_offset_ms: 0,
+    });
+  });
+
   it('rejects invalid config with the fields named', async () => {
     const res = await admin('POST', '/_sim/config', { reads_per_second: 0, keys: { x: { kind: 'weird' } } });
     expect(res.status).toBe(422);
