@@ -1,6 +1,6 @@
 import type { Access } from '../catalog';
 import type { RateGate } from '../checkout/contract';
-import { BollardError } from '../http';
+import { BollardError } from '../http/errors';
 import type { LeaseGrant } from './governor-do';
 
 /** What the gate needs from the governor: a `RateGovernor` stub satisfies it. */
@@ -32,27 +32,34 @@ export interface GateStats {
   expired: number;
 }
 
-interface Waiter {
-  resolve: (slot: number) => void;
-  reject: (err: unknown) => void;
-}
-
 interface Pool {
   /** Unused slot times on this isolate's clock, ascending. */
   slots: number[];
   graceMs: number;
-  waiters: Waiter[];
-  leasing: boolean;
+  /** The lease in flight, if any: callers without a slot wait for it rather than asking again. */
+  leasing: Promise<void> | null;
+  /** Callers currently waiting for a lease (sizes the next one). */
+  waiting: number;
+  /** Until then, the governor has said nothing fits within the maximum wait: shed without asking. */
+  saturatedUntil: number;
+  retryAfterMs: number;
   lastReportAt: number;
 }
 
+// How often a caller waiting on another request's lease re-checks. Workers cancel a request whose only
+// pending work belongs to another request, so each waiter keeps a timer of its own.
+const WAIT_TICK_MS = 20;
+
 /**
  * The per-isolate client of the account-wide governor. Callers take the earliest slot this isolate
- * holds and wait until its time; when none is left, one lease (for every waiting caller plus a few
- * more) is fetched for all of them. A slot is good only until `graceMs` after its time, which is what
- * bounds the overshoot (docs/rate-governor.md). When the governor cannot fit a caller within the
- * maximum wait, `acquire` rejects with `BollardError('too_many_requests', { retryAfter })` before
- * anything is sent upstream.
+ * holds and wait until its time; a caller that finds none leases a batch (for every caller waiting plus
+ * a few spare) while later callers wait for that lease instead of asking again. A slot is good only until
+ * `graceMs` after its time, which bounds the overshoot (docs/rate-governor.md). When the governor cannot
+ * fit a caller within the maximum wait, `acquire` rejects with `BollardError('too_many_requests',
+ * { retryAfter })` before anything is sent upstream.
+ *
+ * Each lease is made from the context of a caller that is itself waiting for it, so one request never
+ * performs I/O on behalf of another that may already have finished.
  */
 export class LeasedRateGate implements RateGate {
   readonly #options: LeasedRateGateOptions;
@@ -70,9 +77,35 @@ export class LeasedRateGate implements RateGate {
   }
 
   async acquire(access: Access, signal?: AbortSignal): Promise<void> {
-    signal?.throwIfAborted();
     const pool = this.#pools[access];
-    const slot = this.#takeSlot(pool) ?? (await this.#waitForLease(access, pool));
+    let slot = this.#takeSlot(pool);
+    while (slot === null) {
+      signal?.throwIfAborted();
+      if (this.#now() < pool.saturatedUntil) throw this.#shed(pool.saturatedUntil - this.#now());
+      if (pool.leasing) {
+        pool.waiting++;
+        try {
+          await this.#waitFor(pool.leasing);
+        } finally {
+          pool.waiting--;
+        }
+      } else {
+        // Callers arriving in this same tick join the lease this one is about to make.
+        pool.waiting++;
+        const leasing = Promise.resolve()
+          .then(() => this.#lease(access, pool))
+          .finally(() => {
+            if (pool.leasing === leasing) pool.leasing = null;
+          });
+        pool.leasing = leasing;
+        try {
+          await leasing;
+        } finally {
+          pool.waiting--;
+        }
+      }
+      slot = this.#takeSlot(pool);
+    }
     const delay = slot - this.#now();
     if (delay > 0) await this.#sleepUnlessAborted(delay, signal);
     this.#stats.acquired++;
@@ -109,68 +142,47 @@ export class LeasedRateGate implements RateGate {
     return null;
   }
 
-  #waitForLease(access: Access, pool: Pool): Promise<number> {
-    const wait = new Promise<number>((resolve, reject) => pool.waiters.push({ resolve, reject }));
-    if (!pool.leasing) void this.#lease(access, pool);
-    return wait;
+  async #lease(access: Access, pool: Pool): Promise<void> {
+    let grant: LeaseGrant;
+    try {
+      grant = await this.#options.governor().lease(access, pool.waiting + this.#prefetch);
+    } catch (cause) {
+      throw new BollardError('upstream_unavailable', {
+        codes: ['rate_governor_unavailable'],
+        message: 'the rate governor could not be reached',
+        retryAfter: 1,
+        cause,
+      });
+    }
+    this.#stats.leases++;
+    const received = this.#now();
+    pool.graceMs = grant.graceMs;
+    const slots = grant.delays.map((d) => received + d);
+    pool.slots = [...pool.slots, ...slots].sort((a, b) => a - b);
+    if (grant.retryAfterMs > 0) {
+      pool.saturatedUntil = received + grant.retryAfterMs;
+      pool.retryAfterMs = grant.retryAfterMs;
+    }
   }
 
-  async #lease(access: Access, pool: Pool): Promise<void> {
-    pool.leasing = true;
-    try {
-      // Callers arriving in the same tick share this lease.
-      await Promise.resolve();
-      while (pool.waiters.length > 0) {
-        // Spare slots from the last lease go first, in arrival order.
-        for (let slot = this.#takeSlot(pool); slot !== null; slot = this.#takeSlot(pool)) {
-          const next = pool.waiters.shift();
-          if (!next) {
-            pool.slots.unshift(slot);
-            break;
-          }
-          next.resolve(slot);
-        }
-        if (pool.waiters.length === 0) break;
-        const waiting = pool.waiters.splice(0, pool.waiters.length);
-        let grant: LeaseGrant;
-        try {
-          grant = await this.#options.governor().lease(access, waiting.length + this.#prefetch);
-        } catch (cause) {
-          const err = new BollardError('upstream_unavailable', {
-            codes: ['rate_governor_unavailable'],
-            message: 'the rate governor could not be reached',
-            retryAfter: 1,
-            cause,
-          });
-          for (const w of waiting) w.reject(err);
-          continue;
-        }
-        this.#stats.leases++;
-        const received = this.#now();
-        pool.graceMs = grant.graceMs;
-        const slots = grant.delays.map((d) => received + d);
-        let i = 0;
-        for (; i < waiting.length && i < slots.length; i++) waiting[i]?.resolve(slots[i] as number);
-        if (i < waiting.length && grant.retryAfterMs === 0) {
-          // The lease was only capped in size: the rest ask again, ahead of newer callers.
-          pool.waiters.unshift(...waiting.slice(i));
-        } else if (i < waiting.length) {
-          const shed = new BollardError('too_many_requests', {
-            codes: ['rate_limit_wait_exceeded'],
-            message: 'the account-wide Checkout.com rate limit is saturated; retry after the given delay',
-            retryAfter: Math.max(1, Math.ceil(grant.retryAfterMs / 1000)),
-          });
-          for (const w of waiting.slice(i)) {
-            this.#stats.shed++;
-            w.reject(shed);
-          }
-        }
-        // Spare slots serve later callers (earliest first) until they expire.
-        pool.slots = mergeSorted(pool.slots, slots.slice(i));
-      }
-    } finally {
-      pool.leasing = false;
+  /** Waits for another caller's lease; its failure is that caller's, and this one simply looks again. */
+  async #waitFor(leasing: Promise<void>): Promise<void> {
+    const settled = leasing.then(
+      () => true,
+      () => true,
+    );
+    while (!(await Promise.race([settled, tick()]))) {
+      // still leasing
     }
+  }
+
+  #shed(retryAfterMs: number): BollardError {
+    this.#stats.shed++;
+    return new BollardError('too_many_requests', {
+      codes: ['rate_limit_wait_exceeded'],
+      message: 'the account-wide Checkout.com rate limit is saturated; retry after the given delay',
+      retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+    });
   }
 
   async #sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -189,10 +201,19 @@ export class LeasedRateGate implements RateGate {
   }
 }
 
-function newPool(): Pool {
-  return { slots: [], graceMs: 0, waiters: [], leasing: false, lastReportAt: Number.NEGATIVE_INFINITY };
+/** A real timer (never the injected sleep): it is what keeps the waiting request alive. */
+function tick(): Promise<false> {
+  return new Promise((resolve) => setTimeout(() => resolve(false), WAIT_TICK_MS));
 }
 
-function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
-  return [...a, ...b].sort((x, y) => x - y);
+function newPool(): Pool {
+  return {
+    slots: [],
+    graceMs: 0,
+    leasing: null,
+    waiting: 0,
+    saturatedUntil: Number.NEGATIVE_INFINITY,
+    retryAfterMs: 0,
+    lastReportAt: Number.NEGATIVE_INFINITY,
+  };
 }
