@@ -141,3 +141,52 @@ export function disputeScenario(i: number, base = Date.UTC(2026, 10, 24, 12)): S
     },
   };
 }
+
+/**
+ * A busy payment: approved, six partial captures, five partial refunds and one refund action re-sent
+ * under a new event id — 13 events on one subject, so concurrent deliveries really meet in one inbox.
+ */
+export function busyPaymentScenario(i: number, base = Date.UTC(2026, 10, 24, 9)): Scenario {
+  const id = newId('pay');
+  const amount = 8000 + i * 8;
+  const part = amount / 8;
+  const common = { currency: 'USD', reference: `BUSY-${i}` };
+  const events: TestEvent[] = [
+    envelope('payment_approved', { id, action_id: newId('act'), amount, ...common }, t(base, 0)),
+  ];
+  let captured = 0;
+  for (let c = 1; c <= 6; c++) {
+    captured += part;
+    events.push(
+      envelope(
+        'payment_captured',
+        { id, action_id: newId('act'), amount: part, ...common, balances: balances(amount, captured, 0) },
+        t(base, c),
+      ),
+    );
+  }
+  let refunded = 0;
+  let last: TestEvent | undefined;
+  for (let r = 1; r <= 5; r++) {
+    refunded += 100;
+    last = envelope(
+      'payment_refunded',
+      { id, action_id: newId('act'), amount: 100, ...common, balances: balances(amount, captured, refunded) },
+      t(base, 10 + r),
+    );
+    events.push(last);
+  }
+  if (last) events.push(envelope('payment_refunded', { ...last.data }, t(base, 20)));
+  return {
+    subject: id,
+    kind: 'payment',
+    events,
+    expected: {
+      status: 'Partially Refunded',
+      amount_authorized: amount,
+      amount_captured: captured,
+      amount_refunded: 500,
+      events: 13,
+    },
+  };
+}
