@@ -4,7 +4,9 @@ import { agentRegistry } from './registry';
 import type { AuthenticatedAgent } from './registry-do';
 import type { DecisionReason } from './types';
 
-export type Authentication = { ok: true; agent: AuthenticatedAgent } | { ok: false; response: Response };
+export type Authentication =
+  | { ok: true; agent: AuthenticatedAgent; upstreamScopes: string[] }
+  | { ok: false; response: Response };
 
 const MESSAGES: Partial<Record<DecisionReason, string>> = {
   agent_key_missing: 'an agent key is required (Authorization: Bearer <agent key>)',
@@ -29,7 +31,7 @@ export async function authenticateAgent(
   else if (presented.kind === 'malformed') reason = 'agent_key_invalid';
   else {
     const result = await agentRegistry(ctx.env).authenticate(await hashAgentKey(presented.key), Date.now());
-    if (result.kind === 'ok') return { ok: true, agent: result.agent };
+    if (result.kind === 'ok') return { ok: true, agent: result.agent, upstreamScopes: result.upstreamScopes };
     reason = result.kind === 'expired' ? 'agent_key_expired' : 'agent_key_invalid';
     if (result.kind === 'expired') agent = result.agent;
   }

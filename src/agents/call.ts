@@ -12,7 +12,9 @@ import type { Decision, DecisionReason } from './types';
 /** Per-request context shared by the REST gateway and the MCP server. */
 export interface CallContext {
   env: Env;
-  client: CheckoutClient;
+  /** The outbound client, built on first use with `upstreamScopes` (set once the agent is authenticated). */
+  client: () => CheckoutClient;
+  upstreamScopes: readonly string[];
   requestId: string;
   channel: AuditInput['channel'];
   /** When the request arrived (ms since the epoch); latency is measured from here. */
@@ -133,7 +135,7 @@ export async function executeAgentCall(
   if (entry.movesMoney && hasMoneyLimits(agent.limits)) {
     let resolved: Awaited<ReturnType<typeof resolveMoney>>;
     try {
-      resolved = await resolveMoney(entry, call.params, bodyMoney, ctx.client);
+      resolved = await resolveMoney(entry, call.params, bodyMoney, ctx.client());
     } catch (err) {
       return failed(ctx, base, err, amount, currency);
     }
@@ -164,7 +166,7 @@ export async function executeAgentCall(
 
   let response: UpstreamResponse;
   try {
-    response = await ctx.client.send(entry, {
+    response = await ctx.client().send(entry, {
       params: call.params,
       ...(call.query ? { query: call.query } : {}),
       ...(call.body !== undefined ? { body: call.body } : {}),

@@ -1,5 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { matchRequest, methodsForPath } from '../catalog';
+import type { CheckoutClient } from '../checkout/contract';
 import type { AppEnv } from '../http';
 import { authenticateAgent } from './authenticate';
 import { type CallContext, entryFields, errorBody, errorResponse, executeAgentCall, record } from './call';
@@ -15,14 +16,20 @@ const PASSED_HEADERS = ['content-type', 'location', 'cko-version'];
 const MAX_BODY_BYTES = 1_000_000;
 
 export function callContext(c: Context<AppEnv>, channel: CallContext['channel']): CallContext {
-  return {
+  let client: CheckoutClient | null = null;
+  const ctx: CallContext = {
     env: c.env,
-    client: agentsClient(c.env),
+    upstreamScopes: [],
+    client: () => {
+      client ??= agentsClient(c.env, ctx.upstreamScopes);
+      return client;
+    },
     requestId: c.get('requestId'),
     channel,
     startedMs: Date.now(),
     log: c.get('log'),
   };
+  return ctx;
 }
 
 /**
@@ -37,6 +44,7 @@ export function mountGateway(app: Hono<AppEnv>): void {
     const auth = await authenticateAgent(ctx, c.req.header('authorization'), method);
     if (!auth.ok) return auth.response;
     const agent = auth.agent;
+    ctx.upstreamScopes = auth.upstreamScopes;
 
     const url = new URL(c.req.url);
     const path = url.pathname.slice(GATEWAY_PREFIX.length) || '/';

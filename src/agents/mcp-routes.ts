@@ -63,6 +63,7 @@ export function mountMcp(app: Hono<AppEnv>): void {
     const ctx = callContext(c, 'mcp');
     const auth = await authenticateAgent(ctx, c.req.header('authorization'), c.req.method.toUpperCase());
     if (!auth.ok) return auth.response;
+    ctx.upstreamScopes = auth.upstreamScopes;
     let parsed: unknown;
     if (c.req.method === 'POST') {
       try {

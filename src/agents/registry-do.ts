@@ -30,7 +30,8 @@ export interface AuthenticatedAgent {
 export type AuthResult =
   | { kind: 'invalid' }
   | { kind: 'expired'; agent: { id: string; name: string } }
-  | { kind: 'ok'; agent: AuthenticatedAgent };
+  /** `upstreamScopes`: the union of the active grants' minimal scopes, for the OAuth token of this surface. */
+  | { kind: 'ok'; agent: AuthenticatedAgent; upstreamScopes: string[] };
 
 export interface AgentPage {
   total_count: number;
@@ -54,6 +55,9 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
  * between awaits, so a spend check-and-add is atomic.
  */
 export class AgentRegistry extends DurableObject<Env> {
+  /** `upstreamScopes` memo: cleared on every write, and valid only until the next expiry among active agents. */
+  #scopes: { value: string[]; validUntil: number } | null = null;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(`
@@ -82,6 +86,7 @@ export class AgentRegistry extends DurableObject<Env> {
 
   /** Creates an agent and returns its key (the only time it is ever visible). */
   async create(input: CreateAgentInput, nowMs: number = Date.now()): Promise<IssuedAgent> {
+    this.#scopes = null;
     const key = newAgentKey();
     const hash = await hashAgentKey(key);
     const id = newAgentId();
@@ -129,6 +134,7 @@ export class AgentRegistry extends DurableObject<Env> {
   update(id: string, patch: PatchAgentInput, nowMs: number = Date.now()): AgentView | null {
     const row = this.#row(id);
     if (!row) return null;
+    this.#scopes = null;
     this.ctx.storage.sql.exec(
       'UPDATE agents SET name = ?, grants = ?, limits = ?, expires_at = ?, updated_at = ? WHERE id = ?',
       patch.name ?? row.name,
@@ -167,6 +173,7 @@ export class AgentRegistry extends DurableObject<Env> {
   revoke(id: string, nowMs: number = Date.now()): AgentView | null {
     const row = this.#row(id);
     if (!row) return null;
+    this.#scopes = null;
     if (row.revoked_at === null)
       this.ctx.storage.sql.exec(
         'UPDATE agents SET revoked_at = ?, updated_at = ? WHERE id = ?',
@@ -187,6 +194,7 @@ export class AgentRegistry extends DurableObject<Env> {
       return { kind: 'expired', agent: { id: row.id, name: row.name } };
     return {
       kind: 'ok',
+      upstreamScopes: this.upstreamScopes(nowMs),
       agent: {
         id: row.id,
         name: row.name,
@@ -268,13 +276,20 @@ export class AgentRegistry extends DurableObject<Env> {
    * upstream credential for the agents surface should be requested with. Empty when no agent is active.
    */
   upstreamScopes(nowMs: number = Date.now()): string[] {
+    if (this.#scopes && nowMs < this.#scopes.validUntil) return this.#scopes.value;
     const rows = this.ctx.storage.sql
-      .exec<{ grants: string }>(
-        'SELECT grants FROM agents WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)',
+      .exec<{ grants: string; expires_at: number | null }>(
+        'SELECT grants, expires_at FROM agents WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)',
         nowMs,
       )
       .toArray();
-    return minimalScopes(rows.flatMap((r) => allowedEntries(JSON.parse(r.grants) as Grants)));
+    const value = minimalScopes(rows.flatMap((r) => allowedEntries(JSON.parse(r.grants) as Grants)));
+    const validUntil = Math.min(
+      Number.POSITIVE_INFINITY,
+      ...rows.map((r) => r.expires_at ?? Number.POSITIVE_INFINITY),
+    );
+    this.#scopes = { value, validUntil };
+    return value;
   }
 
   #row(id: string): AgentRow | undefined {

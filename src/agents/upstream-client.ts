@@ -13,14 +13,14 @@ import { GOVERNOR_NAME, LeasedRateGate } from '../ratelimit';
  * concurrency requests hang. Per-request leasing costs one governor round trip per call but keeps
  * every request's I/O its own. Switch back to the default once the shared gate is request-safe.
  *
- * With `CHECKOUT_AUTH=oauth`, the token is requested with `agentUpstreamScopes(env)` (src/agents/registry.ts):
- * the union of the minimal scopes of the active grants — pass it as `oauthScopes` once it is cached
- * per isolate (it needs a registry call, so it is not fetched on every request here).
+ * `oauthScopes` (with `CHECKOUT_AUTH=oauth`): the union of the minimal scopes of every active agent's grants
+ * (the registry's `upstreamScopes`, returned with each authentication; also `agentUpstreamScopes(env)`), so
+ * the token is requested with what the current grants need and no more.
  */
-export function agentsClient(env: Env): CheckoutClient {
+export function agentsClient(env: Env, oauthScopes: readonly string[]): CheckoutClient {
   const gate = new LeasedRateGate({
     governor: () => env.RATE_GOVERNOR.getByName(GOVERNOR_NAME),
     prefetch: 0,
   });
-  return checkoutClientFor(env, 'agents', { gate });
+  return checkoutClientFor(env, 'agents', { gate, ...(oauthScopes.length ? { oauthScopes } : {}) });
 }

@@ -1,4 +1,6 @@
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { hashAgentKey } from '../../src/agents/keys';
 import { admin, call, createAgent, gateway } from './helpers';
 
 describe('admin API: agents', { timeout: 30_000 }, () => {
@@ -102,6 +104,22 @@ describe('admin API: agents', { timeout: 30_000 }, () => {
     const { scopes } = (await res.json()) as { scopes: string[] };
     // Earlier tests in this file granted disputes read (and write to one agent): their scopes appear.
     expect(scopes).toContain('disputes:view');
+    expect(scopes).not.toContain('gateway');
+  });
+
+  it("hands the active grants' scopes to the outbound client with each authentication, and drops a revoked agent's", async () => {
+    const registry = env.AGENT_REGISTRY.getByName('global');
+    const workflows = await createAgent({ workflows: 'write' });
+    const balances = await createAgent({ 'payouts-balances': 'read' });
+    const before = await registry.authenticate(await hashAgentKey(balances.key));
+    expect(before.kind === 'ok' ? before.upstreamScopes : []).toEqual(
+      expect.arrayContaining(['flow:workflows', 'fx']),
+    );
+    await admin(`/admin/agents/${workflows.id}`, { method: 'DELETE' });
+    const after = await registry.authenticate(await hashAgentKey(balances.key));
+    const scopes = after.kind === 'ok' ? after.upstreamScopes : [];
+    expect(scopes).toContain('fx');
+    expect(scopes).not.toContain('flow:workflows');
     expect(scopes).not.toContain('gateway');
   });
 });
