@@ -1,5 +1,6 @@
 import { parseArgs, UsageError } from './args';
 import { CATALOG_USAGE, catalogCommand } from './catalog-command';
+import { WEBHOOKS_USAGE, webhooksCommand } from './webhooks-command';
 
 export type Command = (
   args: ReturnType<typeof parseArgs>,
@@ -9,6 +10,7 @@ export type Command = (
 /** Subcommands; each area registers its own here. */
 const COMMANDS: Record<string, { usage: string; run: Command }> = {
   catalog: { usage: CATALOG_USAGE, run: catalogCommand },
+  webhooks: { usage: WEBHOOKS_USAGE, run: (args, out) => webhooksCommand(args, out) },
 };
 
 function usage(): string {
