@@ -86,6 +86,8 @@ export default async function run(): Promise<void> {
       await res.text();
       return res.status === 201;
     };
+    // Non-201 answers through Bollard, by status, so errors in the table can be told apart (429, 5xx...).
+    const bollardErrors: Record<string, number> = {};
     const viaBollard = async () => {
       const res = await fetch(`${stack.bollardUrl}/v1/payment-sessions`, {
         method: 'POST',
@@ -93,6 +95,7 @@ export default async function run(): Promise<void> {
         body: JSON.stringify({ amount: 1999, currency: 'GBP', reference: 'BENCH', billing, ...urls }),
       });
       await res.text();
+      if (res.status !== 201) bollardErrors[res.status] = (bollardErrors[res.status] ?? 0) + 1;
       return res.status === 201;
     };
 
@@ -122,6 +125,7 @@ export default async function run(): Promise<void> {
     }
     printTable('POST payment session: straight to the simulator vs through Bollard (open mode)', rows);
     printTable('Bollard vs direct (median of rounds; target p50 ratio ≤ 1.2)', summary);
+    console.log(`non-201 answers through Bollard, by status: ${JSON.stringify(bollardErrors)}`);
 
     const worker = workerSize();
     const helper = {
@@ -137,7 +141,7 @@ export default async function run(): Promise<void> {
       { artifact: 'tokenize.js helper', 'minified KiB': helper.minifiedKiB, 'gzip KiB': helper.gzipKiB },
     ];
     printTable('Bundle sizes', sizes);
-    writeResult('storefront', { rows, summary, sizes, target: { p50Ratio: 1.2 } });
+    writeResult('storefront', { rows, summary, bollardErrors, sizes, target: { p50Ratio: 1.2 } });
   } finally {
     await stack.stop();
   }

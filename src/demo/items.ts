@@ -9,8 +9,8 @@ export interface DemoItem {
   /** Minor units. */
   amount: number;
   currency: string;
-  /** A single emoji, so the page needs no image assets. */
-  icon: string;
+  /** Badge colour: the page draws a lettered badge, so it needs no image or emoji font. */
+  colour: string;
 }
 
 export const DEMO_ITEMS: readonly DemoItem[] = [
@@ -20,7 +20,7 @@ export const DEMO_ITEMS: readonly DemoItem[] = [
     blurb: 'Stoneware, 350 ml, keeps coffee at the edge.',
     amount: 1200,
     currency: 'GBP',
-    icon: '☕',
+    colour: '#8a5a44',
   },
   {
     id: 'hoodie',
@@ -28,7 +28,7 @@ export const DEMO_ITEMS: readonly DemoItem[] = [
     blurb: 'Heavy cotton, embroidered bollard.',
     amount: 4500,
     currency: 'GBP',
-    icon: '🧥',
+    colour: '#2f5d8a',
   },
   {
     id: 'stickers',
@@ -36,7 +36,7 @@ export const DEMO_ITEMS: readonly DemoItem[] = [
     blurb: 'Six vinyl stickers for your laptop.',
     amount: 350,
     currency: 'GBP',
-    icon: '🏷️',
+    colour: '#b0620e',
   },
 ];
 

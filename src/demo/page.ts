@@ -18,7 +18,7 @@ function price(item: DemoItem): string {
 function itemCard(item: DemoItem, index: number): string {
   return `<label class="item">
   <input type="radio" name="item" value="${escapeHtml(item.id)}" data-amount="${item.amount}" data-currency="${escapeHtml(item.currency)}" data-name="${escapeHtml(item.name)}"${index === 0 ? ' checked' : ''}>
-  <span class="icon" aria-hidden="true">${item.icon}</span>
+  <span class="icon" aria-hidden="true" style="background:${escapeHtml(item.colour)}">${escapeHtml(item.name.slice(0, 1))}</span>
   <span class="name">${escapeHtml(item.name)}</span>
   <span class="blurb">${escapeHtml(item.blurb)}</span>
   <span class="price">${price(item)}</span>
@@ -40,13 +40,14 @@ h2 { margin:0 0 12px; font-size:16px; }
 .item { position:relative; border:1px solid var(--line); border-radius:10px; padding:14px; display:grid; gap:4px; cursor:pointer; }
 .item:has(input:checked) { border-color:var(--accent); box-shadow:0 0 0 2px #1f5eff33; }
 .item input { position:absolute; opacity:0; }
-.icon { font-size:28px; } .name { font-weight:600; } .blurb { color:var(--muted); font-size:13px; } .price { font-weight:600; margin-top:4px; }
+.icon { width:40px; height:40px; border-radius:10px; display:grid; place-items:center; color:#fff; font-weight:700; font-size:18px; } .name { font-weight:600; } .blurb { color:var(--muted); font-size:13px; } .price { font-weight:600; margin-top:4px; }
 .tabs { display:flex; gap:6px; margin:18px 0 12px; }
 .tabs button { flex:1; padding:9px; border:1px solid var(--line); background:#fff; border-radius:8px; cursor:pointer; font:inherit; }
 .tabs button[aria-selected="true"] { border-color:var(--accent); color:var(--accent); font-weight:600; }
 form { display:grid; gap:10px; }
+form[hidden] { display:none; }
 label.field { display:grid; gap:4px; font-size:13px; color:var(--muted); }
-input[type=text] { font:inherit; padding:9px 10px; border:1px solid var(--line); border-radius:8px; }
+input[type=text] { font:inherit; padding:9px 10px; border:1px solid var(--line); border-radius:8px; width:100%; min-width:0; }
 input[aria-invalid="true"] { border-color:var(--bad); }
 .row { display:grid; grid-template-columns:1fr 1fr; gap:10px; }
 button.pay { padding:11px; border:0; border-radius:8px; background:var(--accent); color:#fff; font:600 15px system-ui,sans-serif; cursor:pointer; }
