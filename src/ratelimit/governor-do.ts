@@ -18,6 +18,8 @@ export interface LeaseGrant {
   graceMs: number;
   /** Non-zero when fewer slots than asked fit within the maximum wait: ms until one would. */
   retryAfterMs: number;
+  /** The maximum wait: a caller still without a slot after this long is shed. */
+  maxWaitMs: number;
 }
 
 export interface ClassSnapshot {
@@ -100,6 +102,7 @@ export class RateGovernor extends DurableObject<Env> {
       delays: result.lease.slots.map((s) => Math.max(0, s - now)),
       graceMs: this.#settings.slotGraceMs,
       retryAfterMs: result.lease.retryAfterMs,
+      maxWaitMs: this.#settings.maxWaitMs,
     };
   }
 

@@ -43,6 +43,8 @@ interface Pool {
   /** Until then, the governor has said nothing fits within the maximum wait: shed without asking. */
   saturatedUntil: number;
   retryAfterMs: number;
+  /** The governor's maximum wait, learnt from its leases. */
+  maxWaitMs: number;
   lastReportAt: number;
 }
 
@@ -78,10 +80,14 @@ export class LeasedRateGate implements RateGate {
 
   async acquire(access: Access, signal?: AbortSignal): Promise<void> {
     const pool = this.#pools[access];
+    const started = this.#now();
     let slot = this.#takeSlot(pool);
     while (slot === null) {
       signal?.throwIfAborted();
-      if (this.#now() < pool.saturatedUntil) throw this.#shed(pool.saturatedUntil - this.#now());
+      const now = this.#now();
+      if (now < pool.saturatedUntil) throw this.#shed(pool.saturatedUntil - now);
+      // Waiting for leases counts against the bound too (a slow governor must not hold callers forever).
+      if (now - started > pool.maxWaitMs) throw this.#shed(1_000);
       if (pool.leasing) {
         pool.waiting++;
         try {
@@ -157,6 +163,7 @@ export class LeasedRateGate implements RateGate {
     this.#stats.leases++;
     const received = this.#now();
     pool.graceMs = grant.graceMs;
+    pool.maxWaitMs = grant.maxWaitMs;
     const slots = grant.delays.map((d) => received + d);
     pool.slots = [...pool.slots, ...slots].sort((a, b) => a - b);
     if (grant.retryAfterMs > 0) {
@@ -214,6 +221,7 @@ function newPool(): Pool {
     waiting: 0,
     saturatedUntil: Number.NEGATIVE_INFINITY,
     retryAfterMs: 0,
+    maxWaitMs: Number.POSITIVE_INFINITY,
     lastReportAt: Number.NEGATIVE_INFINITY,
   };
 }

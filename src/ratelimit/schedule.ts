@@ -56,17 +56,27 @@ export function lease(
   want: number,
   now: number,
 ): { state: ClassState; lease: Lease } {
-  const interval = 1000 / scheduledRate(state, settings, access, now);
+  const guard = Math.min(Math.max(0, settings.windowGuardMs), 500);
+  // The rate's slots for one second are spread over the part of it outside the guard band.
+  const interval = (1000 - guard) / scheduledRate(state, settings, access, now);
   const horizon = now + settings.maxWaitMs;
   const count = Math.max(1, Math.min(settings.leaseMax, Math.floor(want)));
-  let tat = Math.max(state.tat, now);
+  let tat = outsideGuard(Math.max(state.tat, now), guard);
   const slots: number[] = [];
   while (slots.length < count && tat <= horizon) {
     slots.push(tat);
-    tat += interval;
+    tat = outsideGuard(tat + interval, guard);
   }
   const retryAfterMs = slots.length < count ? Math.max(1, Math.ceil(tat - horizon)) : 0;
   return { state: { ...state, tat }, lease: { slots, retryAfterMs } };
+}
+
+/** `t`, or the start of the next wall-clock second when `t` falls in the guard band at the end of one. */
+export function outsideGuard(t: number, guardMs: number): number {
+  if (guardMs <= 0) return t;
+  const second = Math.floor(t / 1000) * 1000;
+  // The epsilon keeps float rounding from squeezing one extra slot into the band's edge.
+  return t - second >= 1000 - guardMs - 1e-6 ? second + 1000 : t;
 }
 
 /**

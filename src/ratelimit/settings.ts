@@ -12,7 +12,16 @@ export interface GovernorSettings {
    * window, and the headroom absorbs that so a saturated schedule never trips the limit.
    */
   utilization: number;
-  /** Most slots handed out in one lease (default 8). */
+  /**
+   * No slot is scheduled in the last `windowGuardMs` of a wall-clock second (default 50): a limiter that
+   * counts fixed one-second windows (the simulator's does) then still counts a call delayed that much in
+   * the window it was scheduled for. The slots of a second are spread over the rest of it.
+   */
+  windowGuardMs: number;
+  /**
+   * Most slots handed out in one lease (default 32): an isolate with many callers waiting gets slots for
+   * all of them in one round trip, so the lease rate never caps the throughput.
+   */
   leaseMax: number;
   /**
    * How long after its scheduled time a leased slot may still be used (default 100 ms). Bounds the
@@ -38,7 +47,8 @@ export const DEFAULT_SETTINGS: GovernorSettings = {
   writesPerSecond: 100,
   maxWaitMs: 2_000,
   utilization: 0.97,
-  leaseMax: 8,
+  windowGuardMs: 50,
+  leaseMax: 32,
   slotGraceMs: 100,
   decreaseFactor: 0.7,
   minFactor: 0.1,

@@ -103,8 +103,13 @@ describe('rate governor', () => {
     expect(after.responses_429 - before.responses_429).toBe(0);
     expect(after.requests.read - before.requests.read).toBe(24);
     slots.sort((x, y) => x - y);
-    // 8/s × 0.97 = one slot per ~129 ms: at most 8 in any second, whichever isolate holds them.
-    expect(maxInWindow(slots, 1000)).toBeLessThanOrEqual(8);
+    // 8/s × 0.97 = 7.76 slots a second, spread over the first 950 ms of each wall-clock second: at most
+    // 8 in any such second (and 9 in a sliding one), whichever isolate holds them.
+    const perSecond = new Map<number, number>();
+    for (const t of slots)
+      perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
+    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(8);
+    expect(maxInWindow(slots, 1000)).toBeLessThanOrEqual(9);
   });
 
   it('without the governor the same load trips the upstream limit (control)', async () => {
