@@ -128,3 +128,27 @@ describe('order tokens (signed mode)', () => {
     expect(await res.text()).not.toContain(token.split('.')[2]);
   });
 });
+
+describe('order tokens signed with the merchant private key (ORDER_TOKEN_PUBLIC_KEY)', () => {
+  it('accepts ES256 tokens that verify with the configured public key and refuses shared-key tokens', async () => {
+    const { generateKeyPair, exportSPKI } = await import('jose');
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const overrides = { ORDER_TOKEN_PUBLIC_KEY: await exportSPKI(publicKey) } as unknown as Partial<
+      Record<keyof Env, string>
+    >;
+    const es256 = await new SignJWT({ amount: 3100, currency: 'EUR', reference: 'ORD-ES256' })
+      .setProtectedHeader({ alg: 'ES256' })
+      .setExpirationTime('5m')
+      .setJti(crypto.randomUUID())
+      .sign(privateKey);
+    const ok = await caller(overrides)('/v1/payment-links', { json: linkBody({ order_token: es256 }) });
+    expect(ok.status).toBe(201);
+    expect(((await ok.json()) as { reference: string }).reference).toBe('ORD-ES256');
+
+    // With a public key configured, a token made with the shared HS256 key is not accepted.
+    const hs = await orderToken();
+    const refused = await caller(overrides)('/v1/payment-links', { json: linkBody({ order_token: hs }) });
+    expect(refused.status).toBe(422);
+    expect((await errorOf(refused)).error_codes).toEqual(['order_token_invalid']);
+  });
+});
