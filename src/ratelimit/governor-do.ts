@@ -20,6 +20,8 @@ export interface LeaseGrant {
   retryAfterMs: number;
   /** The maximum wait: a caller still without a slot after this long is shed. */
   maxWaitMs: number;
+  /** Non-zero when slots are kept out of the end of each second: a slot is then never used past its second. */
+  windowGuardMs: number;
 }
 
 export interface ClassSnapshot {
@@ -103,6 +105,7 @@ export class RateGovernor extends DurableObject<Env> {
       graceMs: this.#settings.slotGraceMs,
       retryAfterMs: result.lease.retryAfterMs,
       maxWaitMs: this.#settings.maxWaitMs,
+      windowGuardMs: this.#settings.windowGuardMs,
     };
   }
 

@@ -45,6 +45,7 @@ interface Pool {
   retryAfterMs: number;
   /** The governor's maximum wait, learnt from its leases. */
   maxWaitMs: number;
+  windowGuardMs: number;
   lastReportAt: number;
 }
 
@@ -81,6 +82,26 @@ export class LeasedRateGate implements RateGate {
   async acquire(access: Access, signal?: AbortSignal): Promise<void> {
     const pool = this.#pools[access];
     const started = this.#now();
+    for (;;) {
+      const slot = await this.#obtainSlot(access, pool, started, signal);
+      const delay = slot - this.#now();
+      if (delay > 0) await this.#sleepUnlessAborted(delay, signal);
+      // A caller woken too late (a stalled event loop) must not carry its slot into the next second.
+      if (this.#usable(slot, pool, this.#now())) {
+        this.#stats.acquired++;
+        this.#options.onAdmit?.(access, slot);
+        return;
+      }
+      this.#stats.expired++;
+    }
+  }
+
+  async #obtainSlot(
+    access: Access,
+    pool: Pool,
+    started: number,
+    signal: AbortSignal | undefined,
+  ): Promise<number> {
     let slot = this.#takeSlot(pool);
     while (slot === null) {
       signal?.throwIfAborted();
@@ -112,10 +133,13 @@ export class LeasedRateGate implements RateGate {
       }
       slot = this.#takeSlot(pool);
     }
-    const delay = slot - this.#now();
-    if (delay > 0) await this.#sleepUnlessAborted(delay, signal);
-    this.#stats.acquired++;
-    this.#options.onAdmit?.(access, slot);
+    return slot;
+  }
+
+  /** A slot is good until `graceMs` after its time, and (with a window guard) never past its own second. */
+  #usable(slot: number, pool: Pool, now: number): boolean {
+    if (now > slot + pool.graceMs) return false;
+    return pool.windowGuardMs <= 0 || Math.floor(now / 1000) <= Math.floor(slot / 1000);
   }
 
   reportThrottled(access: Access, retryAfterSeconds: number | undefined): void {
@@ -142,7 +166,7 @@ export class LeasedRateGate implements RateGate {
     const now = this.#now();
     while (pool.slots.length > 0) {
       const slot = pool.slots.shift() as number;
-      if (slot + pool.graceMs >= now) return slot;
+      if (this.#usable(slot, pool, now)) return slot;
       this.#stats.expired++;
     }
     return null;
@@ -164,6 +188,7 @@ export class LeasedRateGate implements RateGate {
     const received = this.#now();
     pool.graceMs = grant.graceMs;
     pool.maxWaitMs = grant.maxWaitMs;
+    pool.windowGuardMs = grant.windowGuardMs;
     const slots = grant.delays.map((d) => received + d);
     pool.slots = [...pool.slots, ...slots].sort((a, b) => a - b);
     if (grant.retryAfterMs > 0) {
@@ -222,6 +247,7 @@ function newPool(): Pool {
     saturatedUntil: Number.NEGATIVE_INFINITY,
     retryAfterMs: 0,
     maxWaitMs: Number.POSITIVE_INFINITY,
+    windowGuardMs: 0,
     lastReportAt: Number.NEGATIVE_INFINITY,
   };
 }
