@@ -11,6 +11,24 @@ import {
   type TokenTiming,
 } from './token-policy';
 
+/** A background refresh older than this is presumed lost (its request ended before it settled). */
+const STALE_REFRESH_MS = 30_000;
+
+/**
+ * Waits for a load another request started. Workers cancel a request whose only pending work belongs to
+ * another request, so the waiter keeps a short timer of its own until the shared promise settles.
+ */
+async function awaitShared<T>(shared: Promise<T>): Promise<T> {
+  const settled = shared.then(
+    () => true,
+    () => true,
+  );
+  while (!(await Promise.race([settled, new Promise<false>((r) => setTimeout(() => r(false), 20))]))) {
+    // still loading
+  }
+  return shared;
+}
+
 /**
  * One isolate's copy of a token, shared by every `KvTokenSource` built for the same credential in that
  * isolate (one per request: each request brings its own `waitUntil`).
@@ -19,8 +37,12 @@ export class TokenMemory {
   cached: CachedToken | null = null;
   /** The isolate's one load in progress (KV, then the refresher): concurrent misses wait for it. */
   loading: Promise<CachedToken> | null = null;
-  /** True while a background refresh is running, so a busy isolate starts one, not one per call. */
-  refreshing = false;
+  /**
+   * When the running background refresh started (0: none), so a busy isolate starts one, not one per
+   * call. A time rather than a flag: a refresh whose request was cancelled never settles, and must not
+   * block refreshes forever.
+   */
+  refreshingSince = 0;
   /**
    * Tokens invalidated here. KV is eventually consistent (a delete can take up to 60 s to reach every
    * location), so a stale read of a token this isolate already saw rejected must not be reused.
@@ -109,7 +131,7 @@ export class KvTokenSource implements TokenSource {
   }
 
   #load(): Promise<CachedToken> {
-    if (this.#memory.loading) return this.#memory.loading;
+    if (this.#memory.loading) return awaitShared(this.#memory.loading);
     const loading = this.#loadOnce().finally(() => {
       if (this.#memory.loading === loading) this.#memory.loading = null;
     });
@@ -133,8 +155,9 @@ export class KvTokenSource implements TokenSource {
   }
 
   #refreshInBackground(held: CachedToken): void {
-    if (this.#memory.refreshing) return;
-    this.#memory.refreshing = true;
+    const now = this.#now();
+    if (this.#memory.refreshingSince !== 0 && now - this.#memory.refreshingSince < STALE_REFRESH_MS) return;
+    this.#memory.refreshingSince = now;
     const run = (async () => {
       try {
         const key = await this.#cacheKey();
@@ -144,7 +167,7 @@ export class KvTokenSource implements TokenSource {
         // A failed background refresh leaves the current token in place; the next call past the refresh
         // point tries again (and the refresher's backoff keeps that from hammering the endpoint).
       } finally {
-        this.#memory.refreshing = false;
+        this.#memory.refreshingSince = 0;
       }
     })();
     this.#options.waitUntil?.(run);
