@@ -1,8 +1,9 @@
 import { BollardError } from '../http';
 
 /**
- * Why a token could not be had. The first five are the token endpoint's own `error` codes (RFC 6749
- * §5.2, facts §1); the rest are transport failures.
+ * Why a token could not be had. The first six are the token endpoint's own `error` codes (RFC 6749
+ * §5.2, facts §1); `token_rejected` means the API answered 401 to fresh tokens again and again; the rest
+ * are transport failures.
  */
 export type OAuthFailure =
   | 'invalid_client'
@@ -11,6 +12,7 @@ export type OAuthFailure =
   | 'unauthorized_client'
   | 'invalid_grant'
   | 'unsupported_grant_type'
+  | 'token_rejected'
   | 'endpoint_error'
   | 'network_error'
   | 'unexpected_response';
@@ -22,6 +24,7 @@ const FAILURES: ReadonlySet<string> = new Set<OAuthFailure>([
   'unauthorized_client',
   'invalid_grant',
   'unsupported_grant_type',
+  'token_rejected',
   'endpoint_error',
   'network_error',
   'unexpected_response',
@@ -49,6 +52,8 @@ function messageFor(reason: OAuthFailure): string {
     case 'invalid_grant':
     case 'unsupported_grant_type':
       return 'the OAuth token endpoint refused the token request';
+    case 'token_rejected':
+      return 'the API keeps rejecting newly issued OAuth tokens (check that the OAuth client and CHECKOUT_API_BASE belong to the same environment)';
     case 'endpoint_error':
       return 'the OAuth token endpoint answered with a server error';
     case 'network_error':

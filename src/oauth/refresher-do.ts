@@ -15,6 +15,9 @@ import {
   tokenFrom,
 } from './token-policy';
 
+/** A token rejected this soon after it was issued says more about the setup than about the token. */
+const FRESH_REJECTION_MS = 10_000;
+
 /** What an isolate sends the refresher. The secret is used for the request and never stored. */
 export interface RefresherRequest {
   /** The token cache key (`tokenCacheKey`): also this object's name and the KV key it writes. */
@@ -77,7 +80,8 @@ export class OAuthTokenRefresher extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS token (
-      id INTEGER PRIMARY KEY CHECK (id = 1), token TEXT NOT NULL, expires_at INTEGER NOT NULL, refresh_at INTEGER NOT NULL)`);
+      id INTEGER PRIMARY KEY CHECK (id = 1), token TEXT NOT NULL, expires_at INTEGER NOT NULL, refresh_at INTEGER NOT NULL,
+      issued_at INTEGER NOT NULL, fingerprint TEXT NOT NULL)`);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS failure (
       id INTEGER PRIMARY KEY CHECK (id = 1), fingerprint TEXT NOT NULL, reason TEXT NOT NULL,
       failures INTEGER NOT NULL, retry_at INTEGER NOT NULL)`);
@@ -113,11 +117,23 @@ export class OAuthTokenRefresher extends DurableObject<Env> {
 
   /**
    * The API answered 401 to `token`: forget it here and in KV, unless a newer token already replaced
-   * it (then the caller just needs the current one).
+   * it (then the caller just needs the current one). A token rejected within seconds of being issued,
+   * twice in a row, means every new token will be (wrong environment, revoked client): that is recorded
+   * as a `token_rejected` failure with the same backoff as a broken secret, so it cannot turn every API
+   * call into a token request.
    */
-  async invalidate(key: string, token: string): Promise<void> {
-    const stored = this.#stored();
-    if (stored?.token === token) this.ctx.storage.sql.exec('DELETE FROM token');
+  async invalidate(key: string, token: string, now: number = Date.now()): Promise<void> {
+    const row = this.ctx.storage.sql
+      .exec<{ token: string; issued_at: number; fingerprint: string }>(
+        'SELECT token, issued_at, fingerprint FROM token',
+      )
+      .toArray()[0];
+    if (row?.token === token) {
+      this.ctx.storage.sql.exec('DELETE FROM token');
+      const fresh = now - row.issued_at < FRESH_REJECTION_MS;
+      const rejections = fresh ? this.#bump('fresh_rejections') : this.#reset('fresh_rejections');
+      if (rejections >= 2) this.#recordFailure(row.fingerprint, 'token_rejected', now);
+    }
     const inKv = await this.env.OAUTH_TOKENS.get<{ token?: unknown }>(key, 'json');
     if (inKv?.token === token) await this.env.OAUTH_TOKENS.delete(key);
   }
@@ -150,35 +166,60 @@ export class OAuthTokenRefresher extends DurableObject<Env> {
       upstreamFetch(this.env),
     );
     if (!result.ok) {
-      const previous = this.#failure();
-      const failures = previous && previous.fingerprint === fingerprint ? previous.failures + 1 : 1;
-      const wait = backoffMs(failures, this.#backoff);
-      this.ctx.storage.sql.exec(
-        `INSERT INTO failure (id, fingerprint, reason, failures, retry_at) VALUES (1, ?, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET fingerprint = excluded.fingerprint, reason = excluded.reason,
-           failures = excluded.failures, retry_at = excluded.retry_at`,
-        fingerprint,
-        result.reason,
-        failures,
-        req.now + wait,
-      );
+      const wait = this.#recordFailure(fingerprint, result.reason, req.now);
       return { ok: false, reason: result.reason, retryAfterMs: wait };
     }
     const cached = tokenFrom(result.accessToken, result.expiresInSeconds, req.now, DEFAULT_TIMING);
     this.ctx.storage.sql.exec('DELETE FROM failure');
     this.ctx.storage.sql.exec(
-      `INSERT INTO token (id, token, expires_at, refresh_at) VALUES (1, ?, ?, ?)
+      `INSERT INTO token (id, token, expires_at, refresh_at, issued_at, fingerprint) VALUES (1, ?, ?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at,
-         refresh_at = excluded.refresh_at`,
+         refresh_at = excluded.refresh_at, issued_at = excluded.issued_at, fingerprint = excluded.fingerprint`,
       cached.token,
       cached.expiresAt,
       cached.refreshAt,
+      req.now,
+      fingerprint,
     );
     // KV holds the token and its timing only (never the secret or the client id), until it expires.
     await this.env.OAUTH_TOKENS.put(req.key, JSON.stringify(cached), {
       expirationTtl: kvTtlSeconds(cached, req.now),
     });
     return { ok: true, token: cached };
+  }
+
+  /** Remembers a failure for the secret's fingerprint; returns the backoff it starts. */
+  #recordFailure(fingerprint: string, reason: OAuthFailure, now: number): number {
+    const previous = this.#failure();
+    const failures = previous && previous.fingerprint === fingerprint ? previous.failures + 1 : 1;
+    const wait = backoffMs(failures, this.#backoff);
+    this.ctx.storage.sql.exec(
+      `INSERT INTO failure (id, fingerprint, reason, failures, retry_at) VALUES (1, ?, ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET fingerprint = excluded.fingerprint, reason = excluded.reason,
+         failures = excluded.failures, retry_at = excluded.retry_at`,
+      fingerprint,
+      reason,
+      failures,
+      now + wait,
+    );
+    return wait;
+  }
+
+  #bump(name: string): number {
+    return (
+      this.ctx.storage.sql
+        .exec<{ value: number }>(
+          `INSERT INTO counter (name, value) VALUES (?, 1)
+           ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value`,
+          name,
+        )
+        .toArray()[0]?.value ?? 1
+    );
+  }
+
+  #reset(name: string): number {
+    this.ctx.storage.sql.exec('DELETE FROM counter WHERE name = ?', name);
+    return 0;
   }
 
   #stored(): CachedToken | null {

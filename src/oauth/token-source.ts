@@ -117,7 +117,7 @@ export class KvTokenSource implements TokenSource {
   async invalidate(token: string): Promise<void> {
     this.#memory.reject(token);
     const key = await this.#cacheKey();
-    await this.#options.refresher.getByName(key).invalidate(key, token);
+    await this.#options.refresher.getByName(key).invalidate(key, token, this.#now());
   }
 
   /** The KV key (and refresher name) of this source's token. */

@@ -211,6 +211,33 @@ describe('OAuth token source', () => {
     expect(ok.length).toBeGreaterThan(0);
   });
 
+  it('backs off when the API keeps rejecting freshly issued tokens (e.g. the wrong environment)', async () => {
+    const time = clock();
+    const s = source({ now: time.now });
+    const before = await simStats();
+    await s.invalidate(await s.getToken());
+    // One quick rejection is a revoked token: a new one is fetched at once.
+    const second = await s.getToken();
+    await s.invalidate(second);
+    // Two in a row: every new token would be rejected too. Fail fast instead of a token request per call.
+    const errors = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        source({ now: time.now })
+          .getToken()
+          .catch((e: unknown) => e),
+      ),
+    );
+    expect(tokenEndpointHits(await simStats()) - tokenEndpointHits(before)).toBe(2);
+    for (const e of errors) {
+      expect(e).toBeInstanceOf(OAuthTokenError);
+      expect((e as OAuthTokenError).reason).toBe('token_rejected');
+      expect((e as OAuthTokenError).codes).toEqual(['oauth_token_rejected']);
+    }
+    time.advance(1_000);
+    expect((await source({ now: time.now }).getToken()).length).toBeGreaterThan(0);
+    expect(tokenEndpointHits(await simStats()) - tokenEndpointHits(before)).toBe(3);
+  });
+
   it('reports a scope the client may not have as invalid_scope', async () => {
     const err = await source({ scopes: ['issuing:client'] })
       .getToken()
