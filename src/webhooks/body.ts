@@ -8,7 +8,10 @@ export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
  * JSON would differ), stopping as soon as it passes `limit` — a declared or streamed oversize body is a
  * 413 before anything is verified or stored.
  */
-export async function readBodyCapped(req: Request, limit = MAX_WEBHOOK_BODY_BYTES): Promise<Uint8Array> {
+export async function readBodyCapped(
+  req: Request,
+  limit = MAX_WEBHOOK_BODY_BYTES,
+): Promise<Uint8Array<ArrayBuffer>> {
   const tooLarge = () =>
     new BollardError('payload_too_large', {
       codes: ['body_too_large'],

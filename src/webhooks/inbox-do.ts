@@ -45,6 +45,11 @@ const RUNS_PER_ROUND = 50;
 const ROUNDS_PER_ALARM = 4;
 /** Retry delay for pushing summaries to a catalogue that did not answer. */
 const INDEX_RETRY_MS = 5_000;
+/**
+ * When a delivery only needs its catalogue row refreshed (no handler to run: a duplicate, or no handler
+ * for its type), the alarm waits this long so that a burst on one subject is pushed in one call.
+ */
+const INDEX_BATCH_MS = 250;
 
 /**
  * The webhook inbox. One class, two roles by name:
@@ -59,6 +64,10 @@ export class WebhookInbox extends DurableObject<Env> {
   #subjectReady = false;
   #catalogueReady = false;
   #draining: Promise<void> | null = null;
+  /** The scheduled alarm as this instance last set or read it (undefined: not read yet). */
+  #alarmAt: number | null | undefined;
+  /** The last catalogue push failed: retry it after INDEX_RETRY_MS rather than at once. */
+  #indexFailed = false;
   #log: Logger = createLogger({ service: 'bollard', component: 'webhook-inbox' });
 
   // ---- subject role -------------------------------------------------------------------------------
@@ -66,8 +75,9 @@ export class WebhookInbox extends DurableObject<Env> {
   /** Records one delivery (idempotent on the event id) and schedules its handlers after the response. */
   async record(input: RecordInput): Promise<RecordResult> {
     const sql = this.#subject();
-    const result = recordEvent(sql, input, handlers.namesFor(input.type, this.env), Date.now());
-    await this.#wakeSoon();
+    const names = handlers.namesFor(input.type, this.env);
+    const result = recordEvent(sql, input, names, Date.now());
+    await this.#wakeBy(result.first && names.length > 0 ? 0 : INDEX_BATCH_MS);
     return result;
   }
 
@@ -79,7 +89,7 @@ export class WebhookInbox extends DurableObject<Env> {
   /** Deliberately re-runs an event's handlers, recorded as the next replay number. */
   async replay(id: string): Promise<{ replay: number; handlers: string[] } | null> {
     const started = startReplay(this.#subject(), id, (type) => handlers.namesFor(type, this.env), Date.now());
-    if (started) await this.#wakeSoon();
+    if (started) await this.#wakeBy(0);
     return started;
   }
 
@@ -95,11 +105,15 @@ export class WebhookInbox extends DurableObject<Env> {
 
   /** Hands due runs to their handlers. Scheduled by `record`/`replay` and by itself for retries. */
   override async alarm(): Promise<void> {
-    // A test may run the alarm by hand while the scheduled one is running: share one drain.
+    // This alarm is consumed; a record() arriving while it drains must schedule the next one.
+    this.#alarmAt = null;
+    // A test may run the alarm by hand while the scheduled one is running: share one drain...
     this.#draining ??= this.#drain().finally(() => {
       this.#draining = null;
     });
-    return this.#draining;
+    await this.#draining;
+    // ...but every invocation ends by scheduling the next one (the harness deletes the alarm it runs).
+    await this.#reschedule();
   }
 
   // ---- catalogue role -----------------------------------------------------------------------------
@@ -146,10 +160,13 @@ export class WebhookInbox extends DurableObject<Env> {
     return sql;
   }
 
-  async #wakeSoon(): Promise<void> {
-    const now = Date.now();
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > now) await this.ctx.storage.setAlarm(now);
+  /** Makes sure the alarm fires within `delayMs`, without touching storage when it already will. */
+  async #wakeBy(delayMs: number): Promise<void> {
+    const target = Date.now() + delayMs;
+    if (this.#alarmAt === undefined) this.#alarmAt = await this.ctx.storage.getAlarm();
+    if (this.#alarmAt !== null && this.#alarmAt <= target) return;
+    this.#alarmAt = target;
+    await this.ctx.storage.setAlarm(target);
   }
 
   async #drain(): Promise<void> {
@@ -160,10 +177,22 @@ export class WebhookInbox extends DurableObject<Env> {
       // Sequential on purpose: one subject's events reach handlers one at a time, oldest first.
       for (const run of runs) await this.#execute(run);
     }
-    const indexed = await this.#pushSummaries();
-    let next = nextDueAt(sql);
-    if (!indexed) next = Math.min(next ?? Number.POSITIVE_INFINITY, Date.now() + INDEX_RETRY_MS);
-    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+    this.#indexFailed = !(await this.#pushSummaries());
+  }
+
+  /** Sets the alarm for the earliest of: a due retry, stale catalogue rows, an alarm already asked for. */
+  async #reschedule(): Promise<void> {
+    const sql = this.#subject();
+    const now = Date.now();
+    const candidates: number[] = [];
+    const due = nextDueAt(sql);
+    if (due !== null) candidates.push(due);
+    if (unindexed(sql, 1).length > 0)
+      candidates.push(now + (this.#indexFailed ? INDEX_RETRY_MS : INDEX_BATCH_MS));
+    if (typeof this.#alarmAt === 'number') candidates.push(this.#alarmAt);
+    if (candidates.length === 0) return;
+    this.#alarmAt = Math.max(Math.min(...candidates), now);
+    await this.ctx.storage.setAlarm(this.#alarmAt);
   }
 
   async #execute(run: ClaimedRun): Promise<void> {

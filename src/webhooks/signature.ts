@@ -44,7 +44,7 @@ export function signingKeys(configured: string | undefined): Promise<CryptoKey[]
  * plugin compares against PHP's lowercase `hash_hmac`). Anything else — upper case, truncated, padded —
  * is refused rather than normalised, so there is one accepted spelling of each signature.
  */
-export function decodeSignatureHeader(header: string | null | undefined): Uint8Array | null {
+export function decodeSignatureHeader(header: string | null | undefined): Uint8Array<ArrayBuffer> | null {
   if (!header || !/^[0-9a-f]{64}$/.test(header)) return null;
   const out = new Uint8Array(32);
   for (let i = 0; i < 32; i++) out[i] = Number.parseInt(header.slice(i * 2, i * 2 + 2), 16);
@@ -59,7 +59,7 @@ export type SignatureFailure = 'signature_missing' | 'signature_malformed' | 'si
  * time; every key is tried (no early exit) so timing does not reveal which key matched.
  */
 export async function verifyCkoSignature(
-  body: Uint8Array,
+  body: Uint8Array<ArrayBuffer>,
   header: string | null | undefined,
   configuredKeys: string | undefined,
 ): Promise<SignatureResult> {
@@ -76,7 +76,7 @@ export async function verifyCkoSignature(
 }
 
 /** Lowercase hex HMAC-SHA256 of `body` — how Checkout.com (and the simulator) sign a delivery. */
-export async function signCko(body: Uint8Array | string, key: string): Promise<string> {
+export async function signCko(body: Uint8Array<ArrayBuffer> | string, key: string): Promise<string> {
   const k = await crypto.subtle.importKey(
     'raw',
     encoder.encode(key),
