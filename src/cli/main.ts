@@ -1,5 +1,6 @@
 import { parseArgs, UsageError } from './args';
 import { CATALOG_USAGE, catalogCommand } from './catalog-command';
+import { TRIGGER_USAGE, triggerCommand } from './trigger-command';
 import { WEBHOOKS_USAGE, webhooksCommand } from './webhooks-command';
 
 export type Command = (
@@ -10,6 +11,7 @@ export type Command = (
 /** Subcommands; each area registers its own here. */
 const COMMANDS: Record<string, { usage: string; run: Command }> = {
   catalog: { usage: CATALOG_USAGE, run: catalogCommand },
+  trigger: { usage: TRIGGER_USAGE, run: triggerCommand },
   webhooks: { usage: WEBHOOKS_USAGE, run: (args, out) => webhooksCommand(args, out) },
 };
 
