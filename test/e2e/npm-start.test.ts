@@ -76,13 +76,16 @@ it('starts the simulator and Bollard, wires webhooks between them, and stops bot
     expect(d.history.at(-1)?.status_code).toBe(200);
   }
 
-  // Bollard verified and recorded both events under their simulator ids.
+  // Bollard verified and recorded both events under their simulator ids. The admin index is filled by
+  // the inbox's alarm just after the 200 (docs/webhooks.md), so poll briefly.
   for (const e of triggered.events) {
-    const res = await fetch(`${bollardUrl}/admin/events/${e.id}`, {
-      headers: { Authorization: `Bearer ${DEV_CREDENTIALS.adminToken}` },
-    });
-    expect(res.status, await res.clone().text()).toBe(200);
-    expect(((await res.json()) as { event: { type: string } }).event.type).toBe(e.type);
+    const body = await until(async () => {
+      const res = await fetch(`${bollardUrl}/admin/events/${e.id}`, {
+        headers: { Authorization: `Bearer ${DEV_CREDENTIALS.adminToken}` },
+      });
+      return res.status === 200 ? ((await res.json()) as { event: { type: string } }) : undefined;
+    }, 10_000);
+    expect(body.event.type).toBe(e.type);
   }
 
   const exited = new Promise<number | null>((r) => child?.once('exit', (code) => r(code)));
