@@ -131,7 +131,7 @@ export function adminWebhookRoutes(): Hono<AppEnv> {
     const paymentId = c.req.query('payment_id') ?? '';
     if (!PAYMENT_ID.test(paymentId)) throw invalid('payment_id', 'payment_id must be a pay_ id');
     const inbox = subjectInbox(c.env, paymentId);
-    const [feed, stored] = await Promise.all([inbox.feed(), inbox.projection(paymentId, 'payment')]);
+    const [feed, stored] = await Promise.all([inbox.feed(paymentId), inbox.projection(paymentId, 'payment')]);
     const projection = stored ? (JSON.parse(stored) as PaymentProjection) : null;
     return c.json({
       payment_id: paymentId,

@@ -54,10 +54,11 @@ const INDEX_BATCH_MS = 250;
 /**
  * The webhook inbox. One class, two roles by name:
  *
- * - `subject:<pay_…|dsp_…|evt_…>` — one object per payment or dispute: its events (deduplicated on the
- *   event id, so concurrent or days-apart repeats meet here and are serialised), the handler runs of each
- *   event (exactly once each, retried by alarm with backoff, dead-lettered after bounded attempts) and
- *   the built-in projection.
+ * - `shard:<i>` — the events of every subject (payment, dispute, or event id) whose stable hash maps to
+ *   shard i (shard.ts): deduplicated on the event id, so concurrent or days-apart repeats meet here and
+ *   are serialised; the handler runs of each event (exactly once each, retried by alarm with backoff,
+ *   dead-lettered after bounded attempts); and the built-in projection per subject. A fixed number of
+ *   shards bounds how many objects exist — creating one is the expensive step.
  * - `catalogue` — a summary row per event for listing across subjects, and the quarantine.
  */
 export class WebhookInbox extends DurableObject<Env> {
@@ -98,9 +99,11 @@ export class WebhookInbox extends DurableObject<Env> {
     return readProjection(this.#subject(), subject, kind);
   }
 
-  /** The subject's events (types, times, statuses only), oldest first. */
-  feed(): Array<{ id: string; type: string; created_on: string; received_at: number; status: string }> {
-    return subjectEvents(this.#subject());
+  /** One subject's events (types, times, statuses only), oldest first. */
+  feed(
+    subject: string,
+  ): Array<{ id: string; type: string; created_on: string; received_at: number; status: string }> {
+    return subjectEvents(this.#subject(), subject);
   }
 
   /** Hands due runs to their handlers. Scheduled by `record`/`replay` and by itself for retries. */
@@ -174,8 +177,14 @@ export class WebhookInbox extends DurableObject<Env> {
     for (let round = 0; round < ROUNDS_PER_ALARM; round++) {
       const runs = claimDueRuns(sql, Date.now(), RUNS_PER_ROUND);
       if (runs.length === 0) break;
-      // Sequential on purpose: one subject's events reach handlers one at a time, oldest first.
-      for (const run of runs) await this.#execute(run);
+      // Sequential within a subject on purpose: its events reach handlers one at a time, oldest first.
+      // Subjects sharing the shard run side by side, as they would in objects of their own, so a slow
+      // handler of one subject does not hold up the others.
+      await Promise.all(
+        [...bySubject(runs).values()].map(async (own) => {
+          for (const run of own) await this.#execute(run);
+        }),
+      );
     }
     this.#indexFailed = !(await this.#pushSummaries());
   }
@@ -252,6 +261,17 @@ export class WebhookInbox extends DurableObject<Env> {
     }
     return unindexed(sql, 1).length === 0;
   }
+}
+
+/** Claimed runs grouped by subject, each group keeping the claim order (oldest event first). */
+function bySubject(runs: readonly ClaimedRun[]): Map<string, ClaimedRun[]> {
+  const groups = new Map<string, ClaimedRun[]>();
+  for (const run of runs) {
+    const own = groups.get(run.subject);
+    if (own) own.push(run);
+    else groups.set(run.subject, [run]);
+  }
+  return groups;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

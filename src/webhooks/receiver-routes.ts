@@ -4,6 +4,7 @@ import { safeEqual } from '../http/admin-auth';
 import { readBodyCapped } from './body';
 import { parseEnvelope } from './envelope';
 import { CATALOGUE } from './inbox-do';
+import { inboxShardCount, inboxShardName } from './shard';
 import { verifyCkoSignature } from './signature';
 
 /** Optional configuration, not declared in wrangler.toml (absent = not required). */
@@ -15,12 +16,15 @@ interface ReceiverEnv {
   WEBHOOK_AUTH_HEADER_VALUE?: string;
 }
 
-/** The inbox object for an event's subject (payment, dispute, or the event itself). */
+/**
+ * The inbox object holding an event's subject (payment, dispute, or the event itself): the subject's
+ * shard, `shard:<fnv1a(subject) mod WEBHOOK_INBOX_SHARDS>`, shared with the other subjects that hash there.
+ */
 export function subjectInbox(
   env: Env,
   subject: string,
 ): DurableObjectStub<import('./inbox-do').WebhookInbox> {
-  return env.WEBHOOK_INBOX.getByName(`subject:${subject}`);
+  return env.WEBHOOK_INBOX.getByName(inboxShardName(subject, inboxShardCount(env)));
 }
 
 const unauthorized = () =>

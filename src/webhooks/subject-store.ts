@@ -11,9 +11,11 @@ import type {
 import { type ProjectionEvent, projectDispute, projectPayment } from './projection';
 
 /**
- * SQLite layout of one subject's inbox (one Durable Object per payment or dispute id; see
- * docs/storage.md). Every function is synchronous: inside a Durable Object, SQL without an `await`
- * between reads and writes is atomic, which is what makes "record once" and "claim a run once" hold.
+ * SQLite layout of an inbox shard: one Durable Object holds every subject (payment, dispute or event id)
+ * that hashes to it (see shard.ts, docs/storage.md), so anything about one subject is scoped by
+ * `subject`, while event ids stay unique across the shard. Every function is synchronous: inside a
+ * Durable Object, SQL without an `await` between reads and writes is atomic, which is what makes
+ * "record once" and "claim a run once" hold.
  */
 export function migrateSubject(sql: SqlStorage): void {
   sql.exec(`
@@ -46,6 +48,7 @@ export function migrateSubject(sql: SqlStorage): void {
       PRIMARY KEY (event_id, handler, replay)
     );
     CREATE INDEX IF NOT EXISTS runs_due ON runs (status, next_at);
+    CREATE INDEX IF NOT EXISTS events_subject ON events (subject, created_on, id);
     CREATE TABLE IF NOT EXISTS projection (
       subject TEXT PRIMARY KEY,
       kind TEXT NOT NULL,
@@ -150,9 +153,10 @@ export interface ClaimedRun {
 }
 
 /**
- * Claims up to `limit` due runs, oldest event first (one subject's events are handed over in
- * `created_on` order), by marking them `running` before any handler starts, so a second, overlapping
- * alarm cannot pick the same run.
+ * Claims up to `limit` due runs of any subject in the shard, oldest event first (so each subject's events
+ * are handed over in `created_on` order), by marking them `running` before any handler starts, so a
+ * second, overlapping alarm cannot pick the same run. A run waiting out a retry backoff is not due, so it
+ * never holds back other subjects' runs.
  */
 export function claimDueRuns(sql: SqlStorage, now: number, limit: number): ClaimedRun[] {
   const due = sql
@@ -355,13 +359,15 @@ export function eventDetail(sql: SqlStorage, eventId: string): EventDetail | nul
   };
 }
 
-/** The subject's events, oldest first (what the public demo feed shows: type and times only). */
+/** One subject's events, oldest first (what the public demo feed shows: type and times only). */
 export function subjectEvents(
   sql: SqlStorage,
+  subject: string,
 ): Array<{ id: string; type: string; created_on: string; received_at: number; status: string }> {
   return sql
     .exec<{ id: string; type: string; created_on: string; received_at: number; status: string }>(
-      'SELECT id, type, created_on, received_at, status FROM events ORDER BY created_on, id',
+      'SELECT id, type, created_on, received_at, status FROM events WHERE subject = ? ORDER BY created_on, id',
+      subject,
     )
     .toArray();
 }

@@ -2,6 +2,7 @@ import { reset, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:tes
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { handlers } from '../../src/webhooks';
+import { subjectInbox } from '../../src/webhooks/receiver-routes';
 import { admin, adminJson, body, deliver, envelope, newId, settle, waitFor } from './helpers';
 
 afterEach(async () => {
@@ -23,11 +24,14 @@ interface Detail {
   }>;
 }
 
-/** Makes every pending run of a subject due now and runs its alarm (the backoff is minutes long). */
+/** Makes every pending run of a subject due now and runs its shard's alarm (the backoff is minutes long). */
 async function retryNow(subject: string): Promise<void> {
-  const stub = env.WEBHOOK_INBOX.getByName(`subject:${subject}`);
+  const stub = subjectInbox(env, subject);
   await runInDurableObject(stub, (_instance, state) => {
-    state.storage.sql.exec("UPDATE runs SET next_at = 0 WHERE status = 'pending'");
+    state.storage.sql.exec(
+      "UPDATE runs SET next_at = 0 WHERE status = 'pending' AND event_id IN (SELECT id FROM events WHERE subject = ?)",
+      subject,
+    );
   });
   await runDurableObjectAlarm(stub);
 }
@@ -50,7 +54,7 @@ describe('handler faults', () => {
     const e = captured();
     const subject = e.data.id as string;
     expect((await deliver(body(e))).status).toBe(200);
-    const stub = env.WEBHOOK_INBOX.getByName(`subject:${subject}`);
+    const stub = subjectInbox(env, subject);
     await runDurableObjectAlarm(stub);
     await waitFor(async () => (await stub.event(e.id))?.runs[0]?.attempts === 1, 'first attempt');
     expect(calls).toBe(1);
@@ -96,7 +100,7 @@ describe('handler faults', () => {
     );
     const e = captured();
     const subject = e.data.id as string;
-    const stub = env.WEBHOOK_INBOX.getByName(`subject:${subject}`);
+    const stub = subjectInbox(env, subject);
     const attempts = async () => (await stub.event(e.id))?.runs[0]?.attempts ?? 0;
     await deliver(body(e));
     await runDurableObjectAlarm(stub);

@@ -1,5 +1,7 @@
 import { createExecutionContext, runDurableObjectAlarm } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
+import { subjectInbox } from '../../src/webhooks/receiver-routes';
+import { inboxShardCount, inboxShardName } from '../../src/webhooks/shard';
 import worker from '../../workers/bollard/index';
 
 /**
@@ -98,10 +100,15 @@ export function envelope(
 
 export const body = (e: TestEvent): string => JSON.stringify(e);
 
-/** Runs every due alarm of the given subjects' inboxes until none is left (alarms reschedule themselves). */
+/**
+ * Runs every due alarm of the shards holding the given subjects until none is left (alarms reschedule
+ * themselves); each shard once, however many of the subjects share it.
+ */
 export async function drain(subjects: Iterable<string>): Promise<void> {
-  for (const s of subjects) {
-    const stub = env.WEBHOOK_INBOX.getByName(`subject:${s}`);
+  const shards = new Map<string, string>();
+  for (const s of subjects) shards.set(inboxShardName(s, inboxShardCount(env)), s);
+  for (const s of shards.values()) {
+    const stub = subjectInbox(env, s);
     for (let i = 0; i < 50 && (await runDurableObjectAlarm(stub)); i++) {}
   }
 }

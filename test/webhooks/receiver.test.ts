@@ -2,6 +2,7 @@ import { reset } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
+import { subjectInbox } from '../../src/webhooks/receiver-routes';
 import { admin, adminJson, body, deliver, drain, envelope, KEY, newId, sign, URL_ } from './helpers';
 
 afterEach(() => reset());
@@ -24,8 +25,8 @@ async function quarantineCount(): Promise<number> {
 
 /** Nothing about the event may exist anywhere after a rejected delivery. */
 async function expectNoTrace(paymentId: string): Promise<void> {
-  const stub = env.WEBHOOK_INBOX.getByName(`subject:${paymentId}`);
-  expect(await stub.feed()).toEqual([]);
+  const stub = subjectInbox(env, paymentId);
+  expect(await stub.feed(paymentId)).toEqual([]);
   expect(await eventCount()).toBe(0);
   expect(await quarantineCount()).toBe(0);
 }
@@ -196,7 +197,7 @@ describe('POST /webhooks/checkout: body handling', () => {
     );
     const res = await deliver(body(e));
     expect(res.status).toBe(200);
-    const feed = await env.WEBHOOK_INBOX.getByName(`subject:${subject}`).feed();
+    const feed = await subjectInbox(env, subject).feed(subject);
     expect(feed).toEqual([expect.objectContaining({ id: e.id, type: 'payment_paid_by_carrier_pigeon' })]);
   });
 
@@ -205,7 +206,7 @@ describe('POST /webhooks/checkout: body handling', () => {
     const b = body(e);
     expect(await (await deliver(b)).json()).toMatchObject({ duplicate: false });
     expect(await (await deliver(b)).json()).toMatchObject({ duplicate: true });
-    const feed = await env.WEBHOOK_INBOX.getByName(`subject:${e.data.id}`).feed();
+    const feed = await subjectInbox(env, e.data.id as string).feed(e.data.id as string);
     expect(feed).toHaveLength(1);
   });
 });
