@@ -7,15 +7,15 @@ import { type Measurement, measure, printTable, round, writeResult } from './lib
 
 /**
  * Webhook deliveries per second through `wrangler dev`: Bollard's receiver (verify, validate, durable
- * record in the subject's inbox, acknowledge) against a bare Worker that only reads the body and answers
- * 200, in the same run at concurrency 32. Then `Cko-Signature` verification alone over a 4 KiB body.
+ * record in the subject's inbox shard, acknowledge) against a bare Worker that only reads the body and
+ * answers 200, in the same run at concurrency 32. Then `Cko-Signature` verification alone over a 4 KiB body.
  */
 const SIM_PORT = 18790;
 const BOLLARD_PORT = 18791;
 const BARE_PORT = 18792;
 const CONCURRENCY = 32;
 const DURATION_MS = 10_000;
-/** Deliveries spread over this many payments (one inbox object each), as a busy shop's traffic would be. */
+/** Deliveries spread over this many payments (hashed over the inbox shards), as a busy shop's would be. */
 const PAYMENTS = 200;
 const KEY = DEV_CREDENTIALS.webhookSigningKey;
 const ROOT = resolve(import.meta.dirname, '..');
