@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -60,6 +61,22 @@ function startDev(name: string, args: string[], inherit: boolean): DevProcess {
     output += `\n[${name}] failed to start: ${err.message}`;
   });
   return { child, output: () => output };
+}
+
+/**
+ * A free loopback port for the devtools inspector. A fixed one (e.g. port + 20000) can still be held in
+ * TIME_WAIT by the previous stack on the same ports, and workerd then refuses to start.
+ */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
 }
 
 function varArgs(vars: Record<string, string> | undefined): string[] {
@@ -125,7 +142,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         '--port',
         String(simPort),
         '--inspector-port',
-        String(simPort + 20_000),
+        String(await freePort()),
         '--persist-to',
         join(stateDir, 'sim'),
         ...varArgs(options.simVars),
@@ -142,7 +159,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           '--port',
           String(bollardPort),
           '--inspector-port',
-          String(bollardPort + 20_000),
+          String(await freePort()),
           '--persist-to',
           join(stateDir, 'bollard'),
           ...varArgs({ CHECKOUT_API_BASE: simUrl, ...options.vars }),
