@@ -1,6 +1,5 @@
-import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
-import { buildSimulator } from '../scripts/build-sim';
+import { buildSimulator, bundleWorker } from '../scripts/build-sim';
 import { DEV_CREDENTIALS } from '../src/dev/credentials';
 import { SIM_TEST_VARS, simAuxWorker } from '../test/support/sim-worker';
 import { percentile, printTable, round, writeResult } from './lib';
@@ -159,20 +158,8 @@ async function burst(base: string, access: 'read' | 'write', governed: boolean) 
 }
 
 /** The bench Worker bundled like the simulator (Miniflare runs bundles; no Vite here). */
-async function buildBenchWorker(outfile = '.build/bench/governor-worker.js'): Promise<string> {
-  await build({
-    entryPoints: ['bench/governor-worker/index.ts'],
-    outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    external: ['cloudflare:*', 'node:*'],
-    mainFields: ['module', 'main'],
-    conditions: ['workerd', 'worker', 'browser', 'import'],
-    logLevel: 'warning',
-  });
-  return outfile;
+function buildBenchWorker(outfile = '.build/bench/governor-worker.js'): Promise<string> {
+  return bundleWorker('bench/governor-worker/index.ts', outfile);
 }
 
 export default async function run(): Promise<void> {

@@ -1,12 +1,13 @@
 import { build } from 'esbuild';
 
 /**
- * Bundles the simulator Worker to one ES module, so Miniflare can run it as an auxiliary Worker beside
- * Bollard in the workerd test pool (auxiliary Workers get no Vite transform).
+ * Bundles a Worker entry to one ES module. Miniflare runs auxiliary Workers (the simulator beside
+ * Bollard in the workerd test pool, test upstreams, bench Workers) from bundles: they get no Vite
+ * transform.
  */
-export async function buildSimulator(outfile = '.build/checkout-sim/index.js'): Promise<string> {
+export async function bundleWorker(entry: string, outfile: string): Promise<string> {
   await build({
-    entryPoints: ['workers/checkout-sim/index.ts'],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     format: 'esm',
@@ -20,19 +21,15 @@ export async function buildSimulator(outfile = '.build/checkout-sim/index.js'): 
   return outfile;
 }
 
+/** The simulator Worker, bundled. */
+export function buildSimulator(outfile = '.build/checkout-sim/index.js'): Promise<string> {
+  return bundleWorker('workers/checkout-sim/index.ts', outfile);
+}
+
 /**
- * Bundles the deliberately misbehaving upstream the outbound client's tests run against
+ * The deliberately misbehaving upstream the outbound client's tests run against
  * (`test/support/flaky-upstream-worker.ts`: 429 bursts, 5xx, hangs, malformed JSON, dropped bodies).
  */
-export async function buildFlakyUpstream(outfile = '.build/flaky-upstream/index.js'): Promise<string> {
-  await build({
-    entryPoints: ['test/support/flaky-upstream-worker.ts'],
-    outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    logLevel: 'warning',
-  });
-  return outfile;
+export function buildFlakyUpstream(outfile = '.build/flaky-upstream/index.js'): Promise<string> {
+  return bundleWorker('test/support/flaky-upstream-worker.ts', outfile);
 }

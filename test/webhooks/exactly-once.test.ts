@@ -1,21 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventType } from '../../src/catalog';
+import { EVENTS, type EventType } from '../../src/catalog';
 import { handlers } from '../../src/webhooks';
 import { adminJson, body, deliver, listAll, settle, shuffle, type TestEvent } from './helpers';
 import { busyPaymentScenario, disputeScenario, paymentScenario, type Scenario } from './scenarios';
 
-const ALL: EventType[] = [
-  'payment_approved',
-  'payment_declined',
-  'payment_captured',
-  'payment_refunded',
-  'payment_voided',
-  'card_verified',
-  'dispute_received',
-  'dispute_evidence_required',
-  'dispute_won',
-  'dispute_lost',
-];
+const ALL: EventType[] = EVENTS.map((e) => e.type);
 
 /** How many times each event id reached a handler — counted in the handler itself. */
 const handled = new Map<string, number>();

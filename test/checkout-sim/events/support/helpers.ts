@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { expect } from 'vitest';
+import { EVENTS } from '../../../../src/catalog';
 import { DEV_CREDENTIALS } from '../../../../src/dev/credentials';
 
 export const SECRET_KEY = DEV_CREDENTIALS.secretKey;
@@ -58,16 +59,10 @@ export function bytesOf(r: Received): Uint8Array {
   return out;
 }
 
+/** The guide's ten events, grouped as a workflow's event condition lists them. */
 export const ALL_EVENTS = {
-  gateway: [
-    'payment_approved',
-    'payment_declined',
-    'payment_captured',
-    'payment_refunded',
-    'payment_voided',
-    'card_verified',
-  ],
-  dispute: ['dispute_received', 'dispute_evidence_required', 'dispute_won', 'dispute_lost'],
+  gateway: EVENTS.filter((e) => e.subject === 'payment').map((e) => e.type),
+  dispute: EVENTS.filter((e) => e.subject === 'dispute').map((e) => e.type),
 };
 
 export async function createWorkflow(opts: {
