@@ -8,14 +8,19 @@ import type {
   Credential,
   UpstreamResponse,
 } from './contract';
+import { CallDeadline } from './deadline';
 import { CheckoutConfigError, CheckoutError, checkoutErrorFromResponse } from './errors';
 import { clientEntryByName } from './extra-entries';
 import { baseForHost, type ParsedBase, parseBaseUrl } from './hosts';
 import { IDEMPOTENCY_HEADER, idempotencyKeyFor, mayRetry } from './idempotency';
-import { backoffDelay, isRetryableStatus, parseRetryAfter, resolveRetryPolicy } from './retry';
+import { judgeAttempt } from './outcome';
+import { backoffDelay, parseRetryAfter, resolveRetryPolicy } from './retry';
 
 /** Default per-attempt timeout. */
 export const DEFAULT_TIMEOUT_MS = 15_000;
+
+/** Default overall deadline of one logical call, across all its attempts. */
+export const DEFAULT_DEADLINE_MS = 30_000;
 
 /** Headers the client owns; a caller's copy is dropped rather than trusted. */
 const OWNED_HEADERS = new Set(['authorization', IDEMPOTENCY_HEADER.toLowerCase(), 'content-type']);
@@ -70,16 +75,25 @@ function buildUrl(base: ParsedBase, entry: CatalogEntry, options: CallOptions): 
   return `${baseForHost(base, entry.host)}${path}${qs ? `?${qs}` : ''}`;
 }
 
-interface SendResult {
-  res: UpstreamResponse;
-  /** A non-empty body that was not JSON. */
-  malformed: boolean;
-}
+/**
+ * The first `maxAttempts` failures are retried; waits for our own key's first attempt (the in-flight
+ * refusal) do not count against that budget, only against the deadline, but are capped so that a
+ * scripted upstream and a frozen test clock cannot loop forever.
+ */
+const MAX_IN_FLIGHT_WAITS = 40;
+
+/** The last thing an attempt left behind, for the answer when the call ends without a final one. */
+type LastAttempt =
+  | { kind: 'none' }
+  | { kind: 'response'; res: UpstreamResponse; complete: boolean }
+  | { kind: 'network_error'; cause: unknown }
+  | { kind: 'timeout' };
 
 /**
  * The one client for every call Bollard makes to Checkout.com: auth (secret key, OAuth, or the public key
  * for `POST /tokens` only), host routing, `Cko-Idempotency-Key`, retries with full-jitter backoff under the
- * rate gate, per-attempt timeouts, and typed errors.
+ * rate gate, an overall deadline with per-attempt timeouts inside it, and typed errors — including
+ * `outcome_unknown` for a write that may have taken effect without an answer saying so.
  *
  * @example
  * const client = createCheckoutClient({ baseUrl: env.CHECKOUT_API_BASE, credential: { kind: 'secret_key', secretKey } });
@@ -102,6 +116,7 @@ export function createCheckoutClient(options: CheckoutClientOptions): CheckoutCl
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = options.random ?? Math.random;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const defaultDeadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const newKey = options.newIdempotencyKey ?? (() => crypto.randomUUID());
   const { credential, gate, logger } = options;
 
@@ -121,10 +136,7 @@ export function createCheckoutClient(options: CheckoutClientOptions): CheckoutCl
     return { header: `Bearer ${token}`, token };
   }
 
-  async function sendInternal(
-    entryOrName: CatalogEntry | string,
-    call: CallOptions = {},
-  ): Promise<SendResult> {
+  async function sendInternal(entryOrName: CatalogEntry | string, call: CallOptions = {}) {
     const entry = resolveEntry(entryOrName);
     const url = buildUrl(base, entry, call);
     const idempotencyKey = idempotencyKeyFor(entry, call.idempotencyKey, newKey);
@@ -141,107 +153,170 @@ export function createCheckoutClient(options: CheckoutClientOptions): CheckoutCl
     if (body !== undefined) baseHeaders.set('content-type', 'application/json');
     if (idempotencyKey !== null) baseHeaders.set(IDEMPOTENCY_HEADER, idempotencyKey);
 
+    const deadlineMs = call.deadlineMs ?? defaultDeadlineMs;
+    const deadline = new CallDeadline(deadlineMs, now, call.signal);
+    const isWrite = entry.access === 'write';
     let attempts = 0;
-    let retries = 0;
+    let failures = 0;
+    let inFlightWaits = 0;
     let refreshedToken = false;
-    for (;;) {
-      call.signal?.throwIfAborted();
-      // Every attempt, retries included, passes the account-wide governor.
-      await gate?.acquire(entry.access, call.signal);
-      const auth = await authorization(entry);
-      const headers = new Headers(baseHeaders);
-      headers.set('authorization', auth.header);
-      attempts++;
-      const outcome: AttemptOutcome = await sendAttempt(
-        fetchFn,
-        { url, method: entry.method, headers, body },
-        timeoutMs,
-        call.signal,
-      );
-      const lastAllowed = attempts >= policy.maxAttempts + (refreshedToken ? 1 : 0);
-      let delay: number;
-      if (outcome.kind === 'response') {
-        const res: UpstreamResponse = {
-          status: outcome.status,
-          headers: outcome.headers,
-          body: outcome.body,
-          requestId: outcome.headers.get('cko-request-id') ?? readRequestId(outcome.body),
-          attempts,
-          idempotencyKey,
-        };
-        // A 401 to an OAuth call usually means a token revoked or expired early: drop it everywhere and
-        // try once more with a fresh one. Nothing was processed, so this is safe even for a keyless write.
-        if (outcome.status === 401 && auth.token !== null && !refreshedToken && credential.kind === 'oauth') {
-          await credential.tokens.invalidate(auth.token);
-          refreshedToken = true;
-          continue;
+    // Whether any attempt of this write may have been processed upstream without Bollard seeing how.
+    let maybeProcessed = false;
+    let last: LastAttempt = { kind: 'none' };
+
+    /** The call ends without a final answer: say what is known, and no more. */
+    const giveUp = (why: string): UpstreamResponse => {
+      logger?.warn('checkout call gave up', {
+        call: entry.name,
+        attempts,
+        why,
+        last: last.kind === 'response' ? last.res.status : last.kind,
+      });
+      const details = {
+        entry,
+        attempts,
+        idempotencyKey,
+        upstreamStatus: last.kind === 'response' ? last.res.status : null,
+        requestId: last.kind === 'response' ? last.res.requestId : null,
+        errorType: null,
+        errorCodes: [],
+      };
+      if (isWrite && maybeProcessed) {
+        throw new CheckoutError('outcome_unknown', { ...details, timeoutMs: deadlineMs });
+      }
+      switch (last.kind) {
+        case 'response':
+          if (last.complete) return last.res;
+          throw new CheckoutError('unexpected_response', details);
+        case 'network_error':
+          throw new CheckoutError('network_error', { ...details, cause: last.cause });
+        case 'timeout':
+          throw new CheckoutError('timeout', { ...details, timeoutMs: Math.min(timeoutMs, deadlineMs) });
+        case 'none':
+          throw new BollardError('upstream_unavailable', {
+            codes: ['upstream_deadline_exceeded'],
+            message: `${entry.name} was not sent: its ${deadlineMs} ms deadline passed while waiting for the rate budget or a token`,
+            retryAfter: 1,
+            ...(idempotencyKey === null ? {} : { idempotencyKey }),
+          });
+      }
+    };
+
+    try {
+      for (;;) {
+        if (deadline.passed()) return giveUp('deadline');
+        let auth: { header: string; token: string | null };
+        try {
+          // Every attempt, retries included, passes the account-wide governor, within the deadline.
+          await gate?.acquire(entry.access, deadline.signal);
+          auth = await deadline.race(authorization(entry));
+        } catch (err) {
+          call.signal?.throwIfAborted();
+          if (deadline.passed()) return giveUp('deadline');
+          // The gate shed the call before sending: nothing of this attempt reached Checkout.com, but an
+          // earlier attempt may have, and then a refusal now would be a false "nothing happened".
+          if (isWrite && maybeProcessed) return giveUp('gate');
+          throw err;
         }
-        const retryAfterMs = parseRetryAfter(outcome.headers.get('retry-after'), now());
-        if (outcome.status === 429) {
-          gate?.reportThrottled(entry.access, retryAfterMs === undefined ? undefined : retryAfterMs / 1000);
-        }
-        const done =
-          !isRetryableStatus(outcome.status) ||
-          !retryable ||
-          lastAllowed ||
-          (retryAfterMs !== undefined && retryAfterMs > policy.maxRetryAfterMs);
-        if (done) return { res, malformed: outcome.malformed };
-        delay = retryAfterMs ?? backoffDelay(retries, policy, random);
-        logger?.warn('checkout call retrying', {
-          call: entry.name,
-          attempt: attempts,
-          status: outcome.status,
-          upstream_request_id: res.requestId,
-          delay_ms: delay,
-        });
-      } else {
-        if (!retryable || lastAllowed) {
-          logger?.warn('checkout call failed', { call: entry.name, attempts, outcome: outcome.kind });
-          throw new CheckoutError(outcome.kind, {
-            entry,
-            upstreamStatus: null,
-            requestId: null,
-            errorType: null,
-            errorCodes: [],
+        const headers = new Headers(baseHeaders);
+        headers.set('authorization', auth.header);
+        attempts++;
+        const outcome: AttemptOutcome = await sendAttempt(
+          fetchFn,
+          { url, method: entry.method, headers, body },
+          Math.max(1, Math.min(timeoutMs, deadline.remaining())),
+          call.signal,
+        );
+        let delay: number;
+        if (outcome.kind === 'response') {
+          const res: UpstreamResponse = {
+            status: outcome.status,
+            headers: outcome.headers,
+            body: outcome.malformed ? null : outcome.body,
+            requestId: outcome.headers.get('cko-request-id') ?? readRequestId(outcome.body),
             attempts,
             idempotencyKey,
-            timeoutMs,
-            cause: outcome.kind === 'network_error' ? outcome.cause : undefined,
+          };
+          // A 401 to an OAuth call usually means a token revoked or expired early: drop it everywhere and
+          // try once more with a fresh one. Nothing was processed, so this is safe even for a keyless write.
+          if (
+            outcome.status === 401 &&
+            auth.token !== null &&
+            !refreshedToken &&
+            credential.kind === 'oauth'
+          ) {
+            await deadline.race(credential.tokens.invalidate(auth.token)).catch(() => undefined);
+            refreshedToken = true;
+            continue;
+          }
+          const verdict = judgeAttempt(entry, outcome, idempotencyKey !== null);
+          // A non-2xx can be passed on as it is (reads); a 2xx only with the body the call answers.
+          const isSuccess = outcome.status >= 200 && outcome.status <= 299;
+          last = { kind: 'response', res, complete: verdict.kind === 'final' || !isSuccess };
+          if (verdict.kind === 'final') return res;
+          const retryAfterMs = parseRetryAfter(outcome.headers.get('retry-after'), now());
+          if (verdict.kind === 'in_flight') {
+            // Our key's first attempt is still running upstream: its outcome is the call's outcome.
+            maybeProcessed = true;
+            if (++inFlightWaits > MAX_IN_FLIGHT_WAITS) return giveUp('in_flight');
+            delay = Math.max(50, backoffDelay(Math.min(inFlightWaits - 1, 5), policy, random));
+          } else {
+            if (verdict.kind === 'ambiguous') maybeProcessed ||= isWrite;
+            if (outcome.status === 429) {
+              gate?.reportThrottled(
+                entry.access,
+                retryAfterMs === undefined ? undefined : retryAfterMs / 1000,
+              );
+            }
+            failures++;
+            if (!retryable || failures >= policy.maxAttempts) return giveUp('attempts');
+            if (retryAfterMs !== undefined && retryAfterMs > policy.maxRetryAfterMs)
+              return giveUp('retry_after');
+            delay = retryAfterMs ?? backoffDelay(failures - 1, policy, random);
+          }
+          logger?.warn('checkout call retrying', {
+            call: entry.name,
+            attempt: attempts,
+            status: outcome.status,
+            verdict: verdict.kind,
+            upstream_request_id: res.requestId,
+            delay_ms: delay,
+          });
+        } else {
+          last = outcome;
+          maybeProcessed ||= isWrite;
+          failures++;
+          if (!retryable || failures >= policy.maxAttempts) return giveUp('attempts');
+          delay = backoffDelay(failures - 1, policy, random);
+          logger?.warn('checkout call retrying', {
+            call: entry.name,
+            attempt: attempts,
+            outcome: outcome.kind,
+            delay_ms: delay,
           });
         }
-        delay = backoffDelay(retries, policy, random);
-        logger?.warn('checkout call retrying', {
-          call: entry.name,
-          attempt: attempts,
-          outcome: outcome.kind,
-          delay_ms: delay,
-        });
+        // A wait that would end past the deadline is not started: the answer is the same, sooner.
+        if (delay >= deadline.remaining()) return giveUp('deadline');
+        try {
+          await sleepUnlessAborted(sleep, delay, deadline.signal);
+        } catch (err) {
+          call.signal?.throwIfAborted();
+          if (deadline.passed()) return giveUp('deadline');
+          throw err;
+        }
       }
-      retries++;
-      await sleepUnlessAborted(sleep, delay, call.signal);
+    } finally {
+      deadline.dispose();
     }
   }
 
   return {
-    async send(entry, call) {
-      return (await sendInternal(entry, call)).res;
-    },
+    send: sendInternal,
     async call<T = unknown>(entryOrName: CatalogEntry | string, call?: CallOptions) {
       const entry = resolveEntry(entryOrName);
-      const { res, malformed } = await sendInternal(entry, call);
+      const res = await sendInternal(entry, call);
       if (res.status < 200 || res.status > 299) {
         throw checkoutErrorFromResponse(entry, res, parseRetryAfter(res.headers.get('retry-after'), now()));
-      }
-      if (malformed) {
-        throw new CheckoutError('unexpected_response', {
-          entry,
-          upstreamStatus: res.status,
-          requestId: res.requestId,
-          errorType: null,
-          errorCodes: [],
-          attempts: res.attempts,
-          idempotencyKey: res.idempotencyKey,
-        });
       }
       return res as UpstreamResponse & { body: T };
     },

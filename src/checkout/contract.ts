@@ -64,8 +64,14 @@ export interface CheckoutClientOptions {
   /** In [0, 1); injected so tests can pin the jitter. */
   random?: () => number;
   retry?: Partial<RetryPolicy>;
-  /** Per-attempt timeout (default 15 s). */
+  /** Per-attempt timeout (default 15 s), always cut short by what is left of the call's deadline. */
   timeoutMs?: number;
+  /**
+   * The overall deadline of one logical call, across every attempt, backoff, rate-gate wait and token
+   * fetch (default 30 s). When it passes, a read fails and a write whose outcome cannot be known fails
+   * with `outcome_unknown`. Per surface: see `checkoutClientFor`.
+   */
+  deadlineMs?: number;
   gate?: RateGate;
   /** Generates idempotency keys (default `crypto.randomUUID()`). */
   newIdempotencyKey?: () => string;
@@ -81,6 +87,8 @@ export interface CallOptions {
   body?: unknown;
   /** `Cko-Idempotency-Key`; generated for money-moving writes when absent and reused on every retry. */
   idempotencyKey?: string;
+  /** This call's overall deadline, overriding the client's `deadlineMs`. */
+  deadlineMs?: number;
   signal?: AbortSignal;
   /** Extra headers (never `Authorization`, which the client owns). */
   headers?: Readonly<Record<string, string>>;
@@ -109,10 +117,16 @@ export type CheckoutErrorCode =
   | 'server_error'
   | 'network_error'
   | 'timeout'
-  | 'unexpected_response';
+  | 'unexpected_response'
+  | 'outcome_unknown';
 
 export interface CheckoutClient {
-  /** Sends a catalog call with retries, and returns the final answer whatever its status. */
+  /**
+   * Sends a catalog call with retries, and returns the final answer whatever its status — except that
+   * a 2xx is returned only with the JSON the call answers, and a write that may have taken effect
+   * without Bollard learning how (cut connections, timeouts, 5xx, the first attempt still running at
+   * the deadline) throws `CheckoutError('outcome_unknown')` carrying the key to retry with.
+   */
   send(entry: CatalogEntry | string, options?: CallOptions): Promise<UpstreamResponse>;
   /** Like `send`, but a non-2xx answer throws a `CheckoutError`. */
   call<T = unknown>(

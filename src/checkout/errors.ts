@@ -20,7 +20,7 @@ export interface CheckoutErrorDetails {
   idempotencyKey: string | null;
   /** Seconds, from the upstream `Retry-After` (429/503). */
   retryAfter?: number;
-  /** The per-attempt timeout, for `timeout`. */
+  /** The per-attempt timeout, for `timeout`; the call's deadline, for `outcome_unknown`. */
   timeoutMs?: number;
   cause?: unknown;
 }
@@ -43,6 +43,7 @@ const BOLLARD_ANSWER: Record<CheckoutErrorCode, { type: ErrorType; status: numbe
   network_error: { type: 'upstream_unavailable', status: 503 },
   timeout: { type: 'upstream_unavailable', status: 504 },
   unexpected_response: { type: 'upstream_error', status: 502 },
+  outcome_unknown: { type: 'upstream_outcome_unknown', status: 504 },
 };
 
 /** Codes whose upstream `error_codes` name something the caller can act on, so they are passed through. */
@@ -79,6 +80,10 @@ function messageFor(code: CheckoutErrorCode, d: CheckoutErrorDetails): string {
       return `Checkout.com did not answer ${name} within ${d.timeoutMs ?? 0} ms, ${d.attempts} attempt(s)`;
     case 'unexpected_response':
       return `Checkout.com answered ${name} with an unexpected response (${d.upstreamStatus ?? 'no status'})`;
+    case 'outcome_unknown':
+      return d.idempotencyKey === null
+        ? `the outcome of ${name} is unknown: Checkout.com may or may not have acted; read the ${d.entry.actsOn} before trying again`
+        : `the outcome of ${name} is unknown: Checkout.com may or may not have acted; retry with the same Cko-Idempotency-Key (returned in that header), which returns the original outcome and never acts twice, or read the ${d.entry.actsOn}`;
   }
 }
 
@@ -105,6 +110,7 @@ export class CheckoutError extends BollardError {
       codes: passThrough ? details.errorCodes : [`upstream_${code}`],
       message: messageFor(code, details),
       retryAfter: details.retryAfter,
+      ...(details.idempotencyKey === null ? {} : { idempotencyKey: details.idempotencyKey }),
       cause: details.cause,
     });
     this.name = 'CheckoutError';

@@ -1,7 +1,7 @@
 import { oauthTokenSourceFromEnv } from '../oauth/from-env';
 import { entriesForSurface } from '../oauth/surfaces';
 import { rateGateFromEnv } from '../ratelimit/from-env';
-import { createCheckoutClient } from './client';
+import { createCheckoutClient, DEFAULT_TIMEOUT_MS } from './client';
 import type { CheckoutClient, Credential, RateGate, TokenSource } from './contract';
 import { CheckoutConfigError } from './errors';
 import { upstreamFetch } from './upstream';
@@ -37,7 +37,10 @@ export interface ClientExtras {
  * const client = checkoutClientFor(c.env, 'storefront', { gate });
  */
 export function checkoutClientFor(env: Env, surface: Surface, extras: ClientExtras = {}): CheckoutClient {
+  const timing = upstreamTiming(env, surface);
   return createCheckoutClient({
+    deadlineMs: timing.deadlineMs,
+    timeoutMs: timing.attemptTimeoutMs,
     baseUrl: env.CHECKOUT_API_BASE,
     credential: credentialFor(env, surface, extras.tokens ?? defaultTokens(env, surface, extras)),
     publicKey: env.CHECKOUT_PUBLIC_KEY || undefined,
@@ -45,6 +48,42 @@ export function checkoutClientFor(env: Env, surface: Surface, extras: ClientExtr
     gate:
       extras.gate === null ? undefined : (extras.gate ?? (extras.fetch ? undefined : rateGateFromEnv(env))),
   });
+}
+
+/**
+ * Each surface's overall deadline per upstream call. A checkout page cannot hold a shopper for half a
+ * minute, so the storefront answers within 10 s (then "outcome unknown", and the page settles from a
+ * status read); agents and back-office callers can wait for 30 s.
+ */
+export const DEFAULT_DEADLINES_MS: Record<Surface, number> = {
+  storefront: 10_000,
+  agents: 30_000,
+  webhooks: 30_000,
+  admin: 30_000,
+};
+
+/** The deadline and per-attempt timeout for a surface, from `*_UPSTREAM_DEADLINE_MS` vars when set. */
+export function upstreamTiming(env: Env, surface: Surface): { deadlineMs: number; attemptTimeoutMs: number } {
+  const named =
+    surface === 'storefront'
+      ? env.STOREFRONT_UPSTREAM_DEADLINE_MS
+      : surface === 'agents'
+        ? env.AGENT_UPSTREAM_DEADLINE_MS
+        : undefined;
+  const deadlineMs =
+    positiveInt(named) ?? positiveInt(env.UPSTREAM_DEADLINE_MS) ?? DEFAULT_DEADLINES_MS[surface];
+  // One slow attempt must leave room for at least one more inside the deadline.
+  const attemptTimeoutMs = Math.min(
+    positiveInt(env.UPSTREAM_ATTEMPT_TIMEOUT_MS) ?? DEFAULT_TIMEOUT_MS,
+    Math.max(1, Math.floor(deadlineMs / 2)),
+  );
+  return { deadlineMs, attemptTimeoutMs };
+}
+
+function positiveInt(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 /** The KV-cached OAuth token source for the surface, when OAuth is configured and not injected. */

@@ -1,4 +1,10 @@
-export { createCheckoutClient, DEFAULT_TIMEOUT_MS, resolveEntry, usesPublicKey } from './client';
+export {
+  createCheckoutClient,
+  DEFAULT_DEADLINE_MS,
+  DEFAULT_TIMEOUT_MS,
+  resolveEntry,
+  usesPublicKey,
+} from './client';
 export type * from './contract';
 export {
   CheckoutConfigError,

@@ -17,6 +17,7 @@ export type ErrorType =
   | 'too_many_requests'
   | 'upstream_error'
   | 'upstream_unavailable'
+  | 'upstream_outcome_unknown'
   | 'internal_error';
 
 const STATUS: Record<ErrorType, number> = {
@@ -33,6 +34,7 @@ const STATUS: Record<ErrorType, number> = {
   too_many_requests: 429,
   upstream_error: 502,
   upstream_unavailable: 503,
+  upstream_outcome_unknown: 504,
   internal_error: 500,
 };
 
@@ -45,6 +47,11 @@ export interface BollardErrorOptions {
   status?: number;
   /** Seconds, for 429/503 answers. */
   retryAfter?: number;
+  /**
+   * The `Cko-Idempotency-Key` a money-moving call was sent with, echoed in the response header so the
+   * caller can retry that very call safely (or read the resource) instead of paying twice.
+   */
+  idempotencyKey?: string;
   cause?: unknown;
 }
 
@@ -53,6 +60,7 @@ export class BollardError extends Error {
   readonly status: number;
   readonly codes: readonly string[];
   readonly retryAfter: number | undefined;
+  readonly idempotencyKeyHeader: string | undefined;
 
   constructor(type: ErrorType, options: BollardErrorOptions = {}) {
     super(options.message ?? type, { cause: options.cause });
@@ -61,6 +69,7 @@ export class BollardError extends Error {
     this.status = options.status ?? STATUS[type];
     this.codes = options.codes ?? [];
     this.retryAfter = options.retryAfter;
+    this.idempotencyKeyHeader = options.idempotencyKey;
   }
 }
 
@@ -87,5 +96,7 @@ export function renderError(err: unknown, requestId: string): Response {
   const headers = new Headers({ 'content-type': 'application/json', 'cko-request-id': requestId });
   if (known.retryAfter !== undefined)
     headers.set('retry-after', String(Math.max(1, Math.ceil(known.retryAfter))));
+  if (known.idempotencyKeyHeader !== undefined)
+    headers.set('cko-idempotency-key', known.idempotencyKeyHeader);
   return new Response(JSON.stringify(body), { status: known.status, headers });
 }

@@ -139,10 +139,13 @@ describe('OAuth', () => {
     const run = await scriptRun([{ status: 401 }, { status: 500 }, { status: 201, json: { id: 'cus_1' } }]);
     const tokens = tokenList(['t1', 't2']);
     const { client } = clientFor(run, { credential: { kind: 'oauth', tokens }, retry: { maxAttempts: 2 } });
-    const res = await client.send('createCustomer', { body: { email: 'a@example.com' } });
-    // 401 → refresh → 500, and a keyless write is not retried after a 500.
-    expect(res.status).toBe(500);
-    expect(res.attempts).toBe(2);
+    const err = (await client
+      .send('createCustomer', { body: { email: 'a@example.com' } })
+      .catch((e: unknown) => e)) as CheckoutError;
+    // 401 → refresh → 500: a keyless write is not retried after a 500, whose outcome is unknown.
+    expect(err.code).toBe('outcome_unknown');
+    expect(err.attempts).toBe(2);
+    expect(await attemptsOf(run)).toHaveLength(2);
   });
 
   it('still uses the public key, not the OAuth token, for POST /tokens', async () => {

@@ -179,10 +179,15 @@ describe('idempotency', () => {
   it('never retries a write that has no idempotency key (not money-moving, none given)', async () => {
     const run = await scriptRun([{ status: 500 }, { status: 201, json: { id: 'ps_x' } }]);
     const { client, delays } = clientFor(run);
-    const res = await client.send('createPaymentSession', { body: { amount: 100 } });
-    expect(res.status).toBe(500);
-    expect(res.attempts).toBe(1);
-    expect(res.idempotencyKey).toBeNull();
+    const err = (await client
+      .send('createPaymentSession', { body: { amount: 100 } })
+      .catch((e: unknown) => e)) as CheckoutError;
+    // A 500 to a write may or may not have been processed; without a key it cannot be asked again.
+    expect(err.code).toBe('outcome_unknown');
+    expect(err.status).toBe(504);
+    expect(err.attempts).toBe(1);
+    expect(err.idempotencyKey).toBeNull();
+    expect(err.message).toContain('read the payment_session');
     expect(delays).toEqual([]);
     const seen = await attemptsOf(run);
     expect(seen).toHaveLength(1);
@@ -199,13 +204,13 @@ describe('idempotency', () => {
     expect(res.attempts).toBe(2);
   });
 
-  it('does not retry a keyless write after a timeout either', async () => {
+  it('does not retry a keyless write after a timeout either, and says its outcome is unknown', async () => {
     const run = await scriptRun([{ delayMs: 2000, json: {} }]);
     const { client } = clientFor(run, { timeoutMs: 30 });
     const err = (await client
       .call('createCustomer', { body: { email: 'a@example.com' } })
       .catch((e: unknown) => e)) as CheckoutError;
-    expect(err.code).toBe('timeout');
+    expect(err.code).toBe('outcome_unknown');
     expect(err.attempts).toBe(1);
     expect(await attemptsOf(run)).toHaveLength(1);
   });
@@ -272,12 +277,13 @@ describe('timeouts, dropped connections, malformed answers', () => {
     expect(err.attempts).toBe(2);
   });
 
-  it('treats malformed JSON on a 2xx as unexpected_response (send gives body null)', async () => {
+  it('treats malformed JSON on a 2xx as a failed attempt: retried, then unexpected_response, never forwarded', async () => {
     const run = await scriptRun([{ raw: '{"id": "pay_', headers: { 'content-type': 'application/json' } }]);
-    const { client } = clientFor(run);
-    const sent = await client.send('getPayment', { params: { id: PAYMENT.id } });
-    expect(sent.status).toBe(200);
-    expect(sent.body).toBeNull();
+    const { client } = clientFor(run, { retry: { maxAttempts: 2 } });
+    await expect(client.send('getPayment', { params: { id: PAYMENT.id } })).rejects.toMatchObject({
+      code: 'unexpected_response',
+      attempts: 2,
+    });
     const err = (await client
       .call('getPayment', { params: { id: PAYMENT.id } })
       .catch((e: unknown) => e)) as CheckoutError;
