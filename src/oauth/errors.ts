@@ -15,7 +15,8 @@ export type OAuthFailure =
   | 'token_rejected'
   | 'endpoint_error'
   | 'network_error'
-  | 'unexpected_response';
+  | 'unexpected_response'
+  | 'timeout';
 
 const FAILURES: ReadonlySet<string> = new Set<OAuthFailure>([
   'invalid_client',
@@ -28,6 +29,7 @@ const FAILURES: ReadonlySet<string> = new Set<OAuthFailure>([
   'endpoint_error',
   'network_error',
   'unexpected_response',
+  'timeout',
 ]);
 
 export function isOAuthFailure(value: unknown): value is OAuthFailure {
@@ -36,7 +38,12 @@ export function isOAuthFailure(value: unknown): value is OAuthFailure {
 
 /** True for failures that a retry may cure (the endpoint was down), as opposed to a broken credential. */
 export function isTransient(reason: OAuthFailure): boolean {
-  return reason === 'endpoint_error' || reason === 'network_error' || reason === 'unexpected_response';
+  return (
+    reason === 'endpoint_error' ||
+    reason === 'network_error' ||
+    reason === 'unexpected_response' ||
+    reason === 'timeout'
+  );
 }
 
 /** Fixed operator-facing text per reason: never a key, secret, token or response body. */
@@ -60,6 +67,8 @@ function messageFor(reason: OAuthFailure): string {
       return 'the OAuth token endpoint could not be reached';
     case 'unexpected_response':
       return 'the OAuth token endpoint answered with something that is not a token';
+    case 'timeout':
+      return 'no OAuth token could be had in time (the token cache or the refresher did not answer)';
   }
 }
 

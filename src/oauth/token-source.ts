@@ -1,4 +1,5 @@
 import type { TokenSource } from '../checkout/contract';
+import { withTimeout } from '../http/timeout';
 import { tokenCacheKey } from './cache-key';
 import { OAuthTokenError } from './errors';
 import type { OAuthTokenRefresher, RefresherAnswer, RefresherRequest } from './refresher-do';
@@ -15,16 +16,24 @@ import {
 const STALE_REFRESH_MS = 30_000;
 
 /**
+ * The longest a caller waits for a token it does not hold (KV, then the refresher, which itself gives the
+ * token endpoint 10 s). Past it the call fails as `oauth_timeout` (transient) instead of hanging; the
+ * load goes on, and a later call finds its token.
+ */
+export const DEFAULT_LOAD_TIMEOUT_MS = 12_000;
+
+/**
  * Waits for a load another request started. Workers cancel a request whose only pending work belongs to
  * another request, so the waiter keeps a short timer of its own until the shared promise settles.
  */
-async function awaitShared<T>(shared: Promise<T>): Promise<T> {
+async function awaitShared<T>(shared: Promise<T>, timeoutMs: number): Promise<T> {
   const settled = shared.then(
     () => true,
     () => true,
   );
+  const giveUpAt = Date.now() + timeoutMs;
   while (!(await Promise.race([settled, new Promise<false>((r) => setTimeout(() => r(false), 20))]))) {
-    // still loading
+    if (Date.now() >= giveUpAt) throw new OAuthTokenError('timeout', 1_000);
   }
   return shared;
 }
@@ -76,6 +85,8 @@ export interface KvTokenSourceOptions {
   /** Milliseconds since the epoch. */
   now?: () => number;
   timing?: TokenTiming;
+  /** Bound on one wait for a token not held in memory (default `DEFAULT_LOAD_TIMEOUT_MS`). */
+  loadTimeoutMs?: number;
 }
 
 /**
@@ -117,7 +128,11 @@ export class KvTokenSource implements TokenSource {
   async invalidate(token: string): Promise<void> {
     this.#memory.reject(token);
     const key = await this.#cacheKey();
-    await this.#options.refresher.getByName(key).invalidate(key, token, this.#now());
+    await withTimeout(
+      this.#options.refresher.getByName(key).invalidate(key, token, this.#now()),
+      this.#options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS,
+      () => new OAuthTokenError('timeout', 1_000),
+    );
   }
 
   /** The KV key (and refresher name) of this source's token. */
@@ -131,10 +146,14 @@ export class KvTokenSource implements TokenSource {
   }
 
   #load(): Promise<CachedToken> {
-    if (this.#memory.loading) return awaitShared(this.#memory.loading);
-    const loading = this.#loadOnce().finally(() => {
-      if (this.#memory.loading === loading) this.#memory.loading = null;
-    });
+    const bound = this.#options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
+    if (this.#memory.loading) return awaitShared(this.#memory.loading, bound);
+    // The shared load itself is bounded, so a hung KV read or refresher never blocks later callers.
+    const loading = withTimeout(this.#loadOnce(), bound, () => new OAuthTokenError('timeout', 1_000)).finally(
+      () => {
+        if (this.#memory.loading === loading) this.#memory.loading = null;
+      },
+    );
     this.#memory.loading = loading;
     return loading;
   }

@@ -1,4 +1,5 @@
 import { LeasedRateGate } from './rate-gate';
+import { settingsFromEnv } from './settings';
 
 /** The one governor object of the account (every Worker of the account must use this name). */
 export const GOVERNOR_NAME = 'account';
@@ -11,6 +12,9 @@ let isolateGate: LeasedRateGate | null = null;
  * reused; `waitUntil` of the first request is not kept (throttle reports are awaited best-effort).
  */
 export function rateGateFromEnv(env: Env): LeasedRateGate {
-  isolateGate ??= new LeasedRateGate({ governor: () => env.RATE_GOVERNOR.getByName(GOVERNOR_NAME) });
+  isolateGate ??= new LeasedRateGate({
+    governor: () => env.RATE_GOVERNOR.getByName(GOVERNOR_NAME),
+    maxWaitMs: settingsFromEnv(env).maxWaitMs,
+  });
   return isolateGate;
 }

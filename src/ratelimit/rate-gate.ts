@@ -1,6 +1,7 @@
 import type { Access } from '../catalog';
 import type { RateGate } from '../checkout/contract';
 import { BollardError } from '../http/errors';
+import { withTimeout } from '../http/timeout';
 import type { LeaseGrant } from './governor-do';
 
 /** What the gate needs from the governor: a `RateGovernor` stub satisfies it. */
@@ -21,6 +22,13 @@ export interface LeasedRateGateOptions {
   waitUntil?: (promise: Promise<unknown>) => void;
   /** Observes each admitted call's slot time (on this isolate's clock): for tests and the benchmark. */
   onAdmit?: (access: Access, slot: number) => void;
+  /**
+   * The wait bound before the first lease tells the governor's (`RATE_LIMIT_MAX_WAIT_MS`); default
+   * 2 s. Hard: no caller waits longer than this from `acquire` to admission, leases included.
+   */
+  maxWaitMs?: number;
+  /** Bound on one lease round trip to the governor (default 2 s). */
+  leaseTimeoutMs?: number;
 }
 
 /** Counts for tests and the benchmark: how many calls were admitted per governor round trip. */
@@ -49,6 +57,9 @@ interface Pool {
   lastReportAt: number;
 }
 
+const DEFAULT_MAX_WAIT_MS = 2_000;
+const DEFAULT_LEASE_TIMEOUT_MS = 2_000;
+
 // How often a caller waiting on another request's lease re-checks. Workers cancel a request whose only
 // pending work belongs to another request, so each waiter keeps a timer of its own.
 const WAIT_TICK_MS = 20;
@@ -69,7 +80,7 @@ export class LeasedRateGate implements RateGate {
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #prefetch: number;
-  readonly #pools: Record<Access, Pool> = { read: newPool(), write: newPool() };
+  readonly #pools: Record<Access, Pool>;
   readonly #stats: GateStats = { acquired: 0, shed: 0, leases: 0, expired: 0 };
 
   constructor(options: LeasedRateGateOptions) {
@@ -77,6 +88,8 @@ export class LeasedRateGate implements RateGate {
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.#prefetch = Math.max(0, options.prefetch ?? 7);
+    const maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+    this.#pools = { read: newPool(maxWaitMs), write: newPool(maxWaitMs) };
   }
 
   async acquire(access: Access, signal?: AbortSignal): Promise<void> {
@@ -84,6 +97,12 @@ export class LeasedRateGate implements RateGate {
     const started = this.#now();
     for (;;) {
       const slot = await this.#obtainSlot(access, pool, started, signal);
+      // The bound is hard: a slot beyond it (time spent waiting for leases counts) goes back unused.
+      const over = slot - (started + pool.maxWaitMs);
+      if (over > 0) {
+        pool.slots = [slot, ...pool.slots].sort((a, b) => a - b);
+        throw this.#shed(over);
+      }
       const delay = slot - this.#now();
       if (delay > 0) await this.#sleepUnlessAborted(delay, signal);
       // A caller woken too late (a stalled event loop) must not carry its slot into the next second.
@@ -108,19 +127,21 @@ export class LeasedRateGate implements RateGate {
       const now = this.#now();
       if (now < pool.saturatedUntil) throw this.#shed(pool.saturatedUntil - now);
       // Waiting for leases counts against the bound too (a slow governor must not hold callers forever).
-      if (now - started > pool.maxWaitMs) throw this.#shed(1_000);
+      if (now - started >= pool.maxWaitMs) throw this.#shed(1_000);
       if (pool.leasing) {
         pool.waiting++;
         try {
-          await this.#waitFor(pool.leasing);
+          await this.#waitFor(pool.leasing, started + pool.maxWaitMs);
         } finally {
           pool.waiting--;
         }
       } else {
         // Callers arriving in this same tick join the lease this one is about to make.
         pool.waiting++;
+        // The leaser waits no longer than its own bound either; waiters joining it keep theirs.
+        const leaseBound = Math.max(1, started + pool.maxWaitMs - now);
         const leasing = Promise.resolve()
-          .then(() => this.#lease(access, pool))
+          .then(() => this.#lease(access, pool, leaseBound))
           .finally(() => {
             if (pool.leasing === leasing) pool.leasing = null;
           });
@@ -172,10 +193,14 @@ export class LeasedRateGate implements RateGate {
     return null;
   }
 
-  async #lease(access: Access, pool: Pool): Promise<void> {
+  async #lease(access: Access, pool: Pool, boundMs: number): Promise<void> {
     let grant: LeaseGrant;
     try {
-      grant = await this.#options.governor().lease(access, pool.waiting + this.#prefetch);
+      grant = await withTimeout(
+        this.#options.governor().lease(access, pool.waiting + this.#prefetch),
+        Math.min(this.#options.leaseTimeoutMs ?? DEFAULT_LEASE_TIMEOUT_MS, boundMs),
+        () => new Error('lease timed out'),
+      );
     } catch (cause) {
       throw new BollardError('upstream_unavailable', {
         codes: ['rate_governor_unavailable'],
@@ -197,14 +222,17 @@ export class LeasedRateGate implements RateGate {
     }
   }
 
-  /** Waits for another caller's lease; its failure is that caller's, and this one simply looks again. */
-  async #waitFor(leasing: Promise<void>): Promise<void> {
+  /**
+   * Waits for another caller's lease, until `giveUpAt` at the latest; its failure is that caller's, and
+   * this one simply looks again.
+   */
+  async #waitFor(leasing: Promise<void>, giveUpAt: number): Promise<void> {
     const settled = leasing.then(
       () => true,
       () => true,
     );
     while (!(await Promise.race([settled, tick()]))) {
-      // still leasing
+      if (this.#now() >= giveUpAt) return;
     }
   }
 
@@ -238,7 +266,7 @@ function tick(): Promise<false> {
   return new Promise((resolve) => setTimeout(() => resolve(false), WAIT_TICK_MS));
 }
 
-function newPool(): Pool {
+function newPool(maxWaitMs: number): Pool {
   return {
     slots: [],
     graceMs: 0,
@@ -246,7 +274,7 @@ function newPool(): Pool {
     waiting: 0,
     saturatedUntil: Number.NEGATIVE_INFINITY,
     retryAfterMs: 0,
-    maxWaitMs: Number.POSITIVE_INFINITY,
+    maxWaitMs,
     windowGuardMs: 0,
     lastReportAt: Number.NEGATIVE_INFINITY,
   };

@@ -28,6 +28,18 @@ export function currentFactor(state: ClassState, settings: GovernorSettings, now
   return Math.min(1, state.factorAtDecrease + (settings.recoveryPerSecond * recovering) / 1000);
 }
 
+/**
+ * Calls per second scheduled for the class when unthrottled: the utilisation fraction of the limit, and
+ * always at least one slot below it. At small limits 97% rounds to the whole limit (⌈0.97 × 20⌉ = 20),
+ * leaving nothing for a call that lands in the upstream's next window; one spare slot keeps any 1 s
+ * window, however the upstream's seconds are phased against ours, at or under the limit.
+ */
+export function baseRate(settings: GovernorSettings, access: Access): number {
+  const limit = rateOf(settings, access);
+  const fraction = limit * settings.utilization;
+  return limit >= 2 ? Math.min(fraction, limit - 1) : fraction;
+}
+
 /** Calls per second actually scheduled for the class now. */
 export function scheduledRate(
   state: ClassState,
@@ -35,7 +47,7 @@ export function scheduledRate(
   access: Access,
   now: number,
 ): number {
-  return rateOf(settings, access) * settings.utilization * currentFactor(state, settings, now);
+  return baseRate(settings, access) * currentFactor(state, settings, now);
 }
 
 export interface Lease {
