@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { adminRoutes } from './admin/routes';
 import { mountAgents } from './agents';
 import { createDemoApp } from './demo';
 import { type AppEnv, errorHandler, notFoundHandler, requestContext } from './http';
@@ -23,6 +24,8 @@ export function createApp(): Hono<AppEnv> {
   // Demo shop at / (and /demo/*), only when DEMO_ENABLED=true.
   app.route('/', createDemoApp());
 
+  // Operators: /admin/status.
+  app.route('/', adminRoutes());
   // Agent gateway: /agent/v1/*, /agent/mcp, /admin/agents*, /admin/audit*.
   mountAgents(app);
 

@@ -33,6 +33,8 @@ export interface ClassSnapshot {
   leases: number;
   slotsGranted: number;
   throttleReports: number;
+  /** Leases that could not fit every slot asked for within the maximum wait: callers were shed. */
+  saturatedLeases: number;
 }
 
 export interface GovernorSnapshot {
@@ -45,6 +47,7 @@ interface Counters {
   leases: number;
   slotsGranted: number;
   throttleReports: number;
+  saturatedLeases: number;
 }
 
 interface StateRow extends Record<string, SqlStorageValue> {
@@ -88,7 +91,7 @@ export class RateGovernor extends DurableObject<Env> {
       }
     }
     for (const access of CLASSES)
-      this.#counters.set(access, { leases: 0, slotsGranted: 0, throttleReports: 0 });
+      this.#counters.set(access, { leases: 0, slotsGranted: 0, throttleReports: 0, saturatedLeases: 0 });
   }
 
   /** Up to `want` slots for the class, none further away than the maximum wait. */
@@ -100,6 +103,7 @@ export class RateGovernor extends DurableObject<Env> {
     const counters = this.#count(cls);
     counters.leases++;
     counters.slotsGranted += result.lease.slots.length;
+    if (result.lease.retryAfterMs > 0) counters.saturatedLeases++;
     return {
       delays: result.lease.slots.map((s) => Math.max(0, s - now)),
       graceMs: this.#settings.slotGraceMs,
@@ -159,7 +163,7 @@ export class RateGovernor extends DurableObject<Env> {
     this.ctx.storage.sql.exec('DELETE FROM class_state');
     this.#state.clear();
     for (const access of CLASSES)
-      this.#counters.set(access, { leases: 0, slotsGranted: 0, throttleReports: 0 });
+      this.#counters.set(access, { leases: 0, slotsGranted: 0, throttleReports: 0, saturatedLeases: 0 });
   }
 
   #get(access: Access): ClassState {
@@ -183,7 +187,7 @@ export class RateGovernor extends DurableObject<Env> {
   #count(access: Access): Counters {
     let c = this.#counters.get(access);
     if (!c) {
-      c = { leases: 0, slotsGranted: 0, throttleReports: 0 };
+      c = { leases: 0, slotsGranted: 0, throttleReports: 0, saturatedLeases: 0 };
       this.#counters.set(access, c);
     }
     return c;
