@@ -26,7 +26,8 @@ export async function safeEqual(a: string, b: string): Promise<boolean> {
 export function adminAuth(): MiddlewareHandler<AppEnv> {
   return async function adminAuthMiddleware(c, next) {
     const expected = c.env.ADMIN_TOKEN;
-    const match = /^Bearer ([^\s]+)$/.exec(c.req.header('authorization') ?? '');
+    // The scheme name is case-insensitive (RFC 9110 §11.1): `bearer x` is as good as `Bearer x`.
+    const match = /^Bearer ([^\s]+)$/i.exec(c.req.header('authorization') ?? '');
     const presented = match?.[1];
     if (!expected || !presented || !(await safeEqual(presented, expected))) {
       throw new BollardError('unauthorized', {

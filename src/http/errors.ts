@@ -52,6 +52,8 @@ export interface BollardErrorOptions {
    * caller can retry that very call safely (or read the resource) instead of paying twice.
    */
   idempotencyKey?: string;
+  /** For 405 answers: the methods the route does take (the `Allow` header, RFC 9110 §15.5.6). */
+  allow?: readonly string[];
   cause?: unknown;
 }
 
@@ -61,6 +63,7 @@ export class BollardError extends Error {
   readonly codes: readonly string[];
   readonly retryAfter: number | undefined;
   readonly idempotencyKeyHeader: string | undefined;
+  readonly allow: readonly string[] | undefined;
 
   constructor(type: ErrorType, options: BollardErrorOptions = {}) {
     super(options.message ?? type, { cause: options.cause });
@@ -70,6 +73,7 @@ export class BollardError extends Error {
     this.codes = options.codes ?? [];
     this.retryAfter = options.retryAfter;
     this.idempotencyKeyHeader = options.idempotencyKey;
+    this.allow = options.allow;
   }
 }
 
@@ -98,5 +102,6 @@ export function renderError(err: unknown, requestId: string): Response {
     headers.set('retry-after', String(Math.max(1, Math.ceil(known.retryAfter))));
   if (known.idempotencyKeyHeader !== undefined)
     headers.set('cko-idempotency-key', known.idempotencyKeyHeader);
+  if (known.allow !== undefined) headers.set('allow', known.allow.join(', '));
   return new Response(JSON.stringify(body), { status: known.status, headers });
 }

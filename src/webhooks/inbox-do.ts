@@ -133,7 +133,7 @@ export class WebhookInbox extends DurableObject<Env> {
     return locateEvent(this.#catalogue(), id);
   }
 
-  quarantine(record: QuarantineRecord): number {
+  quarantine(record: QuarantineRecord): { id: number; deliveries: number } {
     return addQuarantine(this.#catalogue(), record, Date.now());
   }
 

@@ -78,15 +78,25 @@ export interface QuarantineRecord {
   request_id: string;
   reason: string;
   codes: string[];
+  /** The body as text (a placeholder when it is not UTF-8); only its first 16 KiB are kept. */
   body: string;
+  /** Bytes received. */
+  size: number;
+  /** SHA-256 (hex) of the bytes received: one entry per distinct body, however often it is redelivered. */
+  digest: string;
 }
 
 export interface QuarantineEntry {
   id: number;
   request_id: string;
   received_at: string;
+  /** The latest delivery of this body. */
+  last_received_at: string;
+  /** How many times this exact body was delivered (Checkout.com redelivers what it believes failed). */
+  deliveries: number;
   reason: string;
   codes: string[];
+  /** Bytes received. */
   size: number;
   /** The first bytes of the body, redacted. */
   preview: string;

@@ -32,6 +32,26 @@ export function migrateCatalogue(sql: SqlStorage): void {
       body TEXT NOT NULL
     );
   `);
+  migrateQuarantine(sql);
+}
+
+/**
+ * v2 of the quarantine: one row per distinct body (`digest`), counting redeliveries. Rows from before
+ * have no digest and stay as they are (each its own entry).
+ */
+function migrateQuarantine(sql: SqlStorage): void {
+  const columns = new Set(
+    sql
+      .exec<{ name: string }>("SELECT name FROM pragma_table_info('quarantine')")
+      .toArray()
+      .map((c) => c.name),
+  );
+  if (!columns.has('digest')) sql.exec('ALTER TABLE quarantine ADD COLUMN digest TEXT');
+  if (!columns.has('deliveries'))
+    sql.exec('ALTER TABLE quarantine ADD COLUMN deliveries INTEGER NOT NULL DEFAULT 1');
+  if (!columns.has('last_received_at'))
+    sql.exec('ALTER TABLE quarantine ADD COLUMN last_received_at INTEGER');
+  sql.exec('CREATE UNIQUE INDEX IF NOT EXISTS quarantine_digest ON quarantine (digest)');
 }
 
 export function upsertSummaries(sql: SqlStorage, rows: readonly EventSummary[]): void {
@@ -105,20 +125,29 @@ export function locateEvent(sql: SqlStorage, id: string): string | null {
 /** How much of a quarantined body is kept: enough to diagnose, bounded so storage stays small. */
 const QUARANTINE_BODY_BYTES = 16 * 1024;
 
-export function addQuarantine(sql: SqlStorage, q: QuarantineRecord, now: number): number {
+/** Keeps a quarantined delivery: a new entry for a new body, a redelivery counted on the existing one. */
+export function addQuarantine(
+  sql: SqlStorage,
+  q: QuarantineRecord,
+  now: number,
+): { id: number; deliveries: number } {
   const body = q.body.slice(0, QUARANTINE_BODY_BYTES);
   return sql
-    .exec<{ id: number }>(
-      `INSERT INTO quarantine (request_id, received_at, reason, codes, size, body) VALUES (?, ?, ?, ?, ?, ?)
-       RETURNING id`,
+    .exec<{ id: number; deliveries: number }>(
+      `INSERT INTO quarantine (request_id, received_at, last_received_at, reason, codes, size, body, digest)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(digest) DO UPDATE SET deliveries = deliveries + 1, last_received_at = excluded.last_received_at
+       RETURNING id, deliveries`,
       q.request_id,
+      now,
       now,
       q.reason,
       q.codes.join(','),
-      q.body.length,
+      q.size,
       body,
+      q.digest,
     )
-    .one().id;
+    .one();
 }
 
 export function listQuarantine(sql: SqlStorage, limit: number, skip: number): Page<QuarantineEntry> {
@@ -128,6 +157,8 @@ export function listQuarantine(sql: SqlStorage, limit: number, skip: number): Pa
       id: number;
       request_id: string;
       received_at: number;
+      last_received_at: number | null;
+      deliveries: number;
       reason: string;
       codes: string;
       size: number;
@@ -138,6 +169,8 @@ export function listQuarantine(sql: SqlStorage, limit: number, skip: number): Pa
       id: r.id,
       request_id: r.request_id,
       received_at: new Date(r.received_at).toISOString(),
+      last_received_at: new Date(r.last_received_at ?? r.received_at).toISOString(),
+      deliveries: r.deliveries,
       reason: r.reason,
       codes: r.codes ? r.codes.split(',') : [],
       size: r.size,

@@ -63,18 +63,33 @@ export function receiverRoutes(): Hono<AppEnv> {
       ? parseEnvelope(text)
       : ({ ok: false, status: 400, codes: ['body_not_json'], reason: 'the body is not UTF-8 JSON' } as const);
     if (!parsed.ok) {
-      // Signed, so it really came from the workflow: keep it for an operator instead of dropping it.
-      const quarantineId = await c.env.WEBHOOK_INBOX.getByName(CATALOGUE).quarantine({
+      // Signed, so it really came from the workflow: keep it for an operator instead of dropping it, and
+      // acknowledge it. Checkout.com retries every non-2xx on its schedule (facts §6), so a 4xx would bring
+      // the same bytes back eight more times, to be quarantined again; one entry per distinct body counts
+      // them instead. docs/webhooks.md says how an operator re-drives them once a release accepts the shape.
+      const kept = await c.env.WEBHOOK_INBOX.getByName(CATALOGUE).quarantine({
         request_id: c.get('requestId'),
         reason: parsed.reason,
         codes: [...parsed.codes],
         body: text || `[${bytes.byteLength} bytes, not UTF-8]`,
+        size: bytes.byteLength,
+        digest: await sha256Hex(bytes),
       });
-      log.warn('signed webhook delivery quarantined', { quarantine_id: quarantineId, codes: parsed.codes });
-      throw new BollardError(parsed.status === 400 ? 'request_malformed' : 'request_invalid', {
-        codes: [...parsed.codes],
-        message: `${parsed.reason}; kept in quarantine as entry ${quarantineId}`,
+      log.warn('signed webhook delivery quarantined', {
+        quarantine_id: kept.id,
+        deliveries: kept.deliveries,
+        codes: parsed.codes,
       });
+      return c.json(
+        {
+          received: false,
+          quarantined: true,
+          quarantine_id: kept.id,
+          error_codes: [...parsed.codes],
+          message: `${parsed.reason}; kept in quarantine as entry ${kept.id}`,
+        },
+        200,
+      );
     }
 
     const event = parsed.event;
@@ -94,11 +109,35 @@ export function receiverRoutes(): Hono<AppEnv> {
     return c.json({ received: true, id: event.id, duplicate: !result.first }, 200);
   });
 
+  // Only POST is a delivery; say so rather than 404 (RFC 9110 §15.5.6).
+  app.on(['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], '/webhooks/checkout', () => {
+    throw new BollardError('method_not_allowed', {
+      codes: ['method_not_allowed'],
+      message: 'webhook deliveries are POSTed',
+      allow: ['POST'],
+    });
+  });
+
   return app;
 }
 
+async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * The configured `Authorization` value, compared with the scheme name case-insensitive (RFC 9110 §11.1):
+ * `bearer x` matches a configured `Bearer x`; the credential itself is compared exactly, in constant time.
+ */
 async function checkAuthHeader(env: Env, presented: string | undefined): Promise<boolean> {
   const expected = (env as Env & ReceiverEnv).WEBHOOK_AUTH_HEADER_VALUE;
   if (!expected) return true;
-  return presented !== undefined && (await safeEqual(presented, expected));
+  if (presented === undefined) return false;
+  return safeEqual(normaliseScheme(presented), normaliseScheme(expected));
+}
+
+function normaliseScheme(value: string): string {
+  const m = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*) +(.*)$/.exec(value.trim());
+  return m ? `${(m[1] as string).toLowerCase()} ${m[2] as string}` : value;
 }

@@ -129,6 +129,29 @@ describe('POST /webhooks/checkout: authentication', () => {
     await expectNoTrace(wrong.e.data.id as string);
     expect((await send('shared-secret-7f3a')).res.status).toBe(200);
   });
+
+  it('compares the scheme of the workflow action header case-insensitively (RFC 9110 §11.1)', async () => {
+    const app = createApp();
+    const withHeader = { ...env, WEBHOOK_AUTH_HEADER_VALUE: 'Bearer shared-secret-7f3a' };
+    const send = async (authorization: string) => {
+      const b = body(approved());
+      const headers = { 'cko-signature': await sign(b), authorization };
+      return (await app.request(URL_, { method: 'POST', body: b, headers }, withHeader)).status;
+    };
+    expect(await send('bearer shared-secret-7f3a')).toBe(200);
+    expect(await send('BEARER shared-secret-7f3a')).toBe(200);
+    // The credential itself stays exact.
+    expect(await send('bearer SHARED-SECRET-7F3A')).toBe(401);
+  });
+
+  it('answers other methods with 405 and Allow: POST', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const res = await exports.default.fetch(URL_, { method });
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe('POST');
+      expect(await res.json()).toMatchObject({ error_type: 'method_not_allowed' });
+    }
+  });
 });
 
 describe('POST /webhooks/checkout: body handling', () => {
@@ -161,29 +184,57 @@ describe('POST /webhooks/checkout: body handling', () => {
     expect(res.status).toBe(413);
   });
 
-  it('answers 400 for signed malformed JSON and keeps it in quarantine', async () => {
-    const b = '{"id":"evt_abc","type":"payment_approved",';
+  it('acknowledges signed malformed JSON with 200 (no futile redeliveries) and keeps it in quarantine', async () => {
+    const b = '{"id":"evt_abc","type":"payment_approved","note":"café",';
     const res = await deliver(b);
-    expect(res.status).toBe(400);
-    const err = (await res.json()) as { error_codes: string[]; message: string };
-    expect(err.error_codes).toEqual(['body_not_json']);
-    expect(err.message).not.toContain(b);
+    expect(res.status).toBe(200);
+    const ack = (await res.json()) as {
+      received: boolean;
+      quarantined: boolean;
+      error_codes: string[];
+      message: string;
+    };
+    expect(ack).toMatchObject({ received: false, quarantined: true, error_codes: ['body_not_json'] });
+    expect(ack.message).not.toContain(b);
     const q = await adminJson<{ total_count: number; data: Array<{ codes: string[]; size: number }> }>(
       '/admin/quarantine',
     );
     expect(q.total_count).toBe(1);
-    expect(q.data[0]).toMatchObject({ codes: ['body_not_json'], size: b.length });
+    // The size is the bytes received ("é" is two bytes), not a string length.
+    expect(q.data[0]).toMatchObject({
+      codes: ['body_not_json'],
+      size: new TextEncoder().encode(b).byteLength,
+    });
     expect(await eventCount()).toBe(0);
   });
 
-  it('answers 422 naming the fields for a signed envelope that breaks the schema, and quarantines it', async () => {
+  it('keeps one quarantine entry per distinct body, counting redeliveries', async () => {
+    const b = '{"not":"an envelope"';
+    for (let i = 0; i < 3; i++) expect((await deliver(b)).status).toBe(200);
+    expect((await deliver(`${b} `)).status).toBe(200);
+    const q = await adminJson<{ total_count: number; data: Array<{ deliveries: number; size: number }> }>(
+      '/admin/quarantine',
+    );
+    expect(q.total_count).toBe(2);
+    expect(q.data.map((d) => d.deliveries).sort()).toEqual([1, 3]);
+  });
+
+  it('records the size in bytes of a signed body that is not UTF-8', async () => {
+    const bytes = new Uint8Array([0xff, 0xfe, 0x7b, 0x00, 0x22]);
+    const res = await deliver(bytes);
+    expect(res.status).toBe(200);
+    const q = await adminJson<{ data: Array<{ size: number }> }>('/admin/quarantine');
+    expect(q.data[0]?.size).toBe(5);
+  });
+
+  it('quarantines and acknowledges a signed envelope that breaks the schema, naming the fields', async () => {
     const res = await deliver(JSON.stringify({ id: 'nope', type: 'payment_approved', data: {} }));
-    expect(res.status).toBe(422);
+    expect(res.status).toBe(200);
     const err = (await res.json()) as { error_codes: string[] };
     expect(err.error_codes).toEqual(expect.arrayContaining(['id_invalid', 'created_on_invalid']));
     const bad = envelope('payment_captured', { id: newId('pay'), amount: -5 }, '2026-11-24T10:00:00Z');
     const res2 = await deliver(body(bad));
-    expect(res2.status).toBe(422);
+    expect(res2.status).toBe(200);
     expect(((await res2.json()) as { error_codes: string[] }).error_codes).toEqual(['data_invalid']);
     expect(await quarantineCount()).toBe(2);
   });
@@ -219,6 +270,7 @@ describe('admin token', () => {
       'bollard_admin_dev',
       'Basic bollard_admin_dev',
       'Bearer  bollard_admin_dev',
+      'Bearer bollard_admin_de',
     ]) {
       const headers: Record<string, string> = {};
       if (authorization !== undefined) headers.authorization = authorization;
@@ -230,6 +282,13 @@ describe('admin token', () => {
       });
     }
     expect((await admin('/admin/events')).status).toBe(200);
+    // The scheme name is case-insensitive (RFC 9110 §11.1).
+    for (const scheme of ['bearer', 'BEARER']) {
+      const res = await exports.default.fetch('http://bollard.test/admin/events', {
+        headers: { authorization: `${scheme} bollard_admin_dev` },
+      });
+      expect(res.status).toBe(200);
+    }
   });
 
   it('validates paging and filters, naming the field', async () => {
