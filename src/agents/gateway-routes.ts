@@ -3,7 +3,16 @@ import { matchRequest, methodsForPath } from '../catalog';
 import type { CheckoutClient } from '../checkout/contract';
 import type { AppEnv } from '../http';
 import { authenticateAgent } from './authenticate';
-import { type CallContext, entryFields, errorBody, errorResponse, executeAgentCall, record } from './call';
+import {
+  type CallContext,
+  type CallOutcome,
+  entryFields,
+  errorBody,
+  errorResponse,
+  outcomeMeta,
+  record,
+} from './call';
+import { executeAgentCall } from './execute';
 import { agentsClient } from './upstream-client';
 
 /** Where the Checkout.com-compatible surface is mounted. */
@@ -95,6 +104,7 @@ export function mountGateway(app: Hono<AppEnv>): void {
     }
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) query[k] = v;
+    // Present but empty counts as given (and is refused), so a caller's broken header never passes silently.
     const idempotencyKey = c.req.header('cko-idempotency-key');
 
     const outcome = await executeAgentCall(ctx, agent, {
@@ -102,23 +112,34 @@ export function mountGateway(app: Hono<AppEnv>): void {
       params: match.params,
       ...(url.searchParams.size ? { query } : {}),
       ...(body !== undefined ? { body } : {}),
-      ...(idempotencyKey ? { idempotencyKey } : {}),
+      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     });
+    const headers = answerHeaders(outcome);
     if (outcome.kind !== 'answered') {
-      const headers: Record<string, string> = {};
       if (outcome.kind === 'failed' && outcome.retryAfter !== undefined)
-        headers['retry-after'] = String(Math.max(1, Math.ceil(outcome.retryAfter)));
-      return errorResponse(outcome.status, outcome.error, headers);
+        headers.set('retry-after', String(Math.max(1, Math.ceil(outcome.retryAfter))));
+      return errorResponse(outcome.status, outcome.error, Object.fromEntries(headers));
     }
     const { response } = outcome;
-    const headers = new Headers();
     for (const name of PASSED_HEADERS) {
       const value = response.headers.get(name);
       if (value !== null) headers.set(name, value);
     }
-    if (response.requestId) headers.set('x-upstream-request-id', response.requestId);
     const hasBody = response.body !== null && response.status !== 204 && response.status !== 304;
     if (hasBody) headers.set('content-type', 'application/json; charset=utf-8');
     return new Response(hasBody ? JSON.stringify(response.body) : null, { status: response.status, headers });
   });
+}
+
+/**
+ * Headers every answer to a matched call carries when known, errors included: `Cko-Idempotency-Key` (the
+ * key to retry that very call with: the caller's, or the one Bollard generated) and
+ * `X-Upstream-Request-Id` (Checkout.com's id for the exchange, as in the audit record).
+ */
+function answerHeaders(outcome: CallOutcome): Headers {
+  const headers = new Headers();
+  const meta = outcomeMeta(outcome);
+  if (meta.idempotencyKey !== null) headers.set('cko-idempotency-key', meta.idempotencyKey);
+  if (meta.upstreamRequestId) headers.set('x-upstream-request-id', meta.upstreamRequestId);
+  return headers;
 }

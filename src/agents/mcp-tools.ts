@@ -2,7 +2,9 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod';
 import type { CatalogEntry } from '../catalog';
-import { type CallContext, type CallOutcome, executeAgentCall } from './call';
+import { type CallContext, type CallOutcome, outcomeMeta } from './call';
+import { executeAgentCall } from './execute';
+import { generatesKey } from './idempotency';
 import { allowedEntries } from './policy';
 import type { AuthenticatedAgent } from './registry-do';
 
@@ -14,13 +16,44 @@ function pathParams(path: string): string[] {
 }
 
 /**
+ * What the path segment before a parameter names. The parameter is that resource's id, whatever the call
+ * acts on: `/payments/{id}/actions` takes a payment id, not an action's; `/balances/{id}` an entity's.
+ */
+const SEGMENT_NOUNS: Readonly<Record<string, string>> = {
+  payments: 'payment',
+  'payment-links': 'payment link',
+  instruments: 'instrument',
+  customers: 'customer',
+  disputes: 'dispute',
+  transfers: 'transfer',
+  balances: 'entity',
+  workflows: 'workflow',
+};
+
+/** `The payment id in /payments/{id}/actions`. */
+function pathParamDescription(path: string, name: string): string {
+  const segments = path.split('/');
+  const at = segments.indexOf(`{${name}}`);
+  const segment = at > 0 ? (segments[at - 1] ?? '') : '';
+  return `The ${SEGMENT_NOUNS[segment] ?? segment} ${name} in ${path}`;
+}
+
+function idempotencyKeyDescription(entry: CatalogEntry): string {
+  const sent = 'Sent as Cko-Idempotency-Key: 1-255 visible ASCII characters, one key per logical call.';
+  return generatesKey(entry)
+    ? `${sent} Bollard generates one when absent; the result carries the key used. If the outcome is unknown, call again with that key and the same arguments: you get the original outcome, never a second effect.`
+    : sent;
+}
+
+/**
  * The tool's zod input: one string per path parameter, `query` for reads, and for writes the JSON
- * `body` as Checkout.com documents it plus an optional `idempotency_key` (sent as Cko-Idempotency-Key).
+ * `body` as Checkout.com documents it plus an optional `idempotency_key` (sent as Cko-Idempotency-Key;
+ * its characters are checked by the pipeline, so a bad key is refused and audited like on REST).
  */
 export function toolInputShape(entry: CatalogEntry): Record<string, z.ZodType> {
   const shape: Record<string, z.ZodType> = {};
   for (const name of pathParams(entry.path))
-    shape[name] = z.string().min(1).describe(`The ${entry.actsOn} ${name} in ${entry.path}`);
+    shape[name] = z.string().min(1).describe(pathParamDescription(entry.path, name));
   if (entry.method === 'GET')
     shape.query = z
       .record(z.string(), queryValue)
@@ -31,7 +64,7 @@ export function toolInputShape(entry: CatalogEntry): Record<string, z.ZodType> {
       .record(z.string(), z.unknown())
       .optional()
       .describe(`The JSON request body of Checkout.com's ${entry.method} ${entry.path}`);
-    shape.idempotency_key = z.string().min(1).max(255).optional().describe('Sent as Cko-Idempotency-Key');
+    shape.idempotency_key = z.string().min(1).max(255).optional().describe(idempotencyKeyDescription(entry));
   }
   return shape;
 }
@@ -52,18 +85,36 @@ export function toolDescription(entry: CatalogEntry): string {
   return `${entry.description} Checkout.com ${entry.method} ${entry.path}; needs the ${entry.access} grant on ${entry.area}.${entry.movesMoney ? ' Moves money.' : ''}`;
 }
 
-function result(outcome: CallOutcome): CallToolResult {
+/**
+ * The tool result: `{ status, body, idempotency_key? }` as JSON text and as structured content. An unknown
+ * outcome is a tool error whose message says so and names the key to call again with; the REST message
+ * points at a response header an MCP client never sees.
+ */
+function toolResult(entry: CatalogEntry, outcome: CallOutcome): CallToolResult {
+  const key = outcomeMeta(outcome).idempotencyKey;
+  let status: number;
+  let body: unknown;
   if (outcome.kind === 'answered') {
-    const { status, body } = outcome.response;
-    return {
-      content: [{ type: 'text', text: JSON.stringify({ status, body }) }],
-      isError: status >= 400,
-    };
+    status = outcome.response.status;
+    body = outcome.response.body;
+  } else {
+    status = outcome.status;
+    body =
+      outcome.kind === 'failed' && outcome.unknown && key !== null
+        ? { ...outcome.error, message: unknownOutcomeText(entry, key) }
+        : outcome.error;
   }
+  const payload: Record<string, unknown> = { status, body };
+  if (key !== null) payload.idempotency_key = key;
   return {
-    content: [{ type: 'text', text: JSON.stringify({ status: outcome.status, body: outcome.error }) }],
-    isError: true,
+    content: [{ type: 'text', text: JSON.stringify(payload) }],
+    structuredContent: payload,
+    isError: outcome.kind !== 'answered' || status >= 400,
   };
+}
+
+function unknownOutcomeText(entry: CatalogEntry, key: string): string {
+  return `the outcome of ${entry.name} is unknown: Checkout.com may or may not have acted. Call ${entry.name} again with the same arguments and idempotency_key "${key}" to get the original outcome (it never acts twice), or read the ${entry.actsOn}.`;
 }
 
 function str(value: unknown): string | undefined {
@@ -101,9 +152,9 @@ export function registerAgentTools(
           params: pathValues,
           ...(Object.keys(query).length ? { query } : {}),
           ...(args.body !== undefined ? { body: args.body } : {}),
-          ...(idempotencyKey ? { idempotencyKey } : {}),
+          ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
         });
-        return result(outcome);
+        return toolResult(entry, outcome);
       },
     );
   }

@@ -2,7 +2,8 @@ import { DurableObject } from 'cloudflare:workers';
 import { entryByName, minimalScopes } from '../catalog';
 import type { CreateAgentInput, PatchAgentInput } from './admin-input';
 import { hashAgentKey, newAgentId, newAgentKey } from './keys';
-import { allowedEntries, checkCallLimits, grantAllows, type LimitCheck, type Money, utcDay } from './policy';
+import { allowedEntries, checkCallLimits, grantAllows, type Money, utcDay } from './policy';
+import { SPEND_SCHEMA, type SpendCheck, type SpendHold, SpendLedger } from './spend-ledger';
 import type { AgentLimits, AgentView, Grants } from './types';
 
 interface AgentRow extends Record<string, SqlStorageValue> {
@@ -57,6 +58,7 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 export class AgentRegistry extends DurableObject<Env> {
   /** `upstreamScopes` memo: cleared on every write, and valid only until the next expiry among active agents. */
   #scopes: { value: string[]; validUntil: number } | null = null;
+  readonly #ledger: SpendLedger;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -74,14 +76,9 @@ export class AgentRegistry extends DurableObject<Env> {
         key_issued_at INTEGER NOT NULL,
         revoked_at INTEGER
       );
-      CREATE TABLE IF NOT EXISTS spend (
-        agent_id TEXT NOT NULL,
-        day TEXT NOT NULL,
-        currency TEXT NOT NULL,
-        amount INTEGER NOT NULL,
-        PRIMARY KEY (agent_id, day, currency)
-      );
     `);
+    ctx.storage.sql.exec(SPEND_SCHEMA);
+    this.#ledger = new SpendLedger(ctx.storage.sql);
   }
 
   /** Creates an agent and returns its key (the only time it is ever visible). */
@@ -206,10 +203,14 @@ export class AgentRegistry extends DurableObject<Env> {
 
   /**
    * Checks a money-moving call against the agent's current limits and, when it fits, adds it to the
-   * day's total in the same synchronous step (so concurrent calls cannot both squeeze under the cap).
-   * Re-reads the row: a grant or limit changed since `authenticate` applies here too.
+   * day's total under its idempotency key in the same synchronous step (so concurrent calls cannot both
+   * squeeze under the cap). Re-reads the row: a grant or limit changed since `authenticate` applies here
+   * too. A key that already holds a live reservation for this call (a retry after an unknown outcome, or
+   * of a success) reuses it: upstream answers such a retry with the original outcome, so counting it
+   * again would count one payment twice. A retry asking for more, or in another currency, than its key
+   * holds is not the same request and is refused.
    */
-  reserveSpend(agentId: string, entryName: string, money: Money, nowMs: number = Date.now()): LimitCheck {
+  reserveSpend(agentId: string, entryName: string, money: Money, nowMs: number, hold: SpendHold): SpendCheck {
     const row = this.#row(agentId);
     const entry = entryByName(entryName);
     if (!row || row.revoked_at !== null || !entry || !grantAllows(JSON.parse(row.grants) as Grants, entry))
@@ -217,58 +218,40 @@ export class AgentRegistry extends DurableObject<Env> {
     const limits = JSON.parse(row.limits) as AgentLimits;
     const perCall = checkCallLimits(limits, money);
     if (!perCall.ok) return perCall;
+    const ledger = this.#ledger;
+    ledger.prune(nowMs);
+    const held = ledger.held(agentId, hold, nowMs);
+    if (held) {
+      if (held.currency === money.currency && money.amount <= held.amount) return { ok: true, reused: true };
+      return {
+        ok: false,
+        reason: 'idempotency_key_reused',
+        message: `this idempotency key already holds ${held.amount} ${held.currency} for this call: a retry with it must repeat that request, and a new request needs a new key`,
+      };
+    }
     const cap = limits.max_amount_per_day?.[money.currency];
-    const day = utcDay(nowMs);
-    const sql = this.ctx.storage.sql;
-    const spent =
-      sql
-        .exec<{ amount: number }>(
-          'SELECT amount FROM spend WHERE agent_id = ? AND day = ? AND currency = ?',
-          agentId,
-          day,
-          money.currency,
-        )
-        .toArray()[0]?.amount ?? 0;
+    const spent = ledger.spent(agentId, utcDay(nowMs), money.currency);
     if (cap !== undefined && spent + money.amount > cap)
       return {
         ok: false,
         reason: 'daily_limit_exceeded',
         message: `amount ${money.amount} ${money.currency} would exceed the daily limit of ${cap} (${spent} used today)`,
       };
-    sql.exec(
-      `INSERT INTO spend (agent_id, day, currency, amount) VALUES (?, ?, ?, ?)
-       ON CONFLICT (agent_id, day, currency) DO UPDATE SET amount = amount + excluded.amount`,
-      agentId,
-      day,
-      money.currency,
-      money.amount,
-    );
-    // Counters older than yesterday can never matter again.
-    sql.exec('DELETE FROM spend WHERE day < ?', utcDay(nowMs - 2 * 86_400_000));
-    return { ok: true };
+    ledger.reserve(agentId, hold, money, nowMs);
+    return { ok: true, reused: false };
   }
 
-  /** Gives back a reservation whose call failed upstream (no funds moved), on the day it was made. */
-  releaseSpend(agentId: string, money: Money, reservedAtMs: number): void {
-    this.ctx.storage.sql.exec(
-      'UPDATE spend SET amount = MAX(0, amount - ?) WHERE agent_id = ? AND day = ? AND currency = ?',
-      money.amount,
-      agentId,
-      utcDay(reservedAtMs),
-      money.currency,
-    );
+  /**
+   * Gives back the reservation a key holds, on the day it was made: its call (or a retry with the key)
+   * definitely did nothing upstream. Idempotent.
+   */
+  releaseSpend(agentId: string, hold: SpendHold): void {
+    this.#ledger.release(agentId, hold);
   }
 
   /** The day's running total per currency (for operators and tests). */
   spentToday(agentId: string, nowMs: number = Date.now()): Record<string, number> {
-    const rows = this.ctx.storage.sql
-      .exec<{ currency: string; amount: number }>(
-        'SELECT currency, amount FROM spend WHERE agent_id = ? AND day = ?',
-        agentId,
-        utcDay(nowMs),
-      )
-      .toArray();
-    return Object.fromEntries(rows.map((r) => [r.currency, r.amount]));
+    return this.#ledger.today(agentId, nowMs);
   }
 
   /**

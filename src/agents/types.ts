@@ -9,7 +9,10 @@ export type CurrencyAmounts = Record<string, number>;
 /** Limits on money-moving writes. Once a cap map is set, a currency missing from it is refused. */
 export interface AgentLimits {
   max_amount_per_call?: CurrencyAmounts;
-  /** Per UTC day, per currency, summed over allowed money-moving calls that did not fail upstream. */
+  /**
+   * Per UTC day, per currency, summed over allowed money-moving calls, less those that definitely did
+   * nothing (an upstream 4xx, or nothing sent). An unknown outcome counts until a retry with its key says.
+   */
   max_amount_per_day?: CurrencyAmounts;
   /** ISO 4217 codes money-moving calls may use. */
   currencies?: string[];
@@ -47,7 +50,16 @@ export type DecisionReason =
   | 'amount_limit_exceeded'
   | 'daily_limit_exceeded'
   | 'body_invalid'
-  | 'upstream_failed';
+  /** The caller's `Cko-Idempotency-Key` (REST) or `idempotency_key` (MCP) is not 1-255 visible ASCII. */
+  | 'idempotency_key_invalid'
+  /** The key already holds a reservation for this call with a smaller amount or another currency. */
+  | 'idempotency_key_reused'
+  | 'upstream_failed'
+  /** A write may have taken effect and Bollard could not learn whether it did (`504 upstream_outcome_unknown`). */
+  | 'outcome_unknown';
 
-/** `failed`: allowed by policy, but no usable upstream answer (network error, timeout, 5xx). */
+/**
+ * `failed`: allowed by policy, but no usable upstream answer — reason `upstream_failed` (nothing was done
+ * upstream, or a read failed) or `outcome_unknown` (a write may have taken effect; retry with its key).
+ */
 export type Decision = 'allowed' | 'denied' | 'failed';

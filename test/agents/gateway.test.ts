@@ -9,7 +9,7 @@ describe('agent keys', { timeout: 30_000 }, () => {
     const bare = await gateway(
       null,
       'GET',
-      '/payments/' + ((await bearer.json()) as { id: string }).id,
+      `/payments/${((await bearer.json()) as { id: string }).id}`,
       undefined,
       {
         authorization: agent.key,

@@ -3,6 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { AuditRecord } from '../../src/agents/audit-record';
 import type { AgentLimits, AgentView, Grants } from '../../src/agents/types';
+import { createApp } from '../../src/app';
 import { type CatalogEntry, fillPath } from '../../src/catalog';
 
 export const BASE = 'http://bollard.test';
@@ -12,9 +13,17 @@ export interface CreatedAgent extends AgentView {
   key: string;
 }
 
-/** Calls the whole Bollard worker. */
-export function call(path: string, init: RequestInit = {}): Promise<Response> {
-  return exports.default.fetch(`${BASE}${path}`, init);
+/** Env overrides for one call, e.g. a short `AGENT_UPSTREAM_DEADLINE_MS`; none means the worker's own env. */
+export type EnvOverrides = Partial<Record<keyof Env, string>>;
+
+/** Calls the whole Bollard worker, or the same app with `overrides` on top of the worker's env. */
+export async function call(
+  path: string,
+  init: RequestInit = {},
+  overrides?: EnvOverrides,
+): Promise<Response> {
+  if (!overrides) return exports.default.fetch(`${BASE}${path}`, init);
+  return await createApp().fetch(new Request(`${BASE}${path}`, init), { ...env, ...overrides } as Env);
 }
 
 export async function admin(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
@@ -44,15 +53,20 @@ export function gateway(
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
+  overrides?: EnvOverrides,
 ): Promise<Response> {
   const h = new Headers(headers);
   if (key !== null && !h.has('authorization')) h.set('authorization', `Bearer ${key}`);
   if (body !== undefined) h.set('content-type', 'application/json');
-  return call(`/agent/v1${path}`, {
-    method,
-    headers: h,
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
+  return call(
+    `/agent/v1${path}`,
+    {
+      method,
+      headers: h,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    },
+    overrides,
+  );
 }
 
 export async function auditFor(agentId: string): Promise<AuditRecord[]> {
@@ -80,10 +94,13 @@ export function sampleCall(entry: CatalogEntry): { path: string; body?: unknown 
 }
 
 /** An MCP client (the SDK's own) talking to Bollard's /agent/mcp through the worker's fetch. */
-export async function mcpClient(key: string): Promise<Client> {
+export async function mcpClient(key: string, overrides?: EnvOverrides): Promise<Client> {
   const client = new Client({ name: 'bollard-test', version: '1.0.0' });
   const transport = new StreamableHTTPClientTransport(new URL(`${BASE}/agent/mcp`), {
-    fetch: (url, init) => exports.default.fetch(url instanceof Request ? url : String(url), init),
+    fetch: (url, init) =>
+      overrides
+        ? call(new URL(url instanceof Request ? url.url : String(url)).pathname, init, overrides)
+        : exports.default.fetch(url instanceof Request ? url : String(url), init),
     requestInit: { headers: { authorization: `Bearer ${key}` } },
   });
   await client.connect(transport);
@@ -120,4 +137,51 @@ export async function simConfig(settings: Record<string, unknown>): Promise<void
     body: JSON.stringify(settings),
   });
   if (!res.ok) throw new Error(`sim config: ${res.status} ${await res.text()}`);
+}
+
+function simFetch(path: string, init: RequestInit = {}): Promise<Response> {
+  return (env as unknown as { CHECKOUT_SIM: Fetcher }).CHECKOUT_SIM.fetch(`http://sim${path}`, init);
+}
+
+/**
+ * Sets the simulator's faults (`POST /_sim/faults`, e.g. `{ routes: { 'POST /payments': { latency_ms: 1500 } } }`),
+ * or clears them all with `null`.
+ */
+export async function simFaults(faults: Record<string, unknown> | null): Promise<void> {
+  const res = await simFetch('/_sim/faults', {
+    method: faults === null ? 'DELETE' : 'POST',
+    headers: { authorization: 'Bearer sim_admin_dev', 'content-type': 'application/json' },
+    ...(faults === null ? {} : { body: JSON.stringify(faults) }),
+  });
+  if (!res.ok) throw new Error(`sim faults: ${res.status} ${await res.text()}`);
+}
+
+/** The payments the simulator holds with a reference, read with Bollard's own secret key (not through Bollard). */
+export async function paymentsWithReference(
+  reference: string,
+): Promise<Array<{ id: string; amount: number }>> {
+  const res = await simFetch(`/payments?reference=${encodeURIComponent(reference)}&limit=100`, {
+    headers: { authorization: `Bearer ${env.CHECKOUT_SECRET_KEY}` },
+  });
+  if (!res.ok) throw new Error(`sim payments: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { data: Array<{ id: string; amount: number }> }).data;
+}
+
+/** Sends straight to the simulator with Bollard's secret key: e.g. to ask whether a key is stored upstream. */
+export function simApi(method: string, path: string, body: unknown, headers: Record<string, string> = {}) {
+  return simFetch(path, {
+    method,
+    headers: {
+      authorization: `Bearer ${env.CHECKOUT_SECRET_KEY}`,
+      'content-type': 'application/json',
+      ...headers,
+    },
+    body: JSON.stringify(body),
+  });
+}
+
+/** The agent's counted spend for today, as operators see it. */
+export async function spentToday(agentId: string): Promise<Record<string, number>> {
+  const res = await admin(`/admin/agents/${agentId}`);
+  return ((await res.json()) as { spent_today: Record<string, number> }).spent_today;
 }

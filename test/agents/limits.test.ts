@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { admin, auditFor, cardPayment, createAgent, gateway, simRequests } from './helpers';
 
@@ -137,5 +138,37 @@ describe('amount limits on money-moving calls', { timeout: 60_000 }, () => {
     expect(
       (await refusal(await gateway(agent.key, 'POST', '/payments', cardPayment(5000)))).error_codes,
     ).toEqual(['amount_limit_exceeded']);
+  });
+});
+
+describe('reservations by idempotency key (registry)', () => {
+  const registry = () => env.AGENT_REGISTRY.getByName('global');
+  const money = (amount: number) => ({ amount, currency: 'EUR' });
+  const hold = (key: string) => ({ key, scope: 'requestPayment' });
+
+  it('reuses a live reservation, releases each one once, and forgets a key after 24 hours', async () => {
+    const agent = await createAgent({ payments: 'write' }, { limits: { max_amount_per_day: { EUR: 1000 } } });
+    const t = Date.parse('2026-06-01T08:00:00Z');
+    const day = (ms: number) => registry().spentToday(agent.id, ms);
+    expect(await registry().reserveSpend(agent.id, 'requestPayment', money(300), t, hold('a'))).toEqual({
+      ok: true,
+      reused: false,
+    });
+    expect(
+      await registry().reserveSpend(agent.id, 'requestPayment', money(300), t + 3_600_000, hold('a')),
+    ).toEqual({ ok: true, reused: true });
+    await registry().reserveSpend(agent.id, 'requestPayment', money(400), t, hold('b'));
+    expect(await day(t)).toEqual({ EUR: 700 });
+    await registry().releaseSpend(agent.id, hold('a'));
+    await registry().releaseSpend(agent.id, hold('a'));
+    expect(await day(t)).toEqual({ EUR: 400 });
+    // Past Checkout.com's 24-hour key lifetime, the key is a new call and counts on its own day.
+    const later = t + 24 * 3_600_000 + 1;
+    expect(await registry().reserveSpend(agent.id, 'requestPayment', money(400), later, hold('b'))).toEqual({
+      ok: true,
+      reused: false,
+    });
+    expect(await day(later)).toEqual({ EUR: 400 });
+    expect(await day(t)).toEqual({ EUR: 400 });
   });
 });

@@ -29,6 +29,12 @@ describe('MCP at /agent/mcp', { timeout: 60_000 }, () => {
     expect(refund?.description).toContain('POST /payments/{id}/refunds');
     expect(Object.keys(refund?.inputSchema.properties ?? {})).toEqual(['id', 'body', 'idempotency_key']);
     expect(refund?.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+    // Path ids are described by the resource they name, not by what the call acts on.
+    const actions = tools.find((t) => t.name === 'getPaymentActions');
+    const actionsId = (actions?.inputSchema.properties?.id ?? {}) as { description?: string };
+    expect(actionsId.description).toBe('The payment id in /payments/{id}/actions');
+    const idemKey = (refund?.inputSchema.properties?.idempotency_key ?? {}) as { description?: string };
+    expect(idemKey.description).toContain('outcome is unknown');
     const list = tools.find((t) => t.name === 'listPayments');
     expect(Object.keys(list?.inputSchema.properties ?? {})).toEqual(['query']);
     expect(list?.annotations).toMatchObject({ readOnlyHint: true });
