@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { type AppEnv, BollardError } from '../http';
 import { mintOrderToken } from '../storefront/order-token';
+import { CONFIRM_JS } from './confirm-script';
 import { demoItem } from './items';
 import { shopPage } from './page';
 import { SHOP_JS } from './shop-script';
@@ -35,6 +36,12 @@ export function createDemoApp(): Hono<AppEnv> {
 
   app.get('/demo/shop.js', (c) =>
     c.body(SHOP_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' }),
+  );
+  app.get('/demo/confirm.js', (c) =>
+    c.body(CONFIRM_JS, 200, {
+      'content-type': 'text/javascript; charset=utf-8',
+      'cache-control': 'no-store',
+    }),
   );
 
   app.post('/demo/order-token', async (c) => {

@@ -58,7 +58,9 @@ button.pay:disabled { opacity:.6; cursor:progress; }
 #outcome[data-status] { display:block; }
 #outcome[data-status="approved"] { background:#e8f6ee; color:var(--ok); }
 #outcome[data-status="declined"], #outcome[data-status="error"] { background:#fdecea; color:var(--bad); }
-#outcome[data-status="pending"] { background:#eef3ff; color:var(--accent); }
+#outcome[data-status="pending"], #outcome[data-status="confirming"] { background:#eef3ff; color:var(--accent); }
+#outcome[data-status="unconfirmed"] { background:#fff4e5; color:#8a4b00; }
+#outcome button.action { margin-top:8px; padding:7px 12px; border:1px solid currentColor; border-radius:8px; background:#fff; color:inherit; font:inherit; cursor:pointer; }
 #outcome code { font-size:12px; }
 #events ol { list-style:none; margin:0; padding:0; display:grid; gap:6px; }
 #events li { display:flex; justify-content:space-between; gap:8px; border:1px solid var(--line); border-radius:8px; padding:8px 10px; font-size:13px; }

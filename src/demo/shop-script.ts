@@ -4,6 +4,7 @@
  * merchant's page would.
  */
 export const SHOP_JS = String.raw`import { tokenizeCard } from '/v1/tokenize.js';
+import { confirmPayment, isOutcomeUnknown } from '/demo/confirm.js';
 
 const $ = (sel) => document.querySelector(sel);
 const LINK_KEY = 'bollard-demo-link';
@@ -17,7 +18,8 @@ function selectedItem() {
   return { id: input.value, name: input.dataset.name, amount: Number(input.dataset.amount), currency: input.dataset.currency };
 }
 
-function showOutcome(status, title, detail) {
+/** Shows an outcome; an action ({ label, onClick }) adds one button to it. */
+function showOutcome(status, title, detail, action) {
   const box = $('#outcome');
   box.dataset.status = status;
   box.replaceChildren();
@@ -29,9 +31,23 @@ function showOutcome(status, title, detail) {
     p.textContent = detail;
     box.append(p);
   }
+  if (action) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'action';
+    b.textContent = action.label;
+    b.addEventListener('click', () => {
+      b.disabled = true;
+      action.onClick();
+    });
+    box.append(b);
+  }
 }
 
-/** Calls Bollard; a non-2xx answer throws with the one error shape's message and codes. */
+/**
+ * Calls Bollard; a non-2xx answer throws with the one error shape's message and codes, the status, and
+ * the Cko-Idempotency-Key and Retry-After headers (exposed by CORS).
+ */
 async function api(path, body, idempotencyKey) {
   const init = { headers: { accept: 'application/json' } };
   if (body !== undefined) {
@@ -45,6 +61,10 @@ async function api(path, body, idempotencyKey) {
   if (!res.ok) {
     const err = new Error((json && json.message) || 'Request failed (' + res.status + ')');
     err.codes = (json && json.error_codes) || [];
+    err.errorType = json && json.error_type;
+    err.status = res.status;
+    err.idempotencyKey = res.headers.get('cko-idempotency-key');
+    err.retryAfter = Number(res.headers.get('retry-after')) || 0;
     throw err;
   }
   return json;
@@ -115,6 +135,19 @@ function cardInput() {
 
 const FIELD_INPUT = { number: '#card-number', expiry: '#card-expiry', cvv: '#card-cvv', name: '#card-name' };
 
+/** Shows a submit's answer (or the one the status route settled on) and re-enables paying. */
+function showPayment(result, item) {
+  if (result.status === 'Approved') {
+    showOutcome('approved', 'Payment approved', item.name + ' · ' + money(item.amount, item.currency) + ' · ' + result.id);
+  } else if (result.status === 'Declined') {
+    showOutcome('declined', 'Payment declined', (result.decline_reason || 'The issuer declined the card.') + ' · ' + result.id);
+  } else {
+    showOutcome('pending', 'Payment ' + (result.status || 'pending'), result.id || '');
+  }
+  if (result.id) watchEvents(result.id);
+  $('#pay-card').disabled = false;
+}
+
 async function payByCard(event) {
   event.preventDefault();
   const button = $('#pay-card');
@@ -122,6 +155,8 @@ async function payByCard(event) {
   for (const sel of Object.values(FIELD_INPUT)) $(sel).removeAttribute('aria-invalid');
   showOutcome('pending', 'Processing…');
   const attempt = crypto.randomUUID();
+  // While a payment's outcome is unknown the Pay button stays off: paying again could pay twice.
+  let confirming = false;
   try {
     const item = selectedItem();
     let card;
@@ -138,19 +173,31 @@ async function payByCard(event) {
       { ...order, billing, success_url: location.origin + '/?outcome=success', failure_url: location.origin + '/?outcome=failure' },
       attempt + '-session',
     );
-    const result = await api('/v1/payment-sessions/' + session.id + '/submit', { session_data: card.token }, attempt + '-submit');
-    if (result.status === 'Approved') {
-      showOutcome('approved', 'Payment approved', item.name + ' · ' + money(item.amount, item.currency) + ' · ' + result.id);
-    } else if (result.status === 'Declined') {
-      showOutcome('declined', 'Payment declined', (result.decline_reason || 'The issuer declined the card.') + ' · ' + result.id);
-    } else {
-      showOutcome('pending', 'Payment ' + (result.status || 'pending'), result.id || '');
+    const submitPath = '/v1/payment-sessions/' + session.id + '/submit';
+    const submitBody = { session_data: card.token };
+    let result;
+    try {
+      result = await api(submitPath, submitBody, attempt + '-submit');
+    } catch (err) {
+      if (!isOutcomeUnknown(err)) throw err;
+      confirming = true;
+      const ctx = {
+        sessionId: session.id,
+        key: err.idempotencyKey,
+        api,
+        show: showOutcome,
+        settle: (settled) => showPayment(settled, item),
+        // The only re-submit: the shopper's own click, with the key the 504 named (never a new one).
+        resubmit: () => api(submitPath, submitBody, ctx.key),
+      };
+      await confirmPayment(ctx);
+      return;
     }
-    if (result.id) watchEvents(result.id);
+    showPayment(result, item);
   } catch (err) {
     showOutcome('error', err.message || 'Something went wrong.', (err.codes || []).join(', '));
   } finally {
-    button.disabled = false;
+    if (!confirming) button.disabled = false;
   }
 }
 

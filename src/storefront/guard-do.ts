@@ -1,7 +1,17 @@
 import { DurableObject } from 'cloudflare:workers';
+import {
+  deleteExpiredSessions,
+  hasSessionTable,
+  insertSession,
+  migrateSessions,
+  readSession,
+  type SessionRecord,
+  type SessionRecordInput,
+  setSessionPayment,
+} from './session-store';
 
 /**
- * The storefront's abuse and replay guard. One class, two kinds of instance, chosen by name:
+ * The storefront's abuse and replay guard. One class, three kinds of instance, chosen by name:
  *
  * - `client:<ip>` — one per browser client: its request budget (a token bucket, in memory) and its
  *   `Idempotency-Key` records (SQLite). The IETF draft scopes keys per client, so a client's keys and its
@@ -9,6 +19,9 @@ import { DurableObject } from 'cloudflare:workers';
  * - `order:<jti>` — one per order token: the record that the token was used, until it expires. A token
  *   may be replayed from any client, so this cannot be per-client; one object per `jti` needs no sharding
  *   and deletes itself at expiry.
+ * - `session:<id>` — one per payment session Bollard created: what the status route needs to find the
+ *   payment made through it (session-store.ts). Keyed by session, not client: a shopper whose address
+ *   changes between the submit and the status poll must still get the answer. Deletes itself at expiry.
  *
  * The bucket is deliberately not persisted: losing it when an idle object is evicted only forgets a
  * budget that would have refilled during the idle time anyway, and it keeps the hot path to one
@@ -69,6 +82,7 @@ export class StorefrontGuard extends DurableObject<Env> {
         expires_at INTEGER NOT NULL
       )`);
       sql.exec('CREATE TABLE IF NOT EXISTS used_order (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)');
+      migrateSessions(sql);
       this.#schemaReady = true;
     }
     return sql;
@@ -164,6 +178,30 @@ export class StorefrontGuard extends DurableObject<Env> {
     this.#sql().exec('DELETE FROM used_order WHERE jti = ?', jti);
   }
 
+  /** Records a payment session Bollard created (`session:<id>` objects). */
+  async rememberSession(input: SessionRecordInput): Promise<void> {
+    const expiresAt = insertSession(this.#sql(), input, Date.now());
+    await this.#scheduleCleanup(expiresAt);
+  }
+
+  /**
+   * The session's record, or null when Bollard did not create it (or it expired). Reads never create
+   * the schema: a probe for an id Bollard never created must not leave storage (and an object) behind.
+   */
+  session(id: string): SessionRecord | null {
+    if (!this.#recordsSessions()) return null;
+    return readSession(this.#sql(), id, Date.now());
+  }
+
+  /** Remembers the payment made through the session (a no-op for a session Bollard did not create). */
+  rememberSessionPayment(id: string, paymentId: string): void {
+    if (this.#recordsSessions()) setSessionPayment(this.#sql(), id, paymentId);
+  }
+
+  #recordsSessions(): boolean {
+    return this.#schemaReady || hasSessionTable(this.ctx.storage.sql);
+  }
+
   /** Deletes expired records; an object left with none deletes its storage entirely. */
   override async alarm(): Promise<void> {
     const sql = this.#sql();
@@ -174,9 +212,11 @@ export class StorefrontGuard extends DurableObject<Env> {
       now,
     );
     sql.exec('DELETE FROM used_order WHERE expires_at <= ?', now);
+    deleteExpiredSessions(sql, now);
     const next = sql
       .exec<{ at: number | null }>(
-        'SELECT MIN(at) AS at FROM (SELECT MIN(expires_at) AS at FROM idempotency UNION ALL SELECT MIN(expires_at) FROM used_order)',
+        `SELECT MIN(at) AS at FROM (SELECT MIN(expires_at) AS at FROM idempotency
+           UNION ALL SELECT MIN(expires_at) FROM used_order UNION ALL SELECT MIN(expires_at) FROM session)`,
       )
       .toArray()[0]?.at;
     if (next === null || next === undefined) {

@@ -10,7 +10,10 @@ import { BollardError } from '../http';
 /** How long a finished response is replayed. One hour covers double-clicks and page-reload retries while
  * keeping stored `payment_session_secret`s short-lived. */
 export const IDEMPOTENCY_TTL_MS = 60 * 60 * 1000;
-/** How long an unfinished request holds its key: above the client's worst case (4 attempts × 15 s). */
+/**
+ * How long an unfinished session or link request holds its key, should it never finish: well above the
+ * storefront's upstream deadline (`STOREFRONT_UPSTREAM_DEADLINE_MS`). Submits use their own (submit-route.ts).
+ */
 export const IDEMPOTENCY_LEASE_MS = 90 * 1000;
 
 /** Parses the header; null when absent, a 400 when present but unusable. */
@@ -27,7 +30,8 @@ export function parseIdempotencyKey(header: string | undefined): string | null {
   return value;
 }
 
-async function sha256Hex(text: string): Promise<string> {
+/** SHA-256 of UTF-8 text, as lower-case hex. */
+export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -22,14 +22,15 @@ export interface StorefrontOptions {
 const PAYMENT_PATHS = [
   '/v1/payment-sessions',
   '/v1/payment-sessions/:id/submit',
+  '/v1/payment-sessions/:id/status',
   '/v1/payment-links',
   '/v1/payment-links/:id',
 ];
 const PUBLIC_PATHS = ['/v1/config', '/v1/tokenize.js'];
 
 /**
- * The storefront surface: payment sessions, payment links, the browser config and tokenization helper,
- * and `GET /openapi.json`. Mount with `app.route('/', createStorefrontApp(...))`.
+ * The storefront surface: payment sessions (create, submit, status), payment links, the browser config
+ * and tokenization helper, and `GET /openapi.json`. Mount with `app.route('/', createStorefrontApp(...))`.
  *
  * @example
  * app.route('/', createStorefrontApp({ client: storefrontClient }));

@@ -6,7 +6,8 @@ import { storefrontSettings } from './settings';
 
 /** Headers a storefront page may send and read. */
 const ALLOW_HEADERS = ['Content-Type', 'Idempotency-Key', 'X-Request-Id'];
-const EXPOSE_HEADERS = ['Cko-Request-Id', 'Idempotent-Replayed', 'Retry-After'];
+/** `Cko-Idempotency-Key`: the key a submit's answer names, which the page retries with after a 504. */
+const EXPOSE_HEADERS = ['Cko-Request-Id', 'Cko-Idempotency-Key', 'Idempotent-Replayed', 'Retry-After'];
 
 /**
  * CORS for the configured storefront origins only (preflight included). Any other `Origin` is refused

@@ -9,6 +9,7 @@ import {
   PaymentSessionId,
   PaymentSessionRequest,
   PaymentSessionResponse,
+  PaymentSessionStatus,
   StorefrontConfig,
   SubmitPaymentSessionRequest,
   SubmitPaymentSessionResponse,
@@ -40,7 +41,42 @@ const IdempotencyKeyHeader = z.object({
     }),
 });
 
+const SubmitIdempotencyKeyHeader = z.object({
+  'idempotency-key': z
+    .string()
+    .optional()
+    .openapi({
+      description:
+        'One key per logical submit. Bollard scopes it to the session (`<session id>.<key>`; a value an earlier ' +
+        'answer returned in `Cko-Idempotency-Key` is used as it is) and sends it upstream as ' +
+        '`Cko-Idempotency-Key` on every attempt. Without it Bollard derives one from the session and ' +
+        '`session_data`, so a double click pays once. Same key and body → the first answer (`Idempotent-Replayed: ' +
+        'true`); same key, different body → 422; first still in flight → 409.',
+      example: '"5f1c9d6e-8a51-4a53-a1c4-4e0c2d1f0b7a"',
+    }),
+});
+
+/** The submit's key, on every answer: retry with it (as `Idempotency-Key`) to get the original outcome. */
+const SubmitKeyResponseHeader = {
+  'Cko-Idempotency-Key': {
+    description:
+      'The key this submit was sent upstream with. After a 504 `upstream_outcome_unknown`, retry with it as ' +
+      '`Idempotency-Key` (the original outcome, never a second payment), or poll `/status`.',
+    schema: { type: 'string' as const },
+  },
+};
+
 const json = <S extends z.ZodType>(schema: S) => ({ content: { 'application/json': { schema } } });
+
+/** Error answers that carry the submit's key. */
+function keyedErrors(...codes: number[]): RouteConfig['responses'] {
+  return Object.fromEntries(
+    Object.entries(errors(...codes)).map(([code, res]) => [
+      code,
+      { ...res, headers: SubmitKeyResponseHeader },
+    ]),
+  );
+}
 
 export const ROUTES: RouteConfig[] = [
   createRoute({
@@ -62,18 +98,43 @@ export const ROUTES: RouteConfig[] = [
     path: '/v1/payment-sessions/{id}/submit',
     tags: ['storefront'],
     summary: "Submit a payment session (the server side of Flow's handleSubmit)",
+    description:
+      'Money moves here, under one `Cko-Idempotency-Key` returned on every answer. `504 upstream_outcome_unknown` ' +
+      'means Bollard could not learn in time whether the payment happened: show "confirming", poll ' +
+      '`GET /v1/payment-sessions/{id}/status`, and retry only with the returned key.',
     request: {
       params: z.object({ id: PaymentSessionId }),
-      headers: IdempotencyKeyHeader,
+      headers: SubmitIdempotencyKeyHeader,
       body: { required: true, ...json(SubmitPaymentSessionRequest) },
     },
     responses: {
       201: {
         description: "Checkout.com's payment response, unmodified",
+        headers: SubmitKeyResponseHeader,
         ...json(SubmitPaymentSessionResponse),
       },
-      202: { description: 'Pending (for example 3DS): unmodified', ...json(SubmitPaymentSessionResponse) },
-      ...errors(400, 403, 404, 409, 413, 415, 422, 429, 502, 503),
+      202: {
+        description: 'Pending (for example 3DS): unmodified',
+        headers: SubmitKeyResponseHeader,
+        ...json(SubmitPaymentSessionResponse),
+      },
+      ...errors(400, 403, 413, 415),
+      ...keyedErrors(404, 409, 422, 429, 502, 503, 504),
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/v1/payment-sessions/{id}/status',
+    tags: ['storefront'],
+    summary: 'What is known about the payment made through a session (read only; never pays)',
+    description:
+      'For a page whose submit answered 504 `upstream_outcome_unknown`: poll it (for example every second for a ' +
+      'minute) until `approved` or `declined`. Answers from the webhook events Bollard received, else from ' +
+      "Checkout.com's payments under the session's order reference. Only sessions Bollard created.",
+    request: { params: z.object({ id: PaymentSessionId }) },
+    responses: {
+      200: { description: 'The status', ...json(PaymentSessionStatus) },
+      ...errors(403, 404, 422, 429, 502, 503, 504),
     },
   }),
   createRoute({

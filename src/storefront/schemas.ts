@@ -164,6 +164,26 @@ export const PaymentLinkStatus = z
     description: 'What a browser may read about a link: its status and order, not the customer details.',
   });
 
+export const PaymentSessionStatus = z
+  .object({
+    session_id: z.string().openapi({ example: 'ps_2Un6I6lRpIAiIEwQIyxWVnV9CqQ' }),
+    status: z.enum(['pending', 'approved', 'declined', 'unknown']).openapi({
+      description:
+        '`approved`/`declined`: settled. `pending`: the payment waits for the customer (3DS). `unknown`: no ' +
+        'payment through this session is known yet — keep polling for a while, never submit again automatically.',
+    }),
+    payment_id: z.string().optional().openapi({ example: 'pay_mbabizu24mvu3mela5njyhpit4' }),
+    source: z.enum(['webhook', 'upstream']).openapi({
+      description: "Where the answer came from: the webhook events Bollard received, or Checkout.com's API.",
+    }),
+  })
+  .openapi('PaymentSessionStatus', {
+    description:
+      'What is known about the payment made through a session Bollard created: the approved payment if there ' +
+      'is one, else the most recent. A page that retried the session with another card compares `payment_id` ' +
+      'with the one it already has.',
+  });
+
 export const StorefrontConfig = z
   .object({
     public_key: z.string().openapi({ example: 'pk_sbox_…' }),

@@ -1,3 +1,4 @@
+import { SESSION_MARKER_FIELD } from './payment-outcome';
 import type { ResolvedOrder } from './policy';
 import type { PaymentLinkRequest, PaymentSessionRequest } from './schemas';
 import type { StorefrontSettings } from './settings';
@@ -20,10 +21,15 @@ function optional<T>(key: string, value: T | undefined): Record<string, T> {
   return value === undefined ? {} : { [key]: value };
 }
 
+/**
+ * `marker` goes into the session's metadata, which the payment made through it carries: it is how the
+ * status route tells this session's payment from others under the same order reference.
+ */
 export function paymentSessionBody(
   input: PaymentSessionRequest,
   order: ResolvedOrder,
   settings: StorefrontSettings,
+  marker: string,
 ): Record<string, unknown> {
   return {
     amount: order.amount,
@@ -35,6 +41,7 @@ export function paymentSessionBody(
     ...optional('locale', input.locale),
     success_url: input.success_url,
     failure_url: input.failure_url,
+    metadata: { [SESSION_MARKER_FIELD]: marker },
     ...merchantDefaults(settings),
   };
 }

@@ -28,6 +28,10 @@ describe('demo shop routes', () => {
     expect(html).toContain('Bollard mug');
     const js = await (await caller(demoOn)('/demo/shop.js')).text();
     expect(js).toContain("from '/v1/tokenize.js'");
+    expect(js).toContain("from '/demo/confirm.js'");
+    const confirm = await (await caller(demoOn)('/demo/confirm.js')).text();
+    expect(confirm).toContain('Confirming your payment');
+    expect(confirm).toContain('/status');
   });
 
   it('signs the price from the server catalogue, never from the browser', async () => {

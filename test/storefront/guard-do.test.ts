@@ -70,6 +70,37 @@ describe('StorefrontGuard Durable Object', () => {
     expect(await g.claimOrder('jti-2', Date.now() + 60_000)).toBe(true);
   });
 
+  it('records a session Bollard created, and the payment made through it', async () => {
+    const id = `ps_${crypto.randomUUID().replaceAll('-', '')}`;
+    const g = guard(`session:${id}`);
+    await g.rememberSession({ id, reference: 'ORD-1', amount: 1200, currency: 'GBP', marker: 'bsm_1' });
+    expect(await g.session(id)).toMatchObject({ id, reference: 'ORD-1', marker: 'bsm_1', paymentId: null });
+    await g.rememberSessionPayment(id, 'pay_abc');
+    expect(await g.session(id)).toMatchObject({ paymentId: 'pay_abc' });
+    // A repeat record keeps what was learned.
+    await g.rememberSession({ id, reference: 'ORD-1', amount: 1200, currency: 'GBP', marker: 'bsm_2' });
+    expect(await g.session(id)).toMatchObject({ marker: 'bsm_1', paymentId: 'pay_abc' });
+    expect(
+      await runInDurableObject(g, async (_i: StorefrontGuard, state) => state.storage.getAlarm()),
+    ).not.toBeNull();
+  });
+
+  it('leaves nothing behind when asked about a session it never recorded', async () => {
+    const id = `ps_${crypto.randomUUID().replaceAll('-', '')}`;
+    const g = guard(`session:${id}`);
+    expect(await g.session(id)).toBeNull();
+    await g.rememberSessionPayment(id, 'pay_abc');
+    expect(await g.session(id)).toBeNull();
+    const tables = await runInDurableObject(g, async (_i: StorefrontGuard, state) =>
+      state.storage.sql
+        .exec<{ name: string }>(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%'",
+        )
+        .toArray(),
+    );
+    expect(tables).toEqual([]);
+  });
+
   it('grants a batch when asked, never more than the bucket holds', async () => {
     const g = guard(`client:test-${crypto.randomUUID()}`);
     expect(await g.take(10, 4)).toMatchObject({ allowed: true, granted: 4 });

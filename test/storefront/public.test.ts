@@ -51,6 +51,7 @@ describe('GET /v1/config, /v1/tokenize.js, /openapi.json', () => {
       '/v1/payment-links',
       '/v1/payment-links/{id}',
       '/v1/payment-sessions',
+      '/v1/payment-sessions/{id}/status',
       '/v1/payment-sessions/{id}/submit',
       '/v1/tokenize.js',
     ]);

@@ -40,3 +40,37 @@ export async function simPost(
   const res = await sim.fetch(`${SIM_BASE}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
+
+/** Calls the simulator's control plane (`/_sim/*`). */
+export async function simAdmin(method: string, path: string, body?: unknown): Promise<Response> {
+  return sim.fetch(`${SIM_BASE}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${DEV_CREDENTIALS.simAdminKey}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+/** How many payments the simulator holds under an order reference. */
+export async function paymentsByReference(reference: string): Promise<number> {
+  const { body } = await simGet(`/payments?reference=${encodeURIComponent(reference)}`);
+  return typeof body.total_count === 'number' ? body.total_count : -1;
+}
+
+/**
+ * Holds the simulator's answers to `POST /payment-sessions/{id}/submit` for `latencyMs` (the work still
+ * finishes after the caller has gone) while `during` starts its request, then lifts the fault again. The
+ * simulator is shared with other test files: the fault stays on only until the request has reached it,
+ * and a latency below the default storefront attempt timeout (5 s) only slows any other submit down.
+ */
+export async function withSlowSubmit<T>(latencyMs: number, during: () => Promise<T>): Promise<T> {
+  const route = 'POST /payment-sessions/{id}/submit';
+  const set = await simAdmin('POST', '/_sim/faults', { routes: { [route]: { latency_ms: latencyMs } } });
+  if (set.status !== 200) throw new Error(`setting the fault failed: ${set.status} ${await set.text()}`);
+  const pending = during();
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    await simAdmin('DELETE', '/_sim/faults');
+  }
+  return pending;
+}

@@ -1,0 +1,57 @@
+import type { Context } from 'hono';
+import type * as z from 'zod';
+import { type AppEnv, BollardError } from '../http';
+import { issuesToError } from './validation';
+
+/** Small pieces the storefront routes share. */
+
+export type Ctx = Context<AppEnv>;
+
+export async function parseBody<S extends z.ZodType>(c: Ctx, schema: S): Promise<z.infer<S>> {
+  // jsonBody() already parsed and cached the body; this reads the cache.
+  const result = schema.safeParse(await c.req.json());
+  if (!result.success) throw issuesToError(result.error.issues);
+  return result.data;
+}
+
+export function parseId<S extends z.ZodType<string>>(c: Ctx, schema: S): string {
+  const id = c.req.param('id') ?? '';
+  if (!schema.safeParse(id).success) {
+    throw new BollardError('request_invalid', {
+      codes: ['id_invalid'],
+      message: 'the id in the path is not valid',
+    });
+  }
+  return id;
+}
+
+export function jsonResponse(status: number, text: string, replayed: boolean): Response {
+  const headers = new Headers({ 'content-type': 'application/json' });
+  if (replayed) headers.set('idempotent-replayed', 'true');
+  return new Response(text, { status, headers });
+}
+
+/**
+ * Bookkeeping the answer does not depend on (a record the status route reads later): after the
+ * response with `waitUntil` where the runtime gives one, so the hot path waits on no extra Durable
+ * Object round trip; awaited otherwise (tests calling `app.fetch` without a context). Never throws:
+ * a lost record only makes a later status read answer less.
+ */
+export async function afterAnswer(c: Ctx, what: string, work: () => Promise<unknown>): Promise<void> {
+  const run = async () => {
+    try {
+      await work();
+    } catch (err) {
+      c.get('log').warn('storefront bookkeeping failed', { what, error: err });
+    }
+  };
+  let waitUntil: ((promise: Promise<unknown>) => void) | null = null;
+  try {
+    const ctx = c.executionCtx;
+    waitUntil = (promise) => ctx.waitUntil(promise);
+  } catch {
+    // No execution context: run it in line.
+  }
+  if (waitUntil) waitUntil(run());
+  else await run();
+}
