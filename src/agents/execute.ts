@@ -9,7 +9,13 @@ import {
   record,
 } from './call';
 import { describeFailure, type Failure } from './failure';
-import { holdScope, invalidKeyMessage, isValidIdempotencyKey, keyForCall } from './idempotency';
+import {
+  holdScope,
+  invalidKeyMessage,
+  isValidIdempotencyKey,
+  keyForCall,
+  upstreamKeyFor,
+} from './idempotency';
 import { moneyInBody, resolveMoney } from './money';
 import { grantAllows, hasMoneyLimits } from './policy';
 import { agentRegistry } from './registry';
@@ -146,7 +152,7 @@ export async function executeAgentCall(
       params: call.params,
       ...(call.query ? { query: call.query } : {}),
       ...(call.body !== undefined ? { body: call.body } : {}),
-      ...(key !== null ? { idempotencyKey: key } : {}),
+      ...(key !== null ? { idempotencyKey: await upstreamKeyFor(agent.id, key) } : {}),
     });
   } catch (err) {
     const failure = describeFailure(err, { entry, key, mayHaveActed: entry.access === 'write' });
@@ -167,7 +173,7 @@ export async function executeAgentCall(
     reason: decision === 'failed' ? 'upstream_failed' : 'allowed',
     upstream_status: response.status,
     upstream_request_id: response.requestId,
-    idempotency_key: response.idempotencyKey ?? key,
+    idempotency_key: key,
     amount,
     currency,
   });
@@ -182,10 +188,11 @@ export async function executeAgentCall(
         ['upstream_credential_rejected'],
         "Checkout.com rejected Bollard's credential",
       ),
-      idempotencyKey: response.idempotencyKey ?? key,
+      idempotencyKey: key,
       upstreamRequestId: response.requestId,
     };
-  return { kind: 'answered', response };
+  // The caller sees its own key, not the agent-scoped form it was sent upstream as.
+  return { kind: 'answered', response: { ...response, idempotencyKey: key } };
 }
 
 /** The caller's answer for a failure: the error's own status and shape, the key, the upstream id. */

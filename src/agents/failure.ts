@@ -41,7 +41,8 @@ export function describeFailure(err: unknown, context: FailureContext): Failure 
       unknown: err.code === 'outcome_unknown',
       upstreamStatus: err.upstreamStatus,
       upstreamRequestId: err.requestId,
-      idempotencyKey: err.idempotencyKey ?? context.key,
+      // The caller's own key, never the agent-scoped one it was sent upstream as.
+      idempotencyKey: context.key ?? err.idempotencyKey,
       unexpected: false,
     };
   }
@@ -51,7 +52,7 @@ export function describeFailure(err: unknown, context: FailureContext): Failure 
       unknown: false,
       upstreamStatus: null,
       upstreamRequestId: null,
-      idempotencyKey: err.idempotencyKeyHeader ?? context.key,
+      idempotencyKey: context.key ?? err.idempotencyKeyHeader ?? null,
       unexpected: false,
     };
   }

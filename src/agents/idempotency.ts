@@ -43,3 +43,16 @@ export function holdScope(entry: CatalogEntry, params: Readonly<Record<string, s
     .map(([k, v]) => `${k}=${v}`);
   return [entry.name, ...ids].join(' ');
 }
+
+/**
+ * The key sent upstream for an agent's key: scoped to the agent, so one agent cannot replay another's
+ * stored answer (Checkout.com keeps a key's answer for 24 h, for the whole account) by guessing or reusing
+ * its key. The agent only ever sees, sends and retries with its own key; the scoping is Bollard's.
+ * Too long for Checkout.com's 255 characters once prefixed, the key is hashed instead.
+ */
+export async function upstreamKeyFor(agentId: string, key: string): Promise<string> {
+  const scoped = `${agentId}.${key}`;
+  if (scoped.length <= 255) return scoped;
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(key)));
+  return `${agentId}.h-${Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}

@@ -49,9 +49,17 @@ describe('Cko-Idempotency-Key on /agent/v1', { timeout: 60_000 }, () => {
     expect(res.status).toBe(201);
     expect(res.headers.get('cko-idempotency-key')).toBe(key);
     const { id } = (await res.json()) as { id: string };
-    // Upstream holds the answer under the caller's key: the same key straight to the simulator replays it.
-    const direct = await simApi('POST', '/payments', body, { 'cko-idempotency-key': key });
-    expect(((await direct.json()) as { id: string }).id).toBe(id);
+    // Upstream holds the answer under the caller's key scoped to the agent: that scoped key straight to
+    // the simulator replays it, while the bare key is a different request there (another agent using
+    // the same key can never replay this agent's payment).
+    const scoped = await simApi('POST', '/payments', body, { 'cko-idempotency-key': `${agent.id}.${key}` });
+    expect(((await scoped.json()) as { id: string }).id).toBe(id);
+    const other = await createAgent({ payments: 'write' });
+    const theirs = await gateway(other.key, 'POST', '/payments', payment(300).body, {
+      'cko-idempotency-key': key,
+    });
+    expect(theirs.status).toBe(201);
+    expect(((await theirs.json()) as { id: string }).id).not.toBe(id);
 
     const invalid = await gateway(
       agent.key,
