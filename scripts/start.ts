@@ -5,12 +5,36 @@ import { startStack } from './stack';
 /**
  * `npm start`: the simulator on 127.0.0.1:8788 and Bollard on 127.0.0.1:8787 (demo pages on), a webhook
  * workflow registered on the simulator that delivers the guide's ten events to Bollard's receiver, and
- * a summary of URLs, dev credentials and curl examples. Ctrl-C stops both. `--logs` shows both
- * processes' output; `SIM_PORT` / `BOLLARD_PORT` move them.
+ * a summary of URLs, the auth mode, dev credentials and curl examples. Ctrl-C stops both. `--logs` shows
+ * both processes' output; `--oauth` runs Bollard with `CHECKOUT_AUTH=oauth` and the dev OAuth client
+ * (passed as vars, so .dev.vars stays as it is); `SIM_PORT` / `BOLLARD_PORT` move them.
  */
 const simPort = Number(process.env.SIM_PORT ?? 8788);
 const bollardPort = Number(process.env.BOLLARD_PORT ?? 8787);
 const showLogs = process.argv.includes('--logs');
+const oauth = process.argv.includes('--oauth');
+
+/**
+ * The auth mode Bollard itself reports (`GET /admin/status`), so the summary shows what took effect
+ * rather than what was asked for.
+ */
+async function effectiveAuthMode(bollardUrl: string): Promise<string> {
+  try {
+    const res = await fetch(`${bollardUrl}/admin/status`, {
+      headers: { Authorization: `Bearer ${DEV_CREDENTIALS.adminToken}` },
+    });
+    const body = (await res.json()) as { auth?: { mode?: unknown } };
+    return typeof body.auth?.mode === 'string' ? body.auth.mode : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function authLine(mode: string): string {
+  return mode === 'oauth'
+    ? 'oauth (CHECKOUT_AUTH=oauth: each surface gets its own least-privilege token from /connect/token)'
+    : `${mode}${mode === 'secret_key' ? ' (CHECKOUT_AUTH=secret_key; `npm start -- --oauth` for OAuth)' : ''}`;
+}
 
 /** Registers the workflow through the simulator's real `POST /workflows`, as one would on the real API. */
 async function registerWorkflow(simUrl: string, bollardUrl: string): Promise<string> {
@@ -41,7 +65,7 @@ async function registerWorkflow(simUrl: string, bollardUrl: string): Promise<str
   return body.id;
 }
 
-function summary(simUrl: string, bollardUrl: string, workflowId: string): string {
+function summary(simUrl: string, bollardUrl: string, workflowId: string, authMode: string): string {
   const c = DEV_CREDENTIALS;
   return `
 Bollard is up.
@@ -49,6 +73,7 @@ Bollard is up.
   Bollard                 ${bollardUrl}   (demo shop at /, open order mode)
   Checkout.com simulator  ${simUrl}
   Webhook workflow        ${workflowId} → ${bollardUrl}/webhooks/checkout (the 10 guide events)
+  Auth mode               ${authLine(authMode)}
 
 Dev credentials (they only work against the local simulator):
   secret key (all scopes)       ${c.secretKey}
@@ -60,6 +85,10 @@ Dev credentials (they only work against the local simulator):
   webhook signing key           ${c.webhookSigningKey}
 
 Try:
+  # check the whole setup (bindings, secrets, scopes, the webhook workflow, a signed test event)
+  npx bollard doctor${bollardUrl === 'http://127.0.0.1:8787' ? '' : ` --url ${bollardUrl}`}
+  # the auth mode and each surface's token state, as Bollard sees them
+  curl -s ${bollardUrl}/admin/status -H 'Authorization: Bearer ${c.adminToken}'
   # a payment straight on the simulator (approved by the 4242 test card)
   curl -s ${simUrl}/payments -H 'Authorization: Bearer ${c.secretKey}' -H 'Content-Type: application/json' \\
     -d '{"amount":1000,"currency":"GBP","source":{"type":"card","number":"4242424242424242","expiry_month":12,"expiry_year":2030,"cvv":"100"}}'
@@ -83,6 +112,14 @@ const stack = await startStack({
     DEMO_ENABLED: 'true',
     STOREFRONT_ORDER_MODE: 'open',
     STOREFRONT_ORIGINS: `http://127.0.0.1:${bollardPort},http://localhost:${bollardPort}`,
+    // The dev OAuth client works against the simulator; the secret is the dev one printed below anyway.
+    ...(oauth
+      ? {
+          CHECKOUT_AUTH: 'oauth',
+          CHECKOUT_OAUTH_CLIENT_ID: DEV_CREDENTIALS.oauthClientId,
+          CHECKOUT_OAUTH_CLIENT_SECRET: DEV_CREDENTIALS.oauthClientSecret,
+        }
+      : {}),
   },
   inheritOutput: showLogs,
 });
@@ -98,7 +135,8 @@ process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 try {
   const workflowId = await registerWorkflow(stack.simUrl, stack.bollardUrl);
-  console.log(summary(stack.simUrl, stack.bollardUrl, workflowId));
+  const authMode = await effectiveAuthMode(stack.bollardUrl);
+  console.log(summary(stack.simUrl, stack.bollardUrl, workflowId, authMode));
 } catch (err) {
   console.error(err instanceof Error ? err.message : String(err));
   await stop(1);

@@ -1,5 +1,6 @@
 import { parseArgs, UsageError } from './args';
 import { CATALOG_USAGE, catalogCommand } from './catalog-command';
+import { DOCTOR_USAGE, doctorCommand } from './doctor-command';
 import { TRIGGER_USAGE, triggerCommand } from './trigger-command';
 import { WEBHOOKS_USAGE, webhooksCommand } from './webhooks-command';
 
@@ -11,6 +12,7 @@ export type Command = (
 /** Subcommands; each area registers its own here. */
 const COMMANDS: Record<string, { usage: string; run: Command }> = {
   catalog: { usage: CATALOG_USAGE, run: catalogCommand },
+  doctor: { usage: DOCTOR_USAGE, run: (args, out) => doctorCommand(args, out) },
   trigger: { usage: TRIGGER_USAGE, run: triggerCommand },
   webhooks: { usage: WEBHOOKS_USAGE, run: (args, out) => webhooksCommand(args, out) },
 };

@@ -1,6 +1,7 @@
 import { EVENTS } from '../catalog';
 import { DEV_CREDENTIALS } from '../dev/credentials';
 import { checkFlags, type ParsedArgs, stringFlag, UsageError } from './args';
+import { isLoopbackUrl } from './loopback';
 
 export const WEBHOOKS_USAGE =
   'bollard webhooks register --url <public url> [--api-base URL] [--secret-key sk_...] [--name NAME] [--events a,b] [--auth-header] [--json]';
@@ -95,14 +96,6 @@ export async function registerWebhookWorkflow(o: RegisterOptions): Promise<Regis
   return { workflowId: body.id, receiverUrl: target, events: [...chosen] };
 }
 
-function isLoopback(base: string): boolean {
-  try {
-    return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(base).hostname);
-  } catch {
-    return false;
-  }
-}
-
 /**
  * `bollard webhooks register`: registers Bollard's receiver as a workflow with a fresh signing key and
  * prints the `wrangler secret put` commands that give Bollard the key. Works against the simulator (the
@@ -122,7 +115,7 @@ export async function webhooksCommand(
   const secretKey =
     stringFlag(args, 'secret-key') ??
     process.env.CHECKOUT_SECRET_KEY ??
-    (isLoopback(apiBase) ? DEV_CREDENTIALS.secretKey : undefined);
+    (isLoopbackUrl(apiBase) ? DEV_CREDENTIALS.secretKey : undefined);
   if (!secretKey) throw new UsageError('--secret-key (or CHECKOUT_SECRET_KEY) is required for a real API');
   const eventsFlag = stringFlag(args, 'events');
   const events = eventsFlag

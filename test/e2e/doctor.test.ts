@@ -1,0 +1,138 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main';
+import { DEV_CREDENTIALS } from '../../src/dev/credentials';
+
+/**
+ * `npm start -- --oauth` for real, then `bollard doctor` against it: the summary and `/admin/status` say
+ * oauth, every check passes (the test event goes simulator → workflow → signed delivery → inbox), and
+ * breaking the workflow's signing key, then removing the workflow, makes the doctor fail with a fix.
+ */
+const ROOT = resolve(import.meta.dirname, '../..');
+const SIM_PORT = 18812;
+const BOLLARD_PORT = 18813;
+const simUrl = `http://127.0.0.1:${SIM_PORT}`;
+const bollardUrl = `http://127.0.0.1:${BOLLARD_PORT}`;
+let child: ChildProcess | undefined;
+let output = '';
+
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('timed out');
+}
+
+beforeAll(async () => {
+  child = spawn(resolve(ROOT, 'node_modules/.bin/tsx'), ['scripts/start.ts', '--oauth'], {
+    cwd: ROOT,
+    env: { ...process.env, SIM_PORT: String(SIM_PORT), BOLLARD_PORT: String(BOLLARD_PORT) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (c: Buffer) => {
+    output += c.toString();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  await until(async () => (output.includes('Ctrl-C stops both.') ? true : undefined), 100_000).catch(() => {
+    throw new Error(`npm start -- --oauth did not come up:\n${output}`);
+  });
+});
+
+afterAll(async () => {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((r) => child?.once('exit', r));
+  child.kill('SIGINT');
+  await exited;
+});
+
+interface Row {
+  check: string;
+  ok: boolean;
+  detail: string;
+  fix: string | null;
+}
+
+async function doctor(json = false): Promise<{ code: number; text: string; rows: Row[] }> {
+  const lines: string[] = [];
+  const code = await main(['doctor', '--url', bollardUrl, ...(json ? ['--json'] : [])], (s) => lines.push(s));
+  const text = lines.join('\n');
+  return { code, text, rows: json ? (JSON.parse(text) as { checks: Row[] }).checks : [] };
+}
+
+function rowOf(rows: Row[], check: string): Row {
+  const r = rows.find((x) => x.check === check);
+  if (!r) throw new Error(`no ${check} row`);
+  return r;
+}
+
+const simApi = (path: string, init: RequestInit = {}) =>
+  fetch(`${simUrl}${path}`, {
+    ...init,
+    headers: { Authorization: `Bearer ${DEV_CREDENTIALS.secretKey}`, 'Content-Type': 'application/json' },
+  });
+
+describe('npm start -- --oauth, checked by bollard doctor', () => {
+  it('runs Bollard in oauth mode, and says so', async () => {
+    expect(output).toMatch(/Auth mode {15}oauth \(CHECKOUT_AUTH=oauth/);
+    const res = await fetch(`${bollardUrl}/admin/status`, {
+      headers: { Authorization: `Bearer ${DEV_CREDENTIALS.adminToken}` },
+    });
+    const status = (await res.json()) as { auth: { mode: string } };
+    expect(status.auth.mode).toBe('oauth');
+  });
+
+  it('passes every check, the test event included', async () => {
+    const { code, text } = await doctor();
+    expect(text).toMatch(/^admin_token +PASS +accepted; auth mode oauth/m);
+    expect(text).toMatch(/^scopes\.agents +PASS +oauth token for "/m);
+    expect(text).toMatch(/^webhook_workflow +PASS +wf_[a-z2-7]{26} →/m);
+    expect(text).toMatch(/^webhook_test_event +PASS +card_verified evt_[a-z2-7]{26}, triggered on the/m);
+    expect(text).toMatch(/^12 checks: 12 passed, 0 failed\.$/m);
+    expect(code).toBe(0);
+    for (const secret of [DEV_CREDENTIALS.oauthClientSecret, DEV_CREDENTIALS.webhookSigningKey]) {
+      expect(text).not.toContain(secret);
+    }
+  });
+
+  it('fails the test event when the workflow signs with a key Bollard does not hold, then the workflow check when it is gone', async () => {
+    const list = (await (await simApi('/workflows')).json()) as { data: { id: string }[] };
+    const [wf] = list.data;
+    if (!wf) throw new Error('npm start registered no workflow');
+    const detail = (await (await simApi(`/workflows/${wf.id}`)).json()) as {
+      actions: { id: string; url: string }[];
+    };
+    const [action] = detail.actions;
+    if (!action) throw new Error('the workflow has no action');
+    const put = await simApi(`/workflows/${wf.id}/actions/${action.id}`, {
+      method: 'PUT',
+      body: JSON.stringify({
+        type: 'webhook',
+        url: action.url,
+        signature: { method: 'HMACSHA256', key: 'whsec_not_the_key_bollard_holds' },
+      }),
+    });
+    expect(put.status).toBe(200);
+
+    const broken = await doctor(true);
+    expect(broken.code).toBe(1);
+    expect(rowOf(broken.rows, 'webhook_workflow').ok).toBe(true);
+    const test = rowOf(broken.rows, 'webhook_test_event');
+    expect(test.ok).toBe(false);
+    expect(test.detail).toMatch(/^the simulator delivered evt_[a-z2-7]{26} and Bollard answered 401/);
+    expect(test.fix).toContain('WEBHOOK_SIGNING_KEYS');
+    expect(broken.rows.filter((r) => !r.ok).map((r) => r.check)).toEqual(['webhook_test_event']);
+
+    expect((await simApi(`/workflows/${wf.id}`, { method: 'DELETE' })).status).toBe(204);
+    const gone = await doctor(true);
+    expect(gone.code).toBe(1);
+    const workflow = rowOf(gone.rows, 'webhook_workflow');
+    expect(workflow.detail).toMatch(new RegExp(`^no workflow delivers to ${bollardUrl}/webhooks/checkout`));
+    expect(workflow.fix).toContain(`npx bollard webhooks register --url ${bollardUrl}`);
+    expect(rowOf(gone.rows, 'webhook_test_event').ok).toBe(false);
+  });
+});
