@@ -3,12 +3,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { type SimNetwork, startSimNetwork } from './sim-network';
 
 /**
  * Starts real `wrangler dev` processes on loopback: the simulator and Bollard pointed at it. Used by
- * `npm start`, the end-to-end tests and the benchmarks, so all three run the same thing.
+ * `npm start`, the end-to-end tests and the benchmarks, so all three run the same thing. Clients reach
+ * the simulator through a loopback proxy (`sim-network.ts`) on `simPort`, which turns the simulator's
+ * dropped connections into real cut connections; the simulator's own `wrangler dev` listens on a free
+ * internal port.
  */
 export interface StackOptions {
+  /** Where the simulator is reached (the proxy in front of it). */
   simPort: number;
   bollardPort: number;
   /** Extra Bollard vars (`--var NAME:value`). */
@@ -23,7 +28,10 @@ export interface StackOptions {
 }
 
 export interface Stack {
+  /** The simulator through its network proxy: what Bollard, tests and benchmarks call. */
   simUrl: string;
+  /** The simulator's `wrangler dev` itself, without the proxy (drops arrive as cut bodies there). */
+  simDirectUrl: string;
   bollardUrl: string;
   stop(): Promise<void>;
 }
@@ -125,13 +133,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const stateDir = mkdtempSync(join(tmpdir(), 'bollard-stack-'));
   const simUrl = `http://127.0.0.1:${simPort}`;
   const bollardUrl = `http://127.0.0.1:${bollardPort}`;
+  const simDirectPort = await freePort();
   const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
   const procs: DevProcess[] = [];
+  let network: SimNetwork | undefined;
   const stop = async () => {
+    await network?.close();
     await Promise.all(procs.map(kill));
     rmSync(stateDir, { recursive: true, force: true });
   };
   try {
+    network = await startSimNetwork({ port: simPort, upstreamPort: simDirectPort });
     const sim = startDev(
       'checkout-sim',
       [
@@ -140,7 +152,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         '--ip',
         '127.0.0.1',
         '--port',
-        String(simPort),
+        String(simDirectPort),
         '--inspector-port',
         String(await freePort()),
         '--persist-to',
@@ -175,5 +187,5 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await stop();
     throw err;
   }
-  return { simUrl, bollardUrl, stop };
+  return { simUrl, simDirectUrl: `http://127.0.0.1:${simDirectPort}`, bollardUrl, stop };
 }

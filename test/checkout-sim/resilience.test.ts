@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Json } from './helpers';
-import { admin, api, CARD, call, json, resetSim, SK, stats } from './helpers';
+import { admin, api, CARD, json, resetSim, SK, stats } from './helpers';
 
 beforeEach(resetSim, 30_000);
 
@@ -100,98 +100,5 @@ describe('rate limits', () => {
     ]);
     const limited = res.find((r) => r.status === 429) as Response;
     expect(limited.headers.get('Retry-After')).toBe('1');
-  });
-});
-
-describe('faults', () => {
-  it('injects errors on a route every Nth request (deterministic) with the chosen status', async () => {
-    const set = await admin('POST', '/_sim/faults', {
-      routes: { 'GET /payments': { error_rate: 0.5, status: 503 } },
-    });
-    expect(set.status).toBe(200);
-    const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await api('GET', '/payments', SK)).status);
-    expect(statuses).toEqual([200, 503, 200, 503, 200, 503]);
-    expect((await api('GET', '/payments/pay_unknownaaaaaaaaaaaaaaaaaaaaa', SK)).status).toBe(404);
-    expect(((await stats()).faults as Json).errors).toBe(3);
-    expect(await json(await admin('GET', '/_sim/faults'))).toEqual({
-      routes: { 'GET /payments': { error_rate: 0.5, status: 503 } },
-    });
-  });
-
-  it('applies a global error rate to every API route, 500 by default, and a route can opt out', async () => {
-    await admin('POST', '/_sim/faults', { error_rate: 1, routes: { 'GET /payments': { error_rate: 0 } } });
-    const res = await api('GET', '/payments/pay_unknownaaaaaaaaaaaaaaaaaaaaa', SK);
-    expect(res.status).toBe(500);
-    expect((await json(res)).error_type).toBe('server_error');
-    expect((await api('GET', '/payments', SK)).status).toBe(200);
-    expect((await call('/healthz')).status).toBe(200);
-    expect((await admin('DELETE', '/_sim/faults')).status).toBe(204);
-    expect((await api('GET', '/payments/pay_unknownaaaaaaaaaaaaaaaaaaaaa', SK)).status).toBe(404);
-  });
-
-  it('adds latency', async () => {
-    await admin('POST', '/_sim/faults', { latency_ms: 200 });
-    const started = Date.now();
-    expect((await api('GET', '/payments', SK)).status).toBe(200);
-    // Only a lower bound: the delay is the injected fault, not a performance claim.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
-    expect(((await stats()).faults as Json).delays).toBe(1);
-  });
-
-  it('drops connections', async () => {
-    await admin('POST', '/_sim/faults', { routes: { 'POST /payments': { drop: true } } });
-    let failed = false;
-    try {
-      const res = await api('POST', '/payments', SK, payment);
-      await res.text();
-    } catch {
-      failed = true;
-    }
-    expect(failed).toBe(true);
-    expect(((await stats()).faults as Json).drops).toBe(1);
-    // A dropped request did nothing.
-    expect((await json(await api('GET', '/payments', SK))).total_count).toBe(0);
-  });
-
-  it('drops a fraction of requests', async () => {
-    await admin('POST', '/_sim/faults', { routes: { 'GET /payments': { drop: 0.5 } } });
-    const outcomes: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      try {
-        const res = await api('GET', '/payments', SK);
-        await res.text();
-        outcomes.push(String(res.status));
-      } catch {
-        outcomes.push('dropped');
-      }
-    }
-    expect(outcomes).toEqual(['200', 'dropped', '200', 'dropped']);
-  });
-
-  it('injects faults on the OAuth token endpoint too', async () => {
-    await admin('POST', '/_sim/faults', {
-      routes: { 'POST /connect/token': { error_rate: 1, status: 502 } },
-    });
-    const res = await call('/connect/token', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: 'grant_type=client_credentials&client_id=ack_devoauthclientaaaaaaaaaaaa&client_secret=dev-oauth-client-secret',
-    });
-    expect(res.status).toBe(502);
-    expect((await stats()).tokens_issued).toBe(0);
-  });
-
-  it('validates fault settings', async () => {
-    const res = await admin('POST', '/_sim/faults', {
-      error_rate: 2,
-      routes: { 'GET /payments': { status: 200, latency_ms: -1 } },
-    });
-    expect(res.status).toBe(422);
-    expect((await json(res)).error_codes).toEqual([
-      'error_rate_invalid',
-      'routes.GET /payments.status_invalid',
-      'routes.GET /payments.latency_ms_invalid',
-    ]);
   });
 });

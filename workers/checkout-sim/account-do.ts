@@ -43,6 +43,12 @@ export class SimAccount extends DurableObject<Env> {
     this.#app = createSimApp({ sim: (request) => this.#context(request), runtime: this.#runtime });
   }
 
+  /**
+   * A request's handler keeps running after its caller has gone (measured in workerd through a service
+   * binding and under `wrangler dev` over HTTP: the object's work is not cancelled), so a stalled write
+   * still lands, as on a real server. The one thing lost with the caller is its request body stream,
+   * which the fault injector therefore reads before it stalls.
+   */
   override async fetch(request: Request): Promise<Response> {
     return this.#app.fetch(request, this.env);
   }

@@ -1,8 +1,9 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { eventsRoutes } from './events/routes';
-import { authGate, classify, faults, idempotency, rateLimit } from './lib/api-gate';
+import { authGate, classify, cutAfterAnswer, idempotency, rateLimit } from './lib/api-gate';
 import type { SimContext, SimHonoEnv } from './lib/context';
+import { faults } from './lib/fault-gate';
 import type { SimRuntime } from './lib/runtime';
 import { balancesRoutes } from './routes/balances';
 import { controlRoutes } from './routes/control';
@@ -41,7 +42,8 @@ function withHeader(res: Response, name: string, value: string): Response {
 /**
  * The simulator's Hono app. Order matters: the request id and context first; then the paths that are not
  * API methods (health, control plane, OAuth token endpoint, hosted pages); then the API gate — count,
- * rate limit, authenticate and check scope against the catalog, idempotency, faults — before any route.
+ * rate limit, authenticate and check scope against the catalog, idempotency, faults — before any route
+ * (wrapped by `cutAfterAnswer`, which turns a `drop: "after"` answer into a cut once all of them saw it).
  */
 export function createSimApp(deps: AppDeps): Hono<SimHonoEnv> {
   const app = new Hono<SimHonoEnv>();
@@ -54,6 +56,7 @@ export function createSimApp(deps: AppDeps): Hono<SimHonoEnv> {
     c.set('entry', null);
     c.set('access', c.req.method === 'GET' ? 'read' : 'write');
     c.set('routeKey', `${c.req.method} (unmatched)`);
+    c.set('dropAfter', false);
     await next();
     // An answer given before the body was read (401, 429, ...) must still drain it, or workerd
     // reports a read from a request stream after the response was sent.
@@ -82,7 +85,7 @@ export function createSimApp(deps: AppDeps): Hono<SimHonoEnv> {
   app.route('/', controlRoutes);
 
   // The token endpoint lives on its own host in reality: not rate limited, but counted and fault-injectable.
-  app.use('/connect/token', classify(), faults());
+  app.use('/connect/token', cutAfterAnswer(), classify(), faults());
   app.route('/', oauthRoutes);
 
   // Hosted pages a browser opens without credentials; counted per route only.
@@ -102,7 +105,7 @@ export function createSimApp(deps: AppDeps): Hono<SimHonoEnv> {
     }),
   );
 
-  const gate = [classify(), rateLimit(), authGate(), idempotency(), faults()] as const;
+  const gate = [cutAfterAnswer(), classify(), rateLimit(), authGate(), idempotency(), faults()] as const;
   app.use('*', async (c, next) => {
     if (c.req.path.startsWith('/_sim/')) return next();
     return runChain(gate, c, next);

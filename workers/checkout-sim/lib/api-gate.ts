@@ -1,11 +1,10 @@
 import type { MiddlewareHandler } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { matchRequest } from '../../../src/catalog';
 import { authenticate, authorize, credentialFrom } from './auth';
 import { getConfig } from './config';
 import type { SimHonoEnv } from './context';
+import { DROP_HEADER, dropMarker } from './drop';
 import { ckoError } from './errors';
-import { DROP_HEADER, decideFault, getFaults } from './faults';
 import { accessFor, requirementFor, routeKeyFor } from './gate';
 import { findAnswer, IDEMPOTENCY_HEADER, scopedKey, storeAnswer } from './idempotency';
 import { withinRate } from './rate-limit';
@@ -24,12 +23,26 @@ export function classify(): MiddlewareHandler<SimHonoEnv> {
     const sql = c.var.sim.sql;
     bump(sql, COUNTER.route(routeKey));
     await next();
+    // A connection cut before processing answered nothing; one cut after counts the answer it lost.
+    if (c.res.headers.has(DROP_HEADER)) return;
     bump(sql, COUNTER.status(c.res.status));
     if (c.res.status === 429) bump(sql, COUNTER.responses429);
   };
 }
 
-function tooMany(c: Parameters<MiddlewareHandler<SimHonoEnv>>[0], codes: string[] = []): Response {
+/**
+ * Outermost in the gate: once everything inside (the idempotency store included) has seen the real
+ * answer, a `drop: "after"` request's answer becomes the drop marker the Worker entry cuts.
+ */
+export function cutAfterAnswer(): MiddlewareHandler<SimHonoEnv> {
+  return async function cutAfterProcessing(c, next) {
+    await next();
+    if (c.var.dropAfter) c.res = dropMarker(c.res.status, 'after');
+  };
+}
+
+/** 429 with the error body, and `Retry-After` when configured. */
+export function tooMany(c: Parameters<MiddlewareHandler<SimHonoEnv>>[0], codes: string[] = []): Response {
   const retryAfter = getConfig(c.var.sim.sql, c.var.sim.env).retry_after_seconds;
   if (retryAfter !== null) c.header('Retry-After', String(retryAfter));
   return ckoError(c, 429, 'too_many_requests', codes);
@@ -72,7 +85,11 @@ export function authGate(): MiddlewareHandler<SimHonoEnv> {
   };
 }
 
-/** Replays stored successes, refuses concurrent duplicates, stores new successes. */
+/**
+ * Replays stored successes, refuses concurrent duplicates, stores new successes. A request dropped
+ * before processing stored nothing; one dropped after is stored like any success (the marker replaces
+ * the answer outside this middleware), so a retry with the key gets the replay.
+ */
 export function idempotency(): MiddlewareHandler<SimHonoEnv> {
   return async function idempotentRequest(c, next): Promise<Response | undefined> {
     const header = c.req.header(IDEMPOTENCY_HEADER);
@@ -112,31 +129,6 @@ export function idempotency(): MiddlewareHandler<SimHonoEnv> {
     } finally {
       inflight.delete(key);
     }
-    return undefined;
-  };
-}
-
-/** Injected latency, errors and dropped connections (`POST /_sim/faults`). */
-export function faults(): MiddlewareHandler<SimHonoEnv> {
-  return async function injectFaults(c, next): Promise<Response | undefined> {
-    const sim = c.var.sim;
-    const config = getFaults(sim.sql);
-    const decision = decideFault(c.var.runtime, config, c.var.routeKey);
-    if (decision.latencyMs > 0) {
-      bump(sim.sql, COUNTER.faultDelays);
-      await new Promise((resolve) => setTimeout(resolve, decision.latencyMs));
-    }
-    if (decision.drop) {
-      bump(sim.sql, COUNTER.faultDrops);
-      return c.body(null, 500, { [DROP_HEADER]: '1' });
-    }
-    if (decision.error !== null) {
-      bump(sim.sql, COUNTER.faultErrors);
-      const status = decision.error;
-      const type = status === 429 ? 'too_many_requests' : status >= 500 ? 'server_error' : 'request_invalid';
-      return ckoError(c, status as ContentfulStatusCode, type, []);
-    }
-    await next();
     return undefined;
   };
 }

@@ -42,5 +42,7 @@ export interface SimHonoEnv {
     routeKey: string;
     /** In-memory rate-limit windows, in-flight idempotency keys and fault counters. */
     runtime: SimRuntime;
+    /** Set by the fault injector: answer normally inside, then cut the connection (`drop: "after"`). */
+    dropAfter: boolean;
   };
 }

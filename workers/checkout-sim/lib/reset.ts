@@ -1,6 +1,6 @@
 import { forgetConfig } from './config';
 import type { SimContext } from './context';
-import { forgetFaults } from './faults';
+import { forgetFaults, restartFaults } from './faults';
 import type { SimRuntime } from './runtime';
 import { discardCounters } from './stats';
 
@@ -22,7 +22,7 @@ export async function resetSimulator(sim: SimContext, runtime: SimRuntime): Prom
   runtime.windows.read = { second: 0, count: 0 };
   runtime.windows.write = { second: 0, count: 0 };
   runtime.inflight.clear();
-  runtime.faultCounters.clear();
+  restartFaults(runtime);
   runtime.peaks = { read: 0, write: 0 };
   await sim.storage.deleteAlarm();
 }

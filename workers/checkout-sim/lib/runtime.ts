@@ -1,7 +1,9 @@
+import type { ChaosStates } from './chaos';
+
 /**
  * In-memory state of the one simulator object that must not outlive it and needs no persistence: the
- * current rate-limit windows, idempotency keys in flight, and the fault counters that make error rates
- * deterministic. A reset replaces it.
+ * current rate-limit windows, idempotency keys in flight, and the fault counters and chaos dice that make
+ * injected faults reproducible. A reset replaces it.
  */
 export interface SimRuntime {
   /** Fixed one-second windows per access class. */
@@ -10,6 +12,8 @@ export interface SimRuntime {
   inflight: Set<string>;
   /** Requests seen per fault scope (a route key or `*`), for every-Nth error injection. */
   faultCounters: Map<string, number>;
+  /** The chaos PRNG's state per scope (a route key or `*`), advanced once per request it judges. */
+  chaosStates: ChaosStates;
   /** Highest accepted requests in one window so far (mirrored to the stats counters when it rises). */
   peaks: { read: number; write: number };
 }
@@ -19,6 +23,7 @@ export function newRuntime(): SimRuntime {
     windows: { read: { second: 0, count: 0 }, write: { second: 0, count: 0 } },
     inflight: new Set(),
     faultCounters: new Map(),
+    chaosStates: new Map(),
     peaks: { read: 0, write: 0 },
   };
 }

@@ -1,3 +1,5 @@
+import { EFFECT_NAMES } from './effects';
+
 /**
  * Counters the control plane reports (`GET /_sim/stats`). They are buffered in memory and written to
  * SQLite at most once a second (and before every read of the stats): a request that changes nothing
@@ -94,6 +96,9 @@ export const COUNTER = {
   faultErrors: 'faults:errors',
   faultDrops: 'faults:drops',
   faultDelays: 'faults:delays',
+  faultDropsAfter: 'faults:drops_after',
+  faultChaos: 'faults:chaos',
+  effect: (name: string) => `effect:${name}`,
   peakRead: 'peak:read_per_second',
   peakWrite: 'peak:write_per_second',
   status: (status: number) => `status:${status}`,
@@ -105,9 +110,11 @@ export function statsBody(sql: SqlStorage): Record<string, unknown> {
   const get = (name: string) => c.get(name) ?? 0;
   const byRoute: Record<string, number> = {};
   const byStatus: Record<string, number> = {};
+  const effects: Record<string, number> = Object.fromEntries(EFFECT_NAMES.map((n) => [n, 0]));
   for (const [name, value] of c) {
     if (name.startsWith('route:')) byRoute[name.slice(6)] = value;
     if (name.startsWith('status:')) byStatus[name.slice(7)] = value;
+    if (name.startsWith('effect:')) effects[name.slice(7)] = value;
   }
   return {
     requests: {
@@ -126,7 +133,11 @@ export function statsBody(sql: SqlStorage): Record<string, unknown> {
     faults: {
       errors: get(COUNTER.faultErrors),
       drops: get(COUNTER.faultDrops),
+      drops_before: get(COUNTER.faultDrops) - get(COUNTER.faultDropsAfter),
+      drops_after: get(COUNTER.faultDropsAfter),
       delays: get(COUNTER.faultDelays),
+      chaos: get(COUNTER.faultChaos),
     },
+    effects,
   };
 }

@@ -8,7 +8,7 @@ import { getConfig, saveConfig } from '../lib/config';
 import type { SimHonoEnv } from '../lib/context';
 import { invalid } from '../lib/errors';
 import type { FaultsConfig } from '../lib/faults';
-import { getFaults, ruleCodes, saveFaults } from '../lib/faults';
+import { getFaults, restartFaults, ruleCodes, saveFaults, withSeeds } from '../lib/faults';
 import { resetSimulator } from '../lib/reset';
 import { statsBody } from '../lib/stats';
 
@@ -133,18 +133,17 @@ controlRoutes.get('/_sim/faults', (c) => c.json(getFaults(c.var.sim.sql)));
 async function setFaults(c: Context<SimHonoEnv>): Promise<Response> {
   const body = await jsonBody(c);
   if (body instanceof Response) return body;
-  const { routes, webhooks, ...top } = body;
-  const codes = ruleCodes(top, '');
+  const { routes, webhooks } = body;
+  const codes = ruleCodes(body, '', ['routes', 'webhooks']);
   if (routes !== undefined) {
     if (!isObject(routes)) codes.push('routes_invalid');
     else for (const [key, rule] of Object.entries(routes)) codes.push(...ruleCodes(rule, `routes.${key}.`));
   }
   if (webhooks !== undefined && !isObject(webhooks)) codes.push('webhooks_invalid');
   if (codes.length > 0) return invalid(c, ...codes);
-  const faults = body as FaultsConfig;
+  const faults = withSeeds(body as FaultsConfig);
   saveFaults(c.var.sim.sql, faults);
-  // Every-Nth counting starts over with a new configuration, so tests can predict which request fails.
-  c.var.runtime.faultCounters.clear();
+  restartFaults(c.var.runtime);
   return c.json(faults);
 }
 
@@ -152,6 +151,6 @@ controlRoutes.post('/_sim/faults', setFaults);
 controlRoutes.put('/_sim/faults', setFaults);
 controlRoutes.delete('/_sim/faults', (c) => {
   saveFaults(c.var.sim.sql, {});
-  c.var.runtime.faultCounters.clear();
+  restartFaults(c.var.runtime);
   return c.body(null, 204);
 });
