@@ -1,10 +1,12 @@
 import type { CatalogEntry } from '../catalog';
 import type { Surface } from '../checkout/from-env';
 import { upstreamTiming } from '../checkout/from-env';
+import { type UpstreamWindow, upstreamStats } from '../checkout/upstream-stats';
 import { withTimeout } from '../http/timeout';
 import { entriesForSurface, type OAuthSurface, tokenCacheKey, tokenScopes } from '../oauth';
 import { GOVERNOR_NAME, rateGateFromEnv } from '../ratelimit/from-env';
 import type { GovernorSnapshot } from '../ratelimit/governor-do';
+import { CATALOGUE } from '../webhooks/inbox-do';
 
 /** How long the status page waits on each object it asks (it must answer even when one is stuck). */
 const PROBE_TIMEOUT_MS = 2_000;
@@ -41,7 +43,17 @@ export interface BollardStatus {
   upstream: {
     base_url: string;
     deadlines: Record<Surface, { deadline_ms: number; attempt_timeout_ms: number }>;
+    /**
+     * Answers from Checkout.com seen by the isolate that answered (not shared across isolates): the last
+     * five minutes by outcome with the error and throttle rates, and counts since the isolate started.
+     */
+    this_isolate_calls: UpstreamWindow & { since_start: UpstreamWindow['by_outcome'] };
   };
+  /** The newest event in the inbox's catalogue (it trails the acknowledgement by about a second). */
+  webhooks: {
+    last_received: { id: string; type: string; subject: string; status: string; received_at: string } | null;
+    last_quarantined: { id: number; reason: string; deliveries: number; last_received_at: string } | null;
+  } | { error: string };
   governor: GovernorSnapshot | { error: string };
   /** The isolate that answered: its own share of admissions (isolates do not share these counters). */
   this_isolate_gate: { acquired: number; shed: number; leases: number; expired: number };
@@ -84,6 +96,29 @@ async function oauthState(env: Env, surface: OAuthSurface): Promise<OAuthTokenSt
   }
 }
 
+async function lastWebhooks(env: Env): Promise<BollardStatus['webhooks']> {
+  const catalogue = env.WEBHOOK_INBOX.getByName(CATALOGUE);
+  try {
+    const [events, quarantine] = await withTimeout(
+      Promise.all([catalogue.list({ limit: 1, skip: 0 }), catalogue.quarantined(1, 0)]),
+      PROBE_TIMEOUT_MS,
+      () => new Error('timeout'),
+    );
+    const e = events.data[0];
+    const q = quarantine.data[0];
+    return {
+      last_received: e
+        ? { id: e.id, type: e.type, subject: e.subject, status: e.status, received_at: e.received_at }
+        : null,
+      last_quarantined: q
+        ? { id: q.id, reason: q.reason, deliveries: q.deliveries, last_received_at: q.last_received_at }
+        : null,
+    };
+  } catch {
+    return { error: 'the webhook catalogue did not answer' };
+  }
+}
+
 /** Gathers the status; each probe is bounded, and a failed probe is reported, not thrown. */
 export async function readStatus(env: Env): Promise<BollardStatus> {
   const mode = env.CHECKOUT_AUTH === 'oauth' ? 'oauth' : env.CHECKOUT_AUTH ? env.CHECKOUT_AUTH : 'secret_key';
@@ -94,6 +129,7 @@ export async function readStatus(env: Env): Promise<BollardStatus> {
     () => new Error('timeout'),
   ).catch(() => ({ error: 'the rate governor did not answer' }));
   const oauthSurfaces: OAuthSurface[] = authMode === 'oauth' ? ['storefront', 'webhooks', 'agents'] : [];
+  const webhooksProbe = lastWebhooks(env);
   const tokenStates = await Promise.all(oauthSurfaces.map((s) => oauthState(env, s)));
   const deadlines = Object.fromEntries(
     SURFACES.map((s) => {
@@ -121,7 +157,12 @@ export async function readStatus(env: Env): Promise<BollardStatus> {
       },
       agents: { enabled: true },
     },
-    upstream: { base_url: env.CHECKOUT_API_BASE, deadlines },
+    upstream: {
+      base_url: env.CHECKOUT_API_BASE,
+      deadlines,
+      this_isolate_calls: { ...upstreamStats.window(), since_start: upstreamStats.sinceStart() },
+    },
+    webhooks: await webhooksProbe,
     governor: await governorProbe,
     this_isolate_gate: rateGateFromEnv(env).stats(),
   };

@@ -138,6 +138,11 @@ export class OAuthTokenRefresher extends DurableObject<Env> {
     if (inKv?.token === token) await this.env.OAUTH_TOKENS.delete(key);
   }
 
+  /** This object's SQLite size in bytes (`GET /admin/status`). */
+  databaseSize(): number {
+    return this.ctx.storage.sql.databaseSize;
+  }
+
   /** Diagnostics without the token. */
   status(): RefresherStatus {
     const stored = this.#stored();

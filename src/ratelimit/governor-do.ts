@@ -158,6 +158,11 @@ export class RateGovernor extends DurableObject<Env> {
     return { settings: this.#settings, read: one('read'), write: one('write') };
   }
 
+  /** This object's SQLite size in bytes (`GET /admin/status`). */
+  databaseSize(): number {
+    return this.ctx.storage.sql.databaseSize;
+  }
+
   /** Forgets the schedules, factors and counters (tests, or after a limit change upstream). */
   reset(): void {
     this.ctx.storage.sql.exec('DELETE FROM class_state');

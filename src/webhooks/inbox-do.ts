@@ -14,6 +14,7 @@ import type {
 } from './inbox-types';
 import {
   addQuarantine,
+  holdsEvent,
   type ListedEvent,
   listQuarantine,
   listSummaries,
@@ -85,6 +86,14 @@ export class WebhookInbox extends DurableObject<Env> {
   /** One event with its handler runs, or null. */
   event(id: string): EventDetail | null {
     return eventDetail(this.#subject(), id);
+  }
+
+  /**
+   * Whether this shard holds the event. Reads only, and creates nothing in a shard that never stored an
+   * event: the by-id lookup asks every shard this while the catalogue does not list an id yet.
+   */
+  holds(id: string): boolean {
+    return holdsEvent(this.ctx.storage.sql, id);
   }
 
   /** Deliberately re-runs an event's handlers, recorded as the next replay number. */

@@ -9,6 +9,7 @@ import type {
   RunStatus,
 } from './inbox-types';
 import { type ProjectionEvent, projectDispute, projectPayment } from './projection';
+import { migrateShardRetention, recallForgotten } from './retention';
 
 /**
  * SQLite layout of an inbox shard: one Durable Object holds every subject (payment, dispute or event id)
@@ -56,6 +57,8 @@ export function migrateSubject(sql: SqlStorage): void {
       updated_at INTEGER NOT NULL
     );
   `);
+  // The id memory of pruned events (retention.ts): part of "record once" past the retention window.
+  migrateShardRetention(sql);
 }
 
 /**
@@ -82,6 +85,9 @@ export function recordEvent(
     );
     return { first: false, deliveries: existing.deliveries + 1, status: existing.status as EventStatus };
   }
+  // Pruned, but its id is still remembered: a late redelivery is a duplicate, not a new event.
+  const forgotten = recallForgotten(sql, input.id, now);
+  if (forgotten) return forgotten;
   const status: EventStatus = handlerNames.length === 0 ? 'processed' : 'pending';
   sql.exec(
     `INSERT INTO events (id, type, created_on, subject, subject_kind, known, body, data, received_at,
