@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { adminRoutes } from './admin/routes';
 import { mountAgents } from './agents';
+import { consoleRoutes, consoleSecurityHeaders } from './console';
 import { createDemoApp } from './demo';
 import { type AppEnv, errorHandler, notFoundHandler, requestContext } from './http';
 import { createStorefrontApp, storefrontClient } from './storefront';
@@ -14,6 +15,10 @@ export function createApp(): Hono<AppEnv> {
   app.use('*', requestContext());
   app.onError(errorHandler);
   app.notFound(notFoundHandler);
+  // Every /admin answer carries the console's security headers (CSP: no inline script); registered
+  // first so they wrap every operator route below.
+  app.use('/admin', consoleSecurityHeaders());
+  app.use('/admin/*', consoleSecurityHeaders());
 
   app.get('/healthz', (c) =>
     c.json({ status: 'ok', service: 'bollard', environment: c.env.CHECKOUT_ENVIRONMENT }),
@@ -24,7 +29,8 @@ export function createApp(): Hono<AppEnv> {
   // Demo shop at / (and /demo/*), only when DEMO_ENABLED=true.
   app.route('/', createDemoApp());
 
-  // Operators: /admin/status.
+  // Operators: the console at /admin (its files, sign-in and session), /admin/status, /admin/openapi.json.
+  app.route('/', consoleRoutes());
   app.route('/', adminRoutes());
   // Agent gateway: /agent/v1/*, /agent/mcp, /admin/agents*, /admin/audit*.
   mountAgents(app);

@@ -25,6 +25,7 @@ function publicUrlOf(given: unknown, requestUrl: string): string {
 
 /**
  * Operator routes that span areas (admin token):
+ * - `GET /admin/openapi.json`: the OpenAPI 3.1 description of `/admin/*` (openapi.ts).
  * - `GET /admin/status`: the effective auth mode, each surface's OAuth token state (never the token), the
  *   enabled surfaces, upstream deadlines, and the rate governor's budgets, leases and shed counts.
  * - `GET /admin/doctor?url=<public url>`: the configuration checks that need Bollard's secrets, each as
@@ -32,9 +33,16 @@ function publicUrlOf(given: unknown, requestUrl: string): string {
  * - `POST /admin/doctor/webhook-test { url }`: sends a signed test event through the workflow that delivers
  *   to `url` (the API's `POST /workflows/{id}/test`) and waits for it in the inbox.
  */
+let openApi: Promise<unknown> | undefined;
+
 export function adminRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/admin/status', adminAuth(), async (c) => c.json(await readStatus(c.env)));
+  // Built on first request only (a dynamic import keeps the generator off every other request's path).
+  app.get('/admin/openapi.json', adminAuth(), async (c) => {
+    openApi ??= import('./openapi').then((m) => m.adminOpenApiDocument());
+    return c.json(await openApi);
+  });
   app.get('/admin/doctor', adminAuth(), async (c) =>
     c.json(await runDoctor(c.env, publicUrlOf(c.req.query('url'), c.req.url))),
   );

@@ -12,8 +12,10 @@
 import { Hono } from 'hono';
 import { type AppEnv, BollardError } from '../http';
 import { adminAuth } from '../http/admin-auth';
+import { locateEventShard } from './event-lookup';
 import { CATALOGUE } from './inbox-do';
 import type { EventStatus, ListFilter } from './inbox-types';
+import { listedEvent } from './index-store';
 import type { PaymentProjection } from './projection';
 import { subjectInbox } from './receiver-routes';
 
@@ -81,20 +83,22 @@ export function adminWebhookRoutes(): Hono<AppEnv> {
     return c.json(await catalogue(c.env).list(filter));
   });
 
+  // By id: found from the moment its delivery was acknowledged (event-lookup.ts), and in the listing's
+  // types (ISO `received_at`, `dead_handlers` as an array).
   app.get('/admin/events/:id', async (c) => {
     const id = c.req.param('id');
     if (!EVENT_ID.test(id)) throw notFound('event');
-    const subject = await catalogue(c.env).locate(id);
-    const detail = subject ? await subjectInbox(c.env, subject).event(id) : null;
+    const shard = await locateEventShard(c.env, id);
+    const detail = shard ? await shard.event(id) : null;
     if (!detail) throw notFound('event');
-    return c.json({ ...detail, event: JSON.parse(detail.event) as Record<string, unknown> });
+    return c.json({ ...listedEvent(detail), event: JSON.parse(detail.event) as Record<string, unknown> });
   });
 
   app.post('/admin/events/:id/replay', async (c) => {
     const id = c.req.param('id');
     if (!EVENT_ID.test(id)) throw notFound('event');
-    const subject = await catalogue(c.env).locate(id);
-    const started = subject ? await subjectInbox(c.env, subject).replay(id) : null;
+    const shard = await locateEventShard(c.env, id);
+    const started = shard ? await shard.replay(id) : null;
     if (!started) throw notFound('event');
     c.get('log').info('webhook event replay requested', { event_id: id, replay: started.replay });
     return c.json({ id, replay: started.replay, handlers: started.handlers }, 202);

@@ -77,7 +77,13 @@ export interface ListedEvent extends Omit<EventSummary, 'received_at' | 'dead_ha
   dead_handlers: string[];
 }
 
-function listed(r: EventSummary): ListedEvent {
+/**
+ * An event summary as the admin API shows it, in the listing and the detail alike: `received_at` as an
+ * ISO string, `dead_handlers` as an array (stored as epoch ms and a comma-separated string).
+ */
+export function listedEvent<T extends EventSummary>(
+  r: T,
+): Omit<T, 'received_at' | 'dead_handlers'> & { received_at: string; dead_handlers: string[] } {
   return {
     ...r,
     received_at: new Date(r.received_at).toISOString(),
@@ -111,8 +117,19 @@ export function listSummaries(sql: SqlStorage, f: ListFilter): Page<ListedEvent>
       f.skip,
     )
     .toArray()
-    .map((r) => listed(r));
+    .map((r) => listedEvent<EventSummary>(r));
   return { total_count: total, limit: f.limit, skip: f.skip, data };
+}
+
+/**
+ * Whether a shard's storage holds the event, without creating its tables: a shard that never stored an
+ * event has no `events` table, and a lookup must not leave one behind.
+ */
+export function holdsEvent(sql: SqlStorage, id: string): boolean {
+  const table = sql
+    .exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'events'")
+    .one().n;
+  return table > 0 && sql.exec('SELECT 1 FROM events WHERE id = ?', id).toArray().length > 0;
 }
 
 export function locateEvent(sql: SqlStorage, id: string): string | null {

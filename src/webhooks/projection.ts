@@ -7,8 +7,11 @@
  *   `payment_approved` still yields Captured), never "last event wins";
  * - amounts as the larger of two lower bounds: the highest `balances.total_*` snapshot seen, and the sum
  *   over distinct `action_id`s — so a second `payment_refunded` for the same action counts once;
- * - descriptive fields and the timeline from a canonical sort by (`created_on`, `id`).
+ * - descriptive fields and the timeline from a canonical sort by (event time, `id`), the time parsed
+ *   from `created_on` rather than compared as text.
  */
+
+import { compareEventTime } from './event-time';
 
 /** What the projection reads from one stored event. */
 export interface ProjectionEvent {
@@ -74,21 +77,15 @@ function int(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
 }
 
-/** Deduplicates by event id and sorts canonically, so the input's order and repeats cannot matter. */
+/**
+ * Deduplicates by event id and sorts canonically by event time (parsed: `created_on`'s fractional
+ * digits vary, so its text does not sort — see event-time.ts), then id, so the input's order and
+ * repeats cannot matter.
+ */
 function canonical(events: readonly ProjectionEvent[]): ProjectionEvent[] {
   const byId = new Map<string, ProjectionEvent>();
   for (const e of events) if (!byId.has(e.id)) byId.set(e.id, e);
-  return [...byId.values()].sort((a, b) =>
-    a.created_on === b.created_on
-      ? a.id < b.id
-        ? -1
-        : a.id > b.id
-          ? 1
-          : 0
-      : a.created_on < b.created_on
-        ? -1
-        : 1,
-  );
+  return [...byId.values()].sort(compareEventTime);
 }
 
 function timelineOf(events: readonly ProjectionEvent[]): TimelineEntry[] {

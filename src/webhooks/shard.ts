@@ -46,5 +46,10 @@ export function inboxShard(subject: string, shards: number): number {
 
 /** The Durable Object name of the shard holding `subject`: `shard:<i>`. */
 export function inboxShardName(subject: string, shards: number): string {
-  return `shard:${inboxShard(subject, shards)}`;
+  return shardNameAt(inboxShard(subject, shards));
+}
+
+/** The Durable Object name of shard i. */
+export function shardNameAt(index: number): string {
+  return `shard:${index}`;
 }

@@ -1,4 +1,5 @@
 import { redact } from '../http';
+import { eventTimeKey } from './event-time';
 import type {
   EventDetail,
   EventStatus,
@@ -59,6 +60,26 @@ export function migrateSubject(sql: SqlStorage): void {
   `);
   // The id memory of pruned events (retention.ts): part of "record once" past the retention window.
   migrateShardRetention(sql);
+  migrateEventTime(sql);
+}
+
+/**
+ * v2: `created_key`, the event time as a sortable key (event-time.ts). `created_on` as text does not sort
+ * by time (its fractional digits vary), so handler order and the demo feed sort by this column. Rows
+ * from before get theirs computed here, once, when the column is added.
+ */
+function migrateEventTime(sql: SqlStorage): void {
+  const columns = sql
+    .exec<{ name: string }>("SELECT name FROM pragma_table_info('events')")
+    .toArray()
+    .map((c) => c.name);
+  if (!columns.includes('created_key')) {
+    sql.exec('ALTER TABLE events ADD COLUMN created_key TEXT');
+    const stale = sql.exec<{ id: string; created_on: string }>('SELECT id, created_on FROM events').toArray();
+    for (const r of stale)
+      sql.exec('UPDATE events SET created_key = ? WHERE id = ?', eventTimeKey(r.created_on), r.id);
+  }
+  sql.exec('CREATE INDEX IF NOT EXISTS events_subject_time ON events (subject, created_key, id)');
 }
 
 /**
@@ -90,11 +111,12 @@ export function recordEvent(
   if (forgotten) return forgotten;
   const status: EventStatus = handlerNames.length === 0 ? 'processed' : 'pending';
   sql.exec(
-    `INSERT INTO events (id, type, created_on, subject, subject_kind, known, body, data, received_at,
-       deliveries, last_delivery_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+    `INSERT INTO events (id, type, created_on, created_key, subject, subject_kind, known, body, data,
+       received_at, deliveries, last_delivery_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
     input.id,
     input.type,
     input.created_on,
+    eventTimeKey(input.created_on),
     input.subject,
     input.subject_kind,
     input.known ? 1 : 0,
@@ -160,8 +182,8 @@ export interface ClaimedRun {
 
 /**
  * Claims up to `limit` due runs of any subject in the shard, oldest event first (so each subject's events
- * are handed over in `created_on` order), by marking them `running` before any handler starts, so a
- * second, overlapping alarm cannot pick the same run. A run waiting out a retry backoff is not due, so it
+ * are handed over in event-time order: `created_key`, the parsed `created_on`), by marking them `running`
+ * before any handler starts, so a second, overlapping alarm cannot pick the same run. A run waiting out a retry backoff is not due, so it
  * never holds back other subjects' runs.
  */
 export function claimDueRuns(sql: SqlStorage, now: number, limit: number): ClaimedRun[] {
@@ -170,7 +192,7 @@ export function claimDueRuns(sql: SqlStorage, now: number, limit: number): Claim
       `SELECT r.event_id, r.handler, r.replay, r.attempts, e.type, e.created_on, e.subject, e.body, e.data
          FROM runs r JOIN events e ON e.id = r.event_id
         WHERE r.status = 'pending' AND r.next_at <= ?
-        ORDER BY e.created_on, e.id, r.replay, r.handler LIMIT ?`,
+        ORDER BY e.created_key, e.id, r.replay, r.handler LIMIT ?`,
       now,
       limit,
     )
@@ -372,7 +394,7 @@ export function subjectEvents(
 ): Array<{ id: string; type: string; created_on: string; received_at: number; status: string }> {
   return sql
     .exec<{ id: string; type: string; created_on: string; received_at: number; status: string }>(
-      'SELECT id, type, created_on, received_at, status FROM events WHERE subject = ? ORDER BY created_on, id',
+      'SELECT id, type, created_on, received_at, status FROM events WHERE subject = ? ORDER BY created_key, id',
       subject,
     )
     .toArray();

@@ -1,0 +1,473 @@
+import { createRoute, OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
+import * as z from 'zod';
+import { AREAS, EVENTS } from '../catalog';
+
+/**
+ * The OpenAPI 3.1 description of the operator API, `/admin/*` (`GET /admin/openapi.json`). Loaded with a
+ * dynamic `import()` by that route only, so no other request evaluates it or `@hono/zod-openapi`'s
+ * generator. The admin API is the one source of truth; the console is only one of its clients.
+ */
+
+const areaIds = AREAS.map((a) => a.id) as [string, ...string[]];
+const eventTypes = EVENTS.map((e) => e.type) as [string, ...string[]];
+
+const ErrorBody = z
+  .object({
+    request_id: z.string(),
+    error_type: z.string(),
+    error_codes: z.array(z.string()),
+    message: z.string().optional(),
+  })
+  .meta({ description: 'The one error shape (the same as Checkout.com’s).' });
+
+const Iso = z.string().meta({ description: 'ISO 8601 time (UTC)', example: '2026-11-24T09:00:00.000Z' });
+const Amounts = z
+  .record(z.string().regex(/^[A-Z]{3}$/), z.number().int().nonnegative())
+  .meta({ description: 'Minor units per currency', example: { EUR: 50000 } });
+const Grants = z
+  .partialRecord(z.enum(areaIds), z.enum(['read', 'write']))
+  .meta({ description: 'Per area of the API guide; write includes read; an absent area is denied.' });
+const Limits = z.object({
+  max_amount_per_call: Amounts.optional(),
+  max_amount_per_day: Amounts.optional(),
+  currencies: z.array(z.string().regex(/^[A-Z]{3}$/)).optional(),
+});
+
+const Agent = z.object({
+  id: z.string().meta({ example: 'agt_…' }),
+  name: z.string(),
+  grants: Grants,
+  limits: Limits,
+  expires_at: Iso.nullable(),
+  created_on: Iso,
+  updated_on: Iso,
+  key_issued_on: Iso,
+  key_prefix: z.string(),
+  revoked_on: Iso.nullable(),
+  status: z.enum(['active', 'expired', 'revoked']),
+});
+const IssuedAgent = Agent.extend({
+  key: z.string().meta({ description: 'The agent key (`bak_…`): in this answer only, never again.' }),
+});
+const CreateAgent = z.object({
+  name: z.string().min(1).max(100),
+  grants: Grants,
+  limits: Limits.optional(),
+  expires_at: Iso.nullable().optional(),
+});
+const PatchAgent = CreateAgent.partial().extend({ limits: Limits.nullable().optional() });
+
+const Page = <T extends z.ZodType>(item: T) =>
+  z.object({
+    total_count: z.number().int(),
+    limit: z.number().int(),
+    skip: z.number().int(),
+    data: z.array(item),
+  });
+
+const AuditRecord = z.looseObject({
+  seq: z.number().int(),
+  at: Iso,
+  agent_id: z.string().nullable(),
+  agent_name: z.string().nullable(),
+  channel: z.enum(['rest', 'mcp']),
+  method: z.string(),
+  path_template: z.string().nullable(),
+  entry: z.string().nullable(),
+  area: z.string().nullable(),
+  access: z.enum(['read', 'write']).nullable(),
+  decision: z.enum(['allowed', 'denied', 'failed']),
+  reason: z.string(),
+  upstream_status: z.number().int().nullable(),
+  latency_ms: z.number(),
+  request_id: z.string(),
+  upstream_request_id: z.string().nullable(),
+  idempotency_key: z.string().nullable(),
+  amount: z.number().int().nullable(),
+  currency: z.string().nullable(),
+  prev_hash: z.string(),
+  hash: z.string(),
+});
+const AuditVerification = z.object({
+  valid: z.boolean(),
+  count: z.number().int(),
+  head: z.string(),
+  first_invalid_seq: z.number().int().nullable(),
+});
+
+const EventStatus = z.enum(['pending', 'retrying', 'processed', 'dead_lettered']);
+const EventSummary = z.object({
+  id: z.string().meta({ example: 'evt_…' }),
+  subject: z.string().meta({ description: 'The payment (`pay_…`), dispute (`dsp_…`) or the event id' }),
+  type: z.string(),
+  status: EventStatus,
+  created_on: z.string().meta({ description: 'The event time as Checkout.com sent it' }),
+  received_at: Iso,
+  deliveries: z.number().int(),
+  replays: z.number().int(),
+  dead_handlers: z.array(z.string()),
+});
+const HandlerRun = z.object({
+  handler: z.string(),
+  replay: z.number().int(),
+  status: z.enum(['pending', 'running', 'done', 'dead', 'skipped']),
+  attempts: z.number().int(),
+  next_attempt_at: Iso.nullable(),
+  last_error: z.string().nullable(),
+  finished_at: Iso.nullable(),
+});
+const EventDetail = EventSummary.extend({
+  known: z.boolean(),
+  event: z.record(z.string(), z.unknown()).meta({ description: 'The delivered envelope, redacted' }),
+  runs: z.array(HandlerRun),
+});
+const TimelineEntry = z.object({
+  event_id: z.string(),
+  type: z.string(),
+  created_on: z.string(),
+  action_id: z.string().optional(),
+  amount: z.number().int().optional(),
+});
+const Projection = z.looseObject({
+  id: z.string(),
+  status: z.string(),
+  events: z.number().int(),
+  timeline: z.array(TimelineEntry).meta({ description: 'Ordered by event time (parsed), then id' }),
+});
+const QuarantineEntry = z.object({
+  id: z.number().int(),
+  request_id: z.string(),
+  received_at: Iso,
+  last_received_at: Iso,
+  deliveries: z.number().int(),
+  reason: z.string(),
+  codes: z.array(z.string()),
+  size: z.number().int().meta({ description: 'Bytes received' }),
+  preview: z.string().meta({ description: 'The first bytes of the body, redacted' }),
+});
+const SessionState = z.object({
+  signed_in: z.boolean(),
+  via: z.enum(['token', 'session', 'access']).optional(),
+  expires_at: Iso.nullable().optional(),
+  email: z.string().nullable().optional(),
+  csrf_token: z
+    .string()
+    .nullable()
+    .optional()
+    .meta({ description: 'Send as `X-CSRF-Token` on every write made with the cookie or Access' }),
+  reason: z.string().optional(),
+});
+
+const json = <S extends z.ZodType>(schema: S, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+const errors = (...codes: number[]): RouteConfig['responses'] =>
+  Object.fromEntries(codes.map((c) => [c, json(ErrorBody, 'The one error shape')]));
+const idParam = (example: string) => z.object({ id: z.string().meta({ example }) });
+const paging = {
+  limit: z.string().optional().meta({ description: 'Page size' }),
+  skip: z.string().optional().meta({ description: 'Records to skip' }),
+};
+const auditQuery = z.object({
+  agent: z.string().optional().meta({ description: 'An agent id (also `agent_id`)' }),
+  area: z.enum(areaIds).optional(),
+  decision: z.enum(['allowed', 'denied', 'failed']).optional(),
+  from: Iso.optional().meta({ description: 'Inclusive' }),
+  to: Iso.optional().meta({ description: 'Exclusive' }),
+  ...paging,
+});
+
+const auth: Array<Record<string, string[]>> = [
+  { adminToken: [] },
+  { consoleSession: [] },
+  { cloudflareAccess: [] },
+];
+const route = (r: RouteConfig & { public?: boolean }): RouteConfig => {
+  const { public: open, ...rest } = r;
+  return createRoute({ ...rest, security: open ? [] : auth });
+};
+
+const ROUTES: RouteConfig[] = [
+  route({
+    method: 'get',
+    path: '/admin',
+    tags: ['console'],
+    public: true,
+    summary: 'The operator console (HTML; its data comes from this API)',
+    responses: { 200: { description: 'The page', content: { 'text/html': { schema: z.string() } } } },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/console/{file}',
+    tags: ['console'],
+    public: true,
+    summary: 'The console’s scripts and stylesheet',
+    request: { params: z.object({ file: z.string().meta({ example: 'app.js' }) }) },
+    responses: { 200: { description: 'The file' }, ...errors(404) },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/session',
+    tags: ['console'],
+    public: true,
+    summary: 'Who is signed in, until when, and the CSRF token (200 with signed_in false when nobody is)',
+    responses: { 200: json(SessionState, 'The session state') },
+  }),
+  route({
+    method: 'post',
+    path: '/admin/session',
+    tags: ['console'],
+    public: true,
+    summary: 'Sign in: exchange the admin token for a session cookie',
+    description:
+      'Same-origin only (`Origin` must be this origin), JSON only. Sets `__Host-bollard_session` (HttpOnly, ' +
+      'Secure, SameSite=Strict; `bollard_session` without Secure on a loopback http origin), an HS256 JWT ' +
+      'valid 30 minutes, renewed while in use, for at most 12 hours.',
+    request: {
+      body: { required: true, content: { 'application/json': { schema: z.object({ token: z.string() }) } } },
+    },
+    responses: { 200: json(SessionState, 'Signed in'), ...errors(401, 403, 415) },
+  }),
+  route({
+    method: 'delete',
+    path: '/admin/session',
+    tags: ['console'],
+    public: true,
+    summary: 'Sign out (clears the cookie)',
+    responses: { 200: json(SessionState, 'Signed out'), ...errors(403) },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/openapi.json',
+    tags: ['meta'],
+    summary: 'This document',
+    responses: { 200: { description: 'OpenAPI 3.1' }, ...errors(401) },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/status',
+    tags: ['health'],
+    summary:
+      'Auth mode, OAuth token state (never a token), governor budgets and shed counts, upstream error rates, the last webhook',
+    responses: { 200: json(z.looseObject({}), 'The status'), ...errors(401) },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/doctor',
+    tags: ['health'],
+    summary: 'Configuration checks that need Bollard’s secrets',
+    request: {
+      query: z.object({ url: z.string().optional().meta({ description: 'Bollard’s public URL' }) }),
+    },
+    responses: { 200: json(z.looseObject({ ok: z.boolean() }), 'One row per check'), ...errors(401, 422) },
+  }),
+  route({
+    method: 'post',
+    path: '/admin/doctor/webhook-test',
+    tags: ['health'],
+    summary: 'Send a signed test event through the workflow and wait for it in the inbox',
+    responses: { 200: json(z.looseObject({}), 'The check'), ...errors(401, 403, 422) },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/agents',
+    tags: ['agents'],
+    summary: 'List agents',
+    request: { query: z.object(paging) },
+    responses: { 200: json(Page(Agent), 'A page of agents'), ...errors(401, 422) },
+  }),
+  route({
+    method: 'post',
+    path: '/admin/agents',
+    tags: ['agents'],
+    summary: 'Create an agent; the answer holds its key, once',
+    request: { body: { required: true, content: { 'application/json': { schema: CreateAgent } } } },
+    responses: { 201: json(IssuedAgent, 'The agent and its key'), ...errors(400, 401, 403, 422) },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/agents/upstream-scopes',
+    tags: ['agents'],
+    summary: 'The OAuth scopes the active grants need upstream',
+    responses: { 200: json(z.object({ scopes: z.array(z.string()) }), 'Scopes'), ...errors(401) },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/agents/{id}',
+    tags: ['agents'],
+    summary: 'One agent, with what it spent today per currency',
+    request: { params: idParam('agt_…') },
+    responses: { 200: json(Agent.extend({ spent_today: Amounts }), 'The agent'), ...errors(401, 404) },
+  }),
+  route({
+    method: 'patch',
+    path: '/admin/agents/{id}',
+    tags: ['agents'],
+    summary: 'Change name, grants, limits (replaced whole) or expiry; the next call sees it',
+    request: {
+      params: idParam('agt_…'),
+      body: { required: true, content: { 'application/json': { schema: PatchAgent } } },
+    },
+    responses: { 200: json(Agent, 'The agent'), ...errors(400, 401, 403, 404, 422) },
+  }),
+  route({
+    method: 'delete',
+    path: '/admin/agents/{id}',
+    tags: ['agents'],
+    summary: 'Revoke (effective on the next call)',
+    request: { params: idParam('agt_…') },
+    responses: { 200: json(Agent, 'The revoked agent'), ...errors(401, 403, 404) },
+  }),
+  route({
+    method: 'post',
+    path: '/admin/agents/{id}/revoke',
+    tags: ['agents'],
+    summary: 'Revoke (as DELETE)',
+    request: { params: idParam('agt_…') },
+    responses: { 200: json(Agent, 'The revoked agent'), ...errors(401, 403, 404) },
+  }),
+  route({
+    method: 'post',
+    path: '/admin/agents/{id}/rotate',
+    tags: ['agents'],
+    summary: 'A new key, shown once; the old one fails on its next call',
+    request: { params: idParam('agt_…') },
+    responses: { 200: json(IssuedAgent, 'The agent and its new key'), ...errors(401, 403, 404, 409) },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/audit',
+    tags: ['audit'],
+    summary: 'Query the audit log (NDJSON with Accept: application/x-ndjson)',
+    request: { query: auditQuery },
+    responses: { 200: json(Page(AuditRecord), 'A page of records, in sequence order'), ...errors(401, 422) },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/audit/export',
+    tags: ['audit'],
+    summary: 'Every matching record as NDJSON',
+    request: { query: auditQuery },
+    responses: {
+      200: {
+        description: 'One record per line',
+        content: { 'application/x-ndjson': { schema: AuditRecord } },
+      },
+      ...errors(401, 422),
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/audit/verify',
+    tags: ['audit'],
+    summary: 'Recompute the hash chain',
+    responses: { 200: json(AuditVerification, 'The verification'), ...errors(401) },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/events',
+    tags: ['webhooks'],
+    summary: 'Inbox events, newest first (trails acknowledgement by about a second)',
+    request: {
+      query: z.object({
+        type: z.enum(eventTypes).or(z.string()).optional(),
+        subject: z.string().optional().meta({ description: 'pay_, dsp_ or evt_ id' }),
+        status: EventStatus.optional(),
+        ...paging,
+      }),
+    },
+    responses: { 200: json(Page(EventSummary), 'A page of events'), ...errors(401, 422) },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/events/{id}',
+    tags: ['webhooks'],
+    summary: 'One event with its handler runs (found as soon as its delivery was acknowledged)',
+    request: { params: idParam('evt_…') },
+    responses: { 200: json(EventDetail, 'The event'), ...errors(401, 404) },
+  }),
+  route({
+    method: 'post',
+    path: '/admin/events/{id}/replay',
+    tags: ['webhooks'],
+    summary: 'Re-run the event’s handlers, recorded as the next replay',
+    request: { params: idParam('evt_…') },
+    responses: {
+      202: json(
+        z.object({ id: z.string(), replay: z.number().int(), handlers: z.array(z.string()) }),
+        'Replay started',
+      ),
+      ...errors(401, 403, 404),
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/payments/{id}',
+    tags: ['webhooks'],
+    summary: 'A payment’s projection and timeline (by event time)',
+    request: { params: idParam('pay_…') },
+    responses: { 200: json(Projection, 'The projection'), ...errors(401, 404) },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/disputes/{id}',
+    tags: ['webhooks'],
+    summary: 'A dispute’s projection and timeline (by event time)',
+    request: { params: idParam('dsp_…') },
+    responses: { 200: json(Projection, 'The projection'), ...errors(401, 404) },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/dead-letters',
+    tags: ['webhooks'],
+    summary: 'Events with a dead handler run',
+    request: { query: z.object(paging) },
+    responses: { 200: json(Page(EventSummary), 'A page of events'), ...errors(401, 422) },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/quarantine',
+    tags: ['webhooks'],
+    summary: 'Signed deliveries that failed validation: one entry per distinct body',
+    request: { query: z.object(paging) },
+    responses: { 200: json(Page(QuarantineEntry), 'A page of entries'), ...errors(401, 422) },
+  }),
+];
+
+type OpenApiDocument = ReturnType<OpenAPIHono['getOpenAPI31Document']>;
+
+/** The operator API's OpenAPI 3.1 document. */
+export function adminOpenApiDocument(): OpenApiDocument {
+  const app = new OpenAPIHono();
+  app.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: '`Authorization: Bearer <ADMIN_TOKEN>` (scheme case-insensitive): curl, the CLI',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'consoleSession', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: '__Host-bollard_session',
+    description:
+      'The console’s session cookie (POST /admin/session). Writes also need `X-CSRF-Token` and a same-origin `Origin`.',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'cloudflareAccess', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Cf-Access-Jwt-Assertion',
+    description:
+      'Cloudflare Access, when ACCESS_TEAM_DOMAIN and ACCESS_AUD are set. Writes also need `X-CSRF-Token` and a same-origin `Origin`.',
+  });
+  for (const r of ROUTES) app.openAPIRegistry.registerPath(r);
+  return app.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: {
+      title: 'Bollard operator API',
+      version: '1.0.0',
+      description:
+        'Everything under /admin. The console is a client of this API. Errors use one shape: ' +
+        '{ request_id, error_type, error_codes, message? }.',
+    },
+  });
+}

@@ -1,0 +1,23 @@
+import { AGENTS_JS } from './agents';
+import { APP_JS } from './app';
+import { AUDIT_JS } from './audit';
+import { EVENTS_JS } from './events';
+import { HEALTH_JS } from './health';
+import { LIB_JS } from './lib';
+import { CONSOLE_CSS } from './style';
+
+const JS = 'text/javascript; charset=utf-8';
+
+/**
+ * The console's static files, served at `/admin/console/<name>`. Loaded with a dynamic `import()` by
+ * the route, so a Worker isolate that never serves the console never evaluates them.
+ */
+export const CONSOLE_ASSETS: Readonly<Record<string, { type: string; body: string }>> = {
+  'app.js': { type: JS, body: APP_JS },
+  'lib.js': { type: JS, body: LIB_JS },
+  'agents.js': { type: JS, body: AGENTS_JS },
+  'audit.js': { type: JS, body: AUDIT_JS },
+  'events.js': { type: JS, body: EVENTS_JS },
+  'health.js': { type: JS, body: HEALTH_JS },
+  'console.css': { type: 'text/css; charset=utf-8', body: CONSOLE_CSS },
+};
