@@ -141,12 +141,26 @@ export async function agentMcp(bollardUrl: string, agentKey: string): Promise<Su
  */
 export function storefront(bollardUrl: string): Surface & {
   newSession(): Promise<{ id: string; reference: string }>;
+  tryNewSession(reference: string): Promise<{ status: number; id: string | undefined }>;
 } {
   const headers = { 'content-type': 'application/json', origin: bollardUrl };
   return {
     name: 'storefront',
     async newSession() {
       const reference = `chaos-sf-${crypto.randomUUID().slice(0, 8)}`;
+      // Under load the account's write budget may shed a session create (429 + Retry-After): not a
+      // money-moving call and not under test here, so it is simply retried.
+      for (let attempt = 0; ; attempt++) {
+        const session = await this.tryNewSession(reference);
+        if (session.status === 201 || attempt >= 10) {
+          if (session.status !== 201 || !session.id)
+            throw new Error(`creating a session failed: ${session.status}`);
+          return { id: session.id, reference };
+        }
+        await new Promise((r) => setTimeout(r, 250 * (attempt + 1)));
+      }
+    },
+    async tryNewSession(reference: string) {
       const res = await fetch(`${bollardUrl}/v1/payment-sessions`, {
         method: 'POST',
         headers,
@@ -160,8 +174,7 @@ export function storefront(bollardUrl: string): Surface & {
         }),
       });
       const body = (await res.json()) as { id?: string };
-      if (res.status !== 201 || !body.id) throw new Error(`creating a session failed: ${res.status}`);
-      return { id: body.id, reference };
+      return { status: res.status, id: body.id };
     },
     async call(method, prepared, key) {
       const res = await fetch(`${bollardUrl}/v1${fillPath(method.path, prepared.params)}`, {
