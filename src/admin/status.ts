@@ -24,6 +24,12 @@ export interface OAuthTokenState {
   token_requests: number;
 }
 
+/** The newest event in the inbox's catalogue and the newest quarantined body. */
+export interface WebhookActivity {
+  last_received: { id: string; type: string; subject: string; status: string; received_at: string } | null;
+  last_quarantined: { id: number; reason: string; deliveries: number; last_received_at: string } | null;
+}
+
 /** What an operator needs to see first: never a key, a token or a secret, only their state. */
 export interface BollardStatus {
   environment: string;
@@ -50,10 +56,7 @@ export interface BollardStatus {
     this_isolate_calls: UpstreamWindow & { since_start: UpstreamWindow['by_outcome'] };
   };
   /** The newest event in the inbox's catalogue (it trails the acknowledgement by about a second). */
-  webhooks: {
-    last_received: { id: string; type: string; subject: string; status: string; received_at: string } | null;
-    last_quarantined: { id: number; reason: string; deliveries: number; last_received_at: string } | null;
-  } | { error: string };
+  webhooks: WebhookActivity | { error: string };
   governor: GovernorSnapshot | { error: string };
   /** The isolate that answered: its own share of admissions (isolates do not share these counters). */
   this_isolate_gate: { acquired: number; shed: number; leases: number; expired: number };
