@@ -1,29 +1,39 @@
-import { startStack } from '../scripts/stack';
+import { startTopology } from '../scripts/bench-topology';
 import { DEV_CREDENTIALS } from '../src/dev/credentials';
-import { type Measurement, measure, printTable, round, writeResult } from './lib';
+import { printHotPath, runHotPath, scaled } from './hot-path';
+import { measure, printTable, writeResult } from './lib';
 
 /**
  * The agent gateway's cost on a read: `GET /payments/{id}` straight to the simulator with the secret key
- * vs through Bollard's `/agent/v1` with an agent key (registry lookup, catalog match, grant check,
- * governor lease, forward, audit append). Both are real `wrangler dev` processes on loopback, measured
- * in interleaved rounds of the same run; reported as ratios, since absolute times drift on a shared machine.
+ * vs `GET /agent/v1/payments/{id}` through Bollard with an agent key (registry lookup, catalog match,
+ * grant check, governor lease, forward, audit append), and through a Worker that only forwards it (the
+ * floor of any gateway here), all in one workerd (scripts/bench-topology.ts), at concurrency 1 and 32 in
+ * interleaved rounds. Targets: p50 ≤ 1.25× direct, throughput ≥ 0.8×. Also a
+ * refused call (403: no upstream) and the audit chain's verification after the load.
  */
+const ADMIN = { authorization: `Bearer ${DEV_CREDENTIALS.adminToken}`, 'content-type': 'application/json' };
+
+async function createAgent(base: string, name: string, grants: Record<string, string>): Promise<string> {
+  const res = await fetch(`${base}/admin/agents`, {
+    method: 'POST',
+    headers: ADMIN,
+    body: JSON.stringify({ name, grants }),
+  });
+  if (res.status !== 201) throw new Error(`create agent: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { key: string }).key;
+}
+
 export default async function run(): Promise<void> {
-  const stack = await startStack({
-    simPort: 18796,
-    bollardPort: 18797,
+  const topology = await startTopology({
     // High limits on both sides: this measures the gateway's overhead, not rate limiting.
     simVars: { SIM_READS_PER_SECOND: '100000', SIM_WRITES_PER_SECOND: '100000' },
     vars: { RATE_LIMIT_READS_PER_SECOND: '100000', RATE_LIMIT_WRITES_PER_SECOND: '100000' },
   });
   try {
-    const secret = {
-      authorization: `Bearer ${DEV_CREDENTIALS.secretKey}`,
-      'content-type': 'application/json',
-    };
-    const created = await fetch(`${stack.simUrl}/payments`, {
+    const secret = `Bearer ${DEV_CREDENTIALS.secretKey}`;
+    const created = await fetch(`${topology.simUrl}/payments`, {
       method: 'POST',
-      headers: secret,
+      headers: { authorization: secret, 'content-type': 'application/json' },
       body: JSON.stringify({
         amount: 1000,
         currency: 'EUR',
@@ -33,75 +43,66 @@ export default async function run(): Promise<void> {
     });
     if (created.status !== 201) throw new Error(`seed payment: ${created.status}`);
     const { id } = (await created.json()) as { id: string };
-    const agentRes = await fetch(`${stack.bollardUrl}/admin/agents`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${DEV_CREDENTIALS.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'bench reader', grants: { payments: 'read' } }),
-    });
-    if (agentRes.status !== 201) throw new Error(`create agent: ${agentRes.status}`);
-    const { key } = (await agentRes.json()) as { key: string };
-    const mute = await fetch(`${stack.bollardUrl}/admin/agents`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${DEV_CREDENTIALS.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'bench no grant', grants: {} }),
-    });
-    const { key: muteKey } = (await mute.json()) as { key: string };
+    // Both Bollard entries share the registry, so one key serves the timed and the metered side.
+    const key = await createAgent(topology.bollardUrl, 'bench reader', { payments: 'read' });
+    const muteKey = await createAgent(topology.bollardUrl, 'bench no grant', {});
 
-    const read = (url: string, authorization: string) => async () => {
-      const res = await fetch(url, { headers: { authorization, accept: 'application/json' } });
-      await res.text();
+    const readDirect = async (base: string) => {
+      const res = await fetch(`${base}/payments/${id}`, {
+        headers: { authorization: secret, accept: 'application/json' },
+      });
+      await res.arrayBuffer();
       return res.status === 200;
     };
-    const direct = read(`${stack.simUrl}/payments/${id}`, `Bearer ${DEV_CREDENTIALS.secretKey}`);
-    const gateway = read(`${stack.bollardUrl}/agent/v1/payments/${id}`, `Bearer ${key}`);
+    const result = await runHotPath(
+      {
+        surface: 'agent gateway read',
+        direct: () => readDirect(topology.simUrl),
+        floor: () => readDirect(`${topology.bareUrl}/forward`),
+        via: (base) =>
+          fetch(`${base}/agent/v1/payments/${id}`, {
+            headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
+          }),
+        status: 200,
+        target: { p50Ratio: 1.25, rpsRatio: 0.8 },
+      },
+      topology,
+    );
+    printHotPath('GET /agent/v1/payments/{id} vs GET /payments/{id} on the simulator', result);
+
     // A refused call: authentication, matching, the grant check and the audit append, no upstream call.
-    const refusedUrl = `${stack.bollardUrl}/agent/v1/payments/${id}`;
-    const refused = async () => {
-      const res = await fetch(refusedUrl, { headers: { authorization: `Bearer ${muteKey}` } });
-      await res.text();
+    const refusedTrips: string[] = [];
+    const refused = (base: string) => async () => {
+      const res = await fetch(`${base}/agent/v1/payments/${id}`, {
+        headers: { authorization: `Bearer ${muteKey}` },
+      });
+      await res.arrayBuffer();
+      const trips = res.headers.get('x-bollard-do-calls-detail');
+      if (trips !== null && refusedTrips.length < 1) refusedTrips.push(trips);
       return res.status === 403;
     };
-
-    const opts = { concurrency: 8, requests: 400, warmup: 40 };
-    const rounds: Array<{ direct: Measurement; gateway: Measurement; refused: Measurement }> = [];
-    for (let i = 0; i < 3; i++)
-      rounds.push({
-        direct: await measure(direct, opts),
-        gateway: await measure(gateway, opts),
-        refused: await measure(refused, opts),
-      });
-
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-    const rows = rounds.flatMap((r, i) => [
-      { round: i + 1, path: 'direct to simulator', ...roundAll(r.direct) },
-      { round: i + 1, path: 'via /agent/v1', ...roundAll(r.gateway) },
-      { round: i + 1, path: 'refused (403, no upstream)', ...roundAll(r.refused) },
-    ]);
-    const summary = {
-      p50Ratio: round(median(rounds.map((r) => r.gateway.p50 / r.direct.p50))),
-      addedP50Ms: round(median(rounds.map((r) => r.gateway.p50 - r.direct.p50))),
-      addedP99Ms: round(median(rounds.map((r) => r.gateway.p99 - r.direct.p99))),
-      throughputRatio: round(median(rounds.map((r) => r.gateway.rps / r.direct.rps))),
-      refusedP50Ms: round(median(rounds.map((r) => r.refused.p50))),
-      target: 'gateway p50 <= 1.25x direct p50',
-    };
-    printTable(
-      'GET /payments/{id}: direct vs through the agent gateway (8 concurrent, 400 calls per round)',
-      rows,
-    );
-    printTable('agent gateway overhead (median of rounds)', [summary]);
-    // Every measured gateway call left an audit record; the chain must still verify after the load.
-    const verify = await fetch(`${stack.bollardUrl}/admin/audit/verify`, {
-      headers: { authorization: `Bearer ${DEV_CREDENTIALS.adminToken}` },
+    const refusedRun = await measure(refused(topology.bollardUrl), {
+      concurrency: 8,
+      durationMs: scaled(2_000),
+      warmup: 20,
     });
-    const verification = (await verify.json()) as { valid: boolean; count: number };
-    console.log(`audit chain after the run: valid=${verification.valid}, records=${verification.count}`);
-    writeResult('agents', { rows, summary, audit: verification });
-  } finally {
-    await stack.stop();
-  }
-}
+    await measure(refused(topology.meteredUrl), { concurrency: 1, requests: 5 });
+    const refusedRow = {
+      path: 'refused (403, no upstream), concurrency 8',
+      p50: refusedRun.p50,
+      p99: refusedRun.p99,
+      rps: refusedRun.rps,
+      errors: refusedRun.errors,
+      'DO trips': refusedTrips[0] ?? '?',
+    };
+    printTable('Refused agent call', [refusedRow]);
 
-function roundAll(m: Measurement): Record<string, number> {
-  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, round(v)]));
+    // Every gateway call left an audit record; the chain must still verify after the load.
+    const verify = await fetch(`${topology.bollardUrl}/admin/audit/verify`, { headers: ADMIN });
+    const audit = (await verify.json()) as { valid: boolean; count: number };
+    console.log(`audit chain after the run: valid=${audit.valid}, records=${audit.count}`);
+    writeResult('agents', { ...result, refused: refusedRow, audit });
+  } finally {
+    await topology.dispose();
+  }
 }

@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /** Latency and throughput of one measured load. Times are milliseconds. */
@@ -90,11 +91,15 @@ export function printTable(title: string, rows: ReadonlyArray<Record<string, str
 
 const RESULTS = resolve(import.meta.dirname, 'results');
 
-/** Writes `bench/results/<name>.json` with the run's data and when/where it ran. */
+/**
+ * Writes `bench/results/<name>.json` with the run's data and when/where it ran, including the machine's
+ * load average as the run ended (1, 5, 15 min): a shared machine's neighbours show up there.
+ */
 export function writeResult(name: string, data: unknown): string {
   mkdirSync(RESULTS, { recursive: true });
   const file = join(RESULTS, `${name}.json`);
-  const record = { name, ran_at: new Date().toISOString(), node: process.version, data };
+  const machine = { cpus: cpus().length, load_avg: loadavg().map((l) => round(l)) };
+  const record = { name, ran_at: new Date().toISOString(), node: process.version, machine, data };
   writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
   return file;
 }

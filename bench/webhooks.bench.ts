@@ -1,56 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
-import { startStack } from '../scripts/stack';
+import { createHmac } from 'node:crypto';
+import { startTopology } from '../scripts/bench-topology';
 import { DEV_CREDENTIALS } from '../src/dev/credentials';
 import { signCko, verifyCkoSignature } from '../src/webhooks/signature';
-import { type Measurement, measure, printTable, round, writeResult } from './lib';
+import { printHotPath, runHotPath } from './hot-path';
+import { printTable, round, writeResult } from './lib';
 
 /**
- * Webhook deliveries per second through `wrangler dev`: Bollard's receiver (verify, validate, durable
- * record in the subject's inbox shard, acknowledge) against a bare Worker that only reads the body and
- * answers 200, in the same run at concurrency 32. Then `Cko-Signature` verification alone over a 4 KiB body.
+ * Webhook deliveries: Bollard's receiver (verify, validate, durable record in the subject's inbox shard,
+ * acknowledge) against a bare Hono Worker that only reads the body and answers 200, both in one workerd
+ * (scripts/bench-topology.ts), at concurrency 1 and 32 in interleaved rounds. Target: deliveries/s ≥ 0.8×
+ * the bare Worker's. Then `Cko-Signature` verification alone over a 4 KiB body.
  */
-const SIM_PORT = 18790;
-const BOLLARD_PORT = 18791;
-const BARE_PORT = 18792;
-const CONCURRENCY = 32;
-const DURATION_MS = 10_000;
+const KEY = DEV_CREDENTIALS.webhookSigningKey;
 /** Deliveries spread over this many payments (hashed over the inbox shards), as a busy shop's would be. */
 const PAYMENTS = 200;
-const KEY = DEV_CREDENTIALS.webhookSigningKey;
-const ROOT = resolve(import.meta.dirname, '..');
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function startBare(): ChildProcess {
-  return spawn(
-    resolve(ROOT, 'node_modules/.bin/wrangler'),
-    ['dev', '-c', 'bench/bare-worker/wrangler.toml', '--ip', '127.0.0.1', '--port', String(BARE_PORT)],
-    {
-      cwd: ROOT,
-      detached: true,
-      stdio: 'ignore',
-      env: {
-        ...process.env,
-        WRANGLER_SEND_METRICS: 'false',
-        CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-        CI: 'true',
-      },
-    },
-  );
-}
-
-async function waitUp(url: string): Promise<void> {
-  for (let i = 0; i < 240; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(250);
-  }
-  throw new Error(`${url} did not start`);
-}
 
 const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
 function id(prefix: string): string {
@@ -99,44 +62,20 @@ function captured(paymentId: string): string {
   });
 }
 
-/** Pre-signed deliveries, so the load generator's own HMAC work is not measured. */
-async function deliveries(n: number): Promise<Array<{ body: string; signature: string }>> {
-  const payments = Array.from({ length: PAYMENTS }, () => id('pay'));
-  return Promise.all(
-    Array.from({ length: n }, async (_, i) => {
-      const body = captured(payments[i % PAYMENTS] as string);
-      return { body, signature: await signCko(body, KEY) };
-    }),
-  );
-}
-
-/** The first failure of a load, so a broken run says why instead of reporting nonsense rates. */
-let firstError: string | null = null;
-
-async function load(url: string, pool: Array<{ body: string; signature: string }>): Promise<Measurement> {
-  let next = 0;
-  firstError = null;
-  const m = await measure(
-    async () => {
-      const d = pool[next++ % pool.length] as { body: string; signature: string };
-      try {
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'cko-signature': d.signature },
-          body: d.body,
-        });
-        await res.arrayBuffer();
-        if (res.status !== 200) firstError ??= `HTTP ${res.status}`;
-        return res.status === 200;
-      } catch (err) {
-        firstError ??= String((err as Error).cause ?? err);
-        return false;
-      }
-    },
-    { concurrency: CONCURRENCY, durationMs: DURATION_MS, warmup: 50 },
-  );
-  if (firstError) console.log(`${url}: ${m.errors} errors, first: ${firstError}`);
-  return m;
+/**
+ * A fresh signed delivery per call (a repeat would be a cheap duplicate), made the same way for both
+ * sides: a synchronous HMAC of a ~1.3 KiB body costs the load generator microseconds.
+ */
+const payments = Array.from({ length: PAYMENTS }, () => id('pay'));
+let next = 0;
+function delivery(): RequestInit {
+  const body = captured(payments[next++ % PAYMENTS] as string);
+  const signature = createHmac('sha256', KEY).update(body).digest('hex');
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'cko-signature': signature },
+    body,
+  };
 }
 
 async function verificationOpsPerSecond(keys: string): Promise<number> {
@@ -153,68 +92,36 @@ async function verificationOpsPerSecond(keys: string): Promise<number> {
 }
 
 export default async function run(): Promise<void> {
-  const stack = await startStack({
-    simPort: SIM_PORT,
-    bollardPort: BOLLARD_PORT,
-    vars: { WEBHOOK_SIGNING_KEYS: KEY },
-  });
-  const bare = startBare();
+  const topology = await startTopology({ vars: { WEBHOOK_SIGNING_KEYS: KEY } });
   try {
-    const bareUrl = `http://127.0.0.1:${BARE_PORT}/`;
-    await waitUp(bareUrl);
-    // Enough distinct events that no delivery repeats within a run (repeats would be cheap duplicates).
-    const pool = await deliveries(20_000);
-    const receiver = `${stack.bollardUrl}/webhooks/checkout`;
-    // Interleaved (bare, bollard, bare) so drift on a shared machine hits both sides.
-    const bare1 = await load(bareUrl, pool);
-    const webhook = await load(receiver, pool);
-    const bare2 = await load(bareUrl, pool);
-    const bareRps = (bare1.rps + bare2.rps) / 2;
-    const ratio = round(webhook.rps / bareRps, 3);
+    const result = await runHotPath(
+      {
+        surface: 'webhook delivery',
+        direct: async () => {
+          const res = await fetch(`${topology.bareUrl}/`, delivery());
+          await res.arrayBuffer();
+          return res.status === 200;
+        },
+        via: (base) => fetch(`${base}/webhooks/checkout`, delivery()),
+        status: 200,
+        target: { rpsRatio: 0.8 },
+      },
+      topology,
+    );
+    printHotPath('POST /webhooks/checkout vs a bare Hono Worker (direct = bare)', result);
 
     const verifyOne = await verificationOpsPerSecond(KEY);
     const verifyThree = await verificationOpsPerSecond(`whsec_old_a,whsec_old_b,${KEY}`);
-
-    const row = (name: string, m: Measurement) => ({
-      target: name,
-      rps: m.rps,
-      p50_ms: m.p50,
-      p99_ms: m.p99,
-      errors: m.errors,
-      count: m.count,
-    });
-    printTable(
-      `Webhook deliveries, concurrency ${CONCURRENCY}, ${DURATION_MS / 1000} s each (wrangler dev)`,
-      [
-        row('bare worker (run 1)', bare1),
-        row('bollard /webhooks/checkout', webhook),
-        row('bare worker (run 2)', bare2),
-      ],
-    );
-    printTable('Summary', [
-      { metric: 'bollard / bare throughput', value: ratio, target: '>= 0.5' },
-      { metric: 'bollard p99 (ms)', value: webhook.p99, target: '-' },
-      { metric: 'verify 4 KiB, 1 key (ops/s)', value: verifyOne, target: '-' },
-      { metric: 'verify 4 KiB, 3 keys (ops/s)', value: verifyThree, target: '-' },
+    printTable('Cko-Signature verification alone (Node, WebCrypto)', [
+      { body: '4 KiB', keys: 1, 'ops/s': verifyOne },
+      { body: '4 KiB', keys: 3, 'ops/s': verifyThree },
     ]);
-    const file = writeResult('webhooks', {
-      concurrency: CONCURRENCY,
-      duration_ms: DURATION_MS,
+    writeResult('webhooks', {
+      ...result,
       payments: PAYMENTS,
-      bare: [bare1, bare2],
-      webhook,
-      ratio,
       verify_4kib_ops_per_s: { one_key: verifyOne, three_keys: verifyThree },
     });
-    console.log(`\nwrote ${file}`);
   } finally {
-    if (bare.pid !== undefined) {
-      try {
-        process.kill(-bare.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-    await stack.stop();
+    await topology.dispose();
   }
 }

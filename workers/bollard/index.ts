@@ -1,4 +1,5 @@
 import { createApp } from '../../src/app';
+import { withDoMeter } from '../../src/http/do-meter';
 
 export { AuditLog } from '../../src/agents/audit-do';
 export { AgentRegistry } from '../../src/agents/registry-do';
@@ -9,6 +10,7 @@ export { WebhookInbox } from '../../src/webhooks/inbox-do';
 
 const app = createApp();
 
+// With DO_METER=on (benchmarks), answers carry their Durable Object round trips; otherwise a pass-through.
 export default {
-  fetch: app.fetch,
+  fetch: withDoMeter<Env>(app.fetch),
 } satisfies ExportedHandler<Env>;
