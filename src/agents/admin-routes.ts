@@ -3,13 +3,18 @@ import { AREAS } from '../catalog';
 import { type AppEnv, BollardError } from '../http';
 import { adminAuth } from '../http/admin-auth';
 import { parseCreateAgent, parsePatchAgent } from './admin-input';
-import type { AuditFilter } from './audit-do';
-import { auditLog } from './audit-writer';
+import type { IssuedAgent } from './agent-do';
+import type { AuditFilter } from './audit-calls';
+import { ANONYMOUS_CHAIN, type AuditEntry } from './audit-entry';
+import { verifyAll } from './audit-verify';
+import { agentObject } from './audit-writer';
+import { withObjectDeadline } from './deadlines';
+import { isAgentId, newAgentId } from './keys';
 import { enumParam, paging, timeParam } from './query-params';
-import { agentRegistry } from './registry';
+import { agentDirectory, agentUpstreamScopes } from './registry';
 
 const NDJSON = 'application/x-ndjson';
-/** Records per Durable Object round trip while streaming an export. */
+/** Entries per Durable Object round trip while streaming an export. */
 const EXPORT_CHUNK = 500;
 
 async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
@@ -26,6 +31,13 @@ async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
 
 function agentNotFound(): BollardError {
   return new BollardError('not_found', { codes: ['agent_not_found'], message: 'no agent has this id' });
+}
+
+/** The object of an agent id from the path; an id that cannot be an agent's is a 404 with no round trip. */
+function agentFromPath(c: Context<AppEnv>) {
+  const id = c.req.param('id') ?? '';
+  if (!isAgentId(id)) throw agentNotFound();
+  return agentObject(c.env, id);
 }
 
 function auditFilter(url: URL): AuditFilter {
@@ -47,20 +59,70 @@ function auditFilter(url: URL): AuditFilter {
   return filter;
 }
 
-/** Streams every matching record as one JSON object per line, paging through the log by sequence. */
+/**
+ * The chain an `agent=` filter names: an agent id, or `anonymous` (calls no agent could be named for);
+ * `invalid` for anything else (no such chain: an empty answer, no round trip).
+ */
+function chainOf(filter: AuditFilter): string | null | 'invalid' {
+  const id = filter.agent_id;
+  if (id === undefined) return null;
+  return isAgentId(id) || id === ANONYMOUS_CHAIN ? id : 'invalid';
+}
+
+/** Inside one chain's object every call is that chain's: the agent filter is the routing itself. */
+function withinChain(filter: AuditFilter): AuditFilter {
+  const { agent_id: _chain, ...rest } = filter;
+  return rest;
+}
+
+function entryMatches(e: AuditEntry, f: AuditFilter): boolean {
+  return (
+    (f.from_ms === undefined || e.at_ms >= f.from_ms) &&
+    (f.to_ms === undefined || e.at_ms < f.to_ms) &&
+    (f.decision === undefined || e.decision === f.decision) &&
+    (f.area === undefined || e.area === f.area)
+  );
+}
+
+/**
+ * Streams chain entries (both `call`/`start` and `outcome`), one JSON object per line: one agent's chain
+ * from its own object (`agent=`, complete to the last entry), else every chain from the global index
+ * (up to what was forwarded). Filters apply to each entry's own fields. An unfiltered export is what
+ * `docs/verify-audit.mjs` re-verifies offline.
+ */
 function exportNdjson(env: Env, filter: AuditFilter): Response {
   const encoder = new TextEncoder();
+  const chain = chainOf(filter);
   let after = 0;
+  let done = false;
+  const next = async (): Promise<AuditEntry[]> => {
+    if (chain === 'invalid') {
+      done = true;
+      return [];
+    }
+    if (chain !== null) {
+      const entries = await withObjectDeadline(
+        agentObject(env, chain).entries(after, EXPORT_CHUNK),
+        'an agent chain',
+      );
+      after = entries.at(-1)?.seq ?? after;
+      done = entries.length < EXPORT_CHUNK;
+      return entries.filter((e) => entryMatches(e, filter));
+    }
+    const page = await withObjectDeadline(
+      env.AUDIT_INDEX.getByName('global').exportPage(filter, after, EXPORT_CHUNK),
+      'the audit index',
+    );
+    after = page.last;
+    done = page.entries.length < EXPORT_CHUNK;
+    return page.entries;
+  };
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const page = await auditLog(env).query({ ...filter, after_seq: after }, EXPORT_CHUNK, 0);
-      if (page.data.length === 0) {
-        controller.close();
-        return;
-      }
-      controller.enqueue(encoder.encode(page.data.map((r) => `${JSON.stringify(r)}\n`).join('')));
-      after = page.data[page.data.length - 1]?.seq ?? after;
-      if (page.data.length < EXPORT_CHUNK) controller.close();
+      const entries = await next();
+      if (entries.length)
+        controller.enqueue(encoder.encode(entries.map((e) => `${JSON.stringify(e)}\n`).join('')));
+      if (done) controller.close();
     },
   });
   return new Response(stream, { headers: { 'content-type': `${NDJSON}; charset=utf-8` } });
@@ -68,7 +130,8 @@ function exportNdjson(env: Env, filter: AuditFilter): Response {
 
 /**
  * Operator routes (admin token): agents and grants, key rotation, revocation, and the audit log
- * (query, NDJSON export, chain verification).
+ * (query, NDJSON export, chain verification). Each agent route is one round trip to that agent's object;
+ * the listing reads the directory; audit queries without `agent=` read the global index.
  */
 export function mountAgentAdmin(app: Hono<AppEnv>): void {
   for (const path of ['/admin/agents', '/admin/agents/*', '/admin/audit', '/admin/audit/*'])
@@ -76,37 +139,45 @@ export function mountAgentAdmin(app: Hono<AppEnv>): void {
 
   app.post('/admin/agents', async (c) => {
     const input = parseCreateAgent(await jsonBody(c));
-    const issued = await agentRegistry(c.env).create(input, Date.now());
+    const id = newAgentId();
+    const issued = await withObjectDeadline(
+      agentObject(c.env, id).create(id, input, Date.now()),
+      'the new agent',
+    );
     // The key is in this answer and nowhere else, ever: only its SHA-256 is stored.
     return c.json({ ...issued.agent, key: issued.key }, 201, { 'cache-control': 'no-store' });
   });
 
   app.get('/admin/agents', async (c) => {
     const { limit, skip } = paging(new URL(c.req.url));
-    return c.json(await agentRegistry(c.env).list({ limit, skip }, Date.now()));
+    return c.json(
+      await withObjectDeadline(
+        agentDirectory(c.env).list({ limit, skip }, Date.now()),
+        'the agent directory',
+      ),
+    );
   });
 
-  app.get('/admin/agents/upstream-scopes', async (c) =>
-    c.json({ scopes: await agentRegistry(c.env).upstreamScopes(Date.now()) }),
-  );
+  app.get('/admin/agents/upstream-scopes', async (c) => c.json({ scopes: await agentUpstreamScopes(c.env) }));
 
   app.get('/admin/agents/:id', async (c) => {
-    const registry = agentRegistry(c.env);
-    const now = Date.now();
-    const agent = await registry.get(c.req.param('id'), now);
-    if (!agent) throw agentNotFound();
-    return c.json({ ...agent, spent_today: await registry.spentToday(agent.id, now) });
+    const found = await withObjectDeadline(agentFromPath(c).get(Date.now()), 'the agent');
+    if (!found) throw agentNotFound();
+    return c.json({ ...found.agent, spent_today: found.spent_today });
   });
 
   app.patch('/admin/agents/:id', async (c) => {
     const patch = parsePatchAgent(await jsonBody(c));
-    const agent = await agentRegistry(c.env).update(c.req.param('id'), patch, Date.now());
+    const agent = await withObjectDeadline(agentFromPath(c).update(patch, Date.now()), 'the agent');
     if (!agent) throw agentNotFound();
     return c.json(agent);
   });
 
   app.post('/admin/agents/:id/rotate', async (c) => {
-    const issued = await agentRegistry(c.env).rotate(c.req.param('id'), Date.now());
+    const issued = await withObjectDeadline<IssuedAgent | null | 'revoked'>(
+      agentFromPath(c).rotate(Date.now()),
+      'the agent',
+    );
     if (issued === null) throw agentNotFound();
     if (issued === 'revoked')
       throw new BollardError('conflict', {
@@ -117,14 +188,32 @@ export function mountAgentAdmin(app: Hono<AppEnv>): void {
   });
 
   const revoke = async (c: Context<AppEnv>) => {
-    const agent = await agentRegistry(c.env).revoke(c.req.param('id') ?? '', Date.now());
+    const agent = await withObjectDeadline(agentFromPath(c).revoke(Date.now()), 'the agent');
     if (!agent) throw agentNotFound();
     return c.json(agent);
   };
   app.delete('/admin/agents/:id', revoke);
   app.post('/admin/agents/:id/revoke', revoke);
 
-  app.get('/admin/audit/verify', async (c) => c.json(await auditLog(c.env).verify()));
+  app.get('/admin/audit/verify', async (c) => {
+    const url = new URL(c.req.url);
+    const agent = url.searchParams.get('agent') ?? url.searchParams.get('agent_id');
+    if (agent) {
+      if (!isAgentId(agent) && agent !== ANONYMOUS_CHAIN) throw agentNotFound();
+      // One chain, from its genesis to its last entry, in its own object.
+      const stub = agentObject(c.env, agent);
+      const r = await withObjectDeadline(stub.verify(), 'an agent chain');
+      return c.json({
+        valid: r.valid,
+        chain: agent,
+        count: r.checked,
+        head: { seq: r.head_seq, hash: r.head_hash },
+        first_invalid_seq: r.first_invalid_seq,
+      });
+    }
+    const full = ['1', 'true'].includes(url.searchParams.get('full') ?? '');
+    return c.json(await verifyAll(c.env, full));
+  });
 
   app.get('/admin/audit/export', (c) => exportNdjson(c.env, auditFilter(new URL(c.req.url))));
 
@@ -133,6 +222,19 @@ export function mountAgentAdmin(app: Hono<AppEnv>): void {
     const filter = auditFilter(url);
     if ((c.req.header('accept') ?? '').includes(NDJSON)) return exportNdjson(c.env, filter);
     const { limit, skip } = paging(url);
-    return c.json(await auditLog(c.env).query(filter, limit, skip));
+    const chain = chainOf(filter);
+    if (chain === 'invalid') return c.json({ total_count: 0, limit, skip, data: [] });
+    // One agent: its own object, complete to its last call. Everything: the index, without fan-out.
+    const page =
+      chain !== null
+        ? await withObjectDeadline(
+            agentObject(c.env, chain).query(withinChain(filter), limit, skip),
+            'an agent chain',
+          )
+        : await withObjectDeadline(
+            c.env.AUDIT_INDEX.getByName('global').query(filter, limit, skip),
+            'the audit index',
+          );
+    return c.json(page);
   });
 }

@@ -1,8 +1,8 @@
 import type { CatalogEntry } from '../catalog';
 import type { CheckoutClient, UpstreamResponse } from '../checkout/contract';
 import type { ErrorBody, Logger } from '../http';
-import type { AuditInput } from './audit-record';
-import { appendAudit } from './audit-writer';
+import type { PreRefusalReason } from './agent-rpc';
+import type { EntryInput } from './audit-entry';
 import type { DecisionReason } from './types';
 
 /** Per-request context shared by the REST gateway and the MCP server. */
@@ -12,20 +12,37 @@ export interface CallContext {
   client: () => CheckoutClient;
   upstreamScopes: readonly string[];
   requestId: string;
-  channel: AuditInput['channel'];
+  channel: EntryInput['channel'];
   /** When the request arrived (ms since the epoch); latency is measured from here. */
   startedMs: number;
   log: Logger;
+  /**
+   * Bookkeeping the answer does not wait for (the outcome entry): `ctx.waitUntil` where the runtime gives
+   * one, in line otherwise (tests calling `app.fetch` without a context). Never throws.
+   */
+  after: (what: string, work: () => Promise<unknown>) => Promise<void>;
 }
 
-/** One catalog call an agent asks for, already matched. */
+/** A refusal the surface decided from the request alone, answered once the key is known to be good. */
+export interface SurfaceRefusal {
+  reason: PreRefusalReason;
+  status: number;
+  errorType: string;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+/** One catalog call an agent asks for: matched, or refused by the surface (`refusal`). */
 export interface AgentCall {
-  entry: CatalogEntry;
+  method: string;
+  /** Null only with a `refusal` (no catalog method has this path). */
+  entry: CatalogEntry | null;
   params: Readonly<Record<string, string>>;
   query?: Readonly<Record<string, string>>;
   body?: unknown;
   /** The caller's key exactly as given (the header or the argument); checked by `executeAgentCall`. */
   idempotencyKey?: string;
+  refusal?: SurfaceRefusal;
 }
 
 /** What an answer carries besides its status and body, for the surfaces to pass on. */
@@ -44,7 +61,13 @@ export interface OutcomeMeta {
  * `unknown` when a write may have taken effect and nobody can yet say whether it did.
  */
 export type CallOutcome =
-  | ({ kind: 'refused'; status: number; error: ErrorBody; reason: DecisionReason } & OutcomeMeta)
+  | ({
+      kind: 'refused';
+      status: number;
+      error: ErrorBody;
+      reason: DecisionReason;
+      headers?: Record<string, string>;
+    } & OutcomeMeta)
   | { kind: 'answered'; response: UpstreamResponse }
   | ({
       kind: 'failed';
@@ -60,21 +83,6 @@ export function outcomeMeta(outcome: CallOutcome): OutcomeMeta {
     ? { idempotencyKey: outcome.response.idempotencyKey, upstreamRequestId: outcome.response.requestId }
     : { idempotencyKey: outcome.idempotencyKey, upstreamRequestId: outcome.upstreamRequestId };
 }
-
-/** The audit fields fixed before the call's fate is known. */
-export type AuditBase = Omit<
-  AuditInput,
-  | 'at_ms'
-  | 'channel'
-  | 'latency_ms'
-  | 'request_id'
-  | 'decision'
-  | 'reason'
-  | 'upstream_status'
-  | 'upstream_request_id'
-  | 'amount'
-  | 'currency'
->;
 
 /** Bollard's refusal body: Checkout.com's error shape, naming what is missing. */
 export function errorBody(requestId: string, type: string, codes: string[], message?: string): ErrorBody {
@@ -93,31 +101,4 @@ export function errorResponse(
     status,
     headers: { 'content-type': 'application/json', ...headers },
   });
-}
-
-/** The audit fields every record about a matched entry shares. */
-export function entryFields(
-  entry: CatalogEntry | null,
-): Pick<AuditInput, 'path_template' | 'entry' | 'area' | 'access'> {
-  return entry
-    ? { path_template: entry.path, entry: entry.name, area: entry.area, access: entry.access }
-    : { path_template: null, entry: null, area: null, access: null };
-}
-
-/** Builds and appends one audit record, measuring latency up to now. */
-export async function record(
-  ctx: CallContext,
-  fields: Omit<AuditInput, 'at_ms' | 'channel' | 'latency_ms' | 'request_id'>,
-): Promise<void> {
-  await appendAudit(
-    ctx.env,
-    {
-      ...fields,
-      at_ms: ctx.startedMs,
-      channel: ctx.channel,
-      latency_ms: Math.max(0, Date.now() - ctx.startedMs),
-      request_id: ctx.requestId,
-    },
-    ctx.log,
-  );
 }

@@ -2,17 +2,9 @@ import type { Context, Hono } from 'hono';
 import { matchRequest, methodsForPath } from '../catalog';
 import type { CheckoutClient } from '../checkout/contract';
 import type { AppEnv } from '../http';
-import { authenticateAgent } from './authenticate';
-import {
-  type CallContext,
-  type CallOutcome,
-  entryFields,
-  errorBody,
-  errorResponse,
-  outcomeMeta,
-  record,
-} from './call';
+import { type CallContext, type CallOutcome, errorResponse, outcomeMeta, type SurfaceRefusal } from './call';
 import { executeAgentCall } from './execute';
+import { presentedKey } from './keys';
 import { agentsClient } from './upstream-client';
 
 /** Where the Checkout.com-compatible surface is mounted. */
@@ -23,6 +15,28 @@ const PASSED_HEADERS = ['content-type', 'location', 'cko-version'];
 
 /** Largest request body accepted (Checkout.com bodies are small JSON documents). */
 const MAX_BODY_BYTES = 1_000_000;
+
+/** Runs bookkeeping after the answer with `waitUntil` where there is an execution context, else in line. */
+function afterAnswer(c: Context<AppEnv>): CallContext['after'] {
+  return async (what, work) => {
+    const run = async () => {
+      try {
+        await work();
+      } catch (err) {
+        c.get('log').warn('agent bookkeeping failed', { what, error: err });
+      }
+    };
+    let waitUntil: ((promise: Promise<unknown>) => void) | null = null;
+    try {
+      const ctx = c.executionCtx;
+      waitUntil = (promise) => ctx.waitUntil(promise);
+    } catch {
+      // No execution context: run it in line.
+    }
+    if (waitUntil) waitUntil(run());
+    else await run();
+  };
+}
 
 export function callContext(c: Context<AppEnv>, channel: CallContext['channel']): CallContext {
   let client: CheckoutClient | null = null;
@@ -37,68 +51,56 @@ export function callContext(c: Context<AppEnv>, channel: CallContext['channel'])
     channel,
     startedMs: Date.now(),
     log: c.get('log'),
+    after: afterAnswer(c),
   };
   return ctx;
 }
 
+function refusal(
+  status: 404 | 405 | 400 | 413,
+  reason: 'route_not_found' | 'method_not_allowed' | 'body_invalid',
+  message: string,
+  headers?: Record<string, string>,
+): SurfaceRefusal {
+  const errorType =
+    status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : 'request_malformed';
+  return { status, reason, errorType, message, ...(headers ? { headers } : {}) };
+}
+
 /**
- * `/agent/v1/<Checkout.com path>`: wire-compatible with Checkout.com. authenticate → match the catalog
- * (unknown path 404, known path with another method 405, neither forwarded) → grant and limits →
- * forward → record, and the upstream answer is passed through as-is (status, JSON body).
+ * `/agent/v1/<Checkout.com path>`: wire-compatible with Checkout.com. The route (unknown path 404, known
+ * path with another method 405, neither forwarded), the body and the idempotency key are checked in the
+ * Worker; authentication, grant, limits and the start record are one round trip to the agent's object
+ * (`executeAgentCall`); the upstream answer is passed through as-is (status, JSON body).
  */
 export function mountGateway(app: Hono<AppEnv>): void {
   app.all(`${GATEWAY_PREFIX}/*`, async (c) => {
     const ctx = callContext(c, 'rest');
     const method = c.req.method.toUpperCase();
-    const auth = await authenticateAgent(ctx, c.req.header('authorization'), method);
-    if (!auth.ok) return auth.response;
-    const agent = auth.agent;
-    ctx.upstreamScopes = auth.upstreamScopes;
-
+    const presented = presentedKey(c.req.header('authorization'));
     const url = new URL(c.req.url);
     const path = url.pathname.slice(GATEWAY_PREFIX.length) || '/';
     const match = matchRequest(method, path);
-    const denyRoute = async (
-      status: 404 | 405 | 400 | 413,
-      reason: 'route_not_found' | 'method_not_allowed' | 'body_invalid',
-      message: string,
-      headers: Record<string, string> = {},
-    ) => {
-      await record(ctx, {
-        agent_id: agent.id,
-        agent_name: agent.name,
-        method,
-        ...entryFields(match?.entry ?? null),
-        decision: 'denied',
-        reason,
-        upstream_status: null,
-        upstream_request_id: null,
-        idempotency_key: null,
-        amount: null,
-        currency: null,
-      });
-      const type = status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : 'request_malformed';
-      return errorResponse(status, errorBody(ctx.requestId, type, [reason], message), headers);
-    };
+
+    let refused: SurfaceRefusal | undefined;
+    let body: unknown;
     if (!match) {
       const allowed = methodsForPath(path);
-      return allowed.length
-        ? denyRoute(405, 'method_not_allowed', `${method} is not supported on this path`, {
+      refused = allowed.length
+        ? refusal(405, 'method_not_allowed', `${method} is not supported on this path`, {
             allow: allowed.join(', '),
           })
-        : denyRoute(404, 'route_not_found', 'no Checkout.com method has this path');
-    }
-
-    let body: unknown;
-    if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
+        : refusal(404, 'route_not_found', 'no Checkout.com method has this path');
+    } else if (presented.kind === 'key' && (method === 'POST' || method === 'PUT' || method === 'PATCH')) {
+      // Only a caller with a well-formed key gets its body read.
       const text = await c.req.text();
       if (text.length > MAX_BODY_BYTES)
-        return denyRoute(413, 'body_invalid', 'the request body is too large');
-      if (text.trim() !== '') {
+        refused = refusal(413, 'body_invalid', 'the request body is too large');
+      else if (text.trim() !== '') {
         try {
           body = JSON.parse(text);
         } catch {
-          return denyRoute(400, 'body_invalid', 'the request body is not valid JSON');
+          refused = refusal(400, 'body_invalid', 'the request body is not valid JSON');
         }
       }
     }
@@ -107,17 +109,21 @@ export function mountGateway(app: Hono<AppEnv>): void {
     // Present but empty counts as given (and is refused), so a caller's broken header never passes silently.
     const idempotencyKey = c.req.header('cko-idempotency-key');
 
-    const outcome = await executeAgentCall(ctx, agent, {
-      entry: match.entry,
-      params: match.params,
+    const outcome = await executeAgentCall(ctx, presented, {
+      method,
+      entry: match?.entry ?? null,
+      params: match?.params ?? {},
       ...(url.searchParams.size ? { query } : {}),
       ...(body !== undefined ? { body } : {}),
-      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+      ...(idempotencyKey !== undefined && !refused ? { idempotencyKey } : {}),
+      ...(refused ? { refusal: refused } : {}),
     });
     const headers = answerHeaders(outcome);
     if (outcome.kind !== 'answered') {
       if (outcome.kind === 'failed' && outcome.retryAfter !== undefined)
         headers.set('retry-after', String(Math.max(1, Math.ceil(outcome.retryAfter))));
+      if (outcome.kind === 'refused' && outcome.headers)
+        for (const [k, v] of Object.entries(outcome.headers)) headers.set(k, v);
       return errorResponse(outcome.status, outcome.error, Object.fromEntries(headers));
     }
     const { response } = outcome;

@@ -1,95 +1,152 @@
-import { StreamableHTTPTransport } from '@hono/mcp';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import {
-  CallToolRequestSchema,
-  ErrorCode,
-  ListToolsRequestSchema,
-  McpError,
-} from '@modelcontextprotocol/sdk/types.js';
 import type { Hono } from 'hono';
-import { entryByName } from '../catalog';
+import { CATALOG, type CatalogEntry, entryByName } from '../catalog';
 import type { AppEnv } from '../http';
-import { authenticateAgent } from './authenticate';
-import { type CallContext, entryFields, record } from './call';
+import type { AuthenticateResult } from './agent-rpc';
+import { agentObject, recordAnonymous } from './audit-writer';
+import { type CallContext, type CallOutcome, errorBody, errorResponse } from './call';
+import { withObjectDeadline } from './deadlines';
+import { executeAgentCall } from './execute';
 import { callContext } from './gateway-routes';
-import { registerAgentTools } from './mcp-tools';
-import { allowedEntries, grantAllows } from './policy';
-import type { AuthenticatedAgent } from './registry-do';
+import { hashAgentKey, type PresentedKey, presentedKey } from './keys';
+import type { McpHost } from './mcp-server';
+import { allowedEntries } from './policy';
 
 export const MCP_PATH = '/agent/mcp';
+
+/**
+ * Where the MCP server module is in the deployed Worker: wrangler uploads `workers/bollard/.build/
+ * agent-mcp.mjs` (built by `src/agents/build-mcp-chunk.mjs`, the `[build]` command) as an additional module
+ * beside the main one (`find_additional_modules`, docs/agents.md "Cold start"). A specifier in a variable
+ * is left alone by the bundler, so the main module does not contain the MCP SDK.
+ */
+const DEPLOYED_MODULE = './.build/agent-mcp.mjs';
+/** The same module from source, where the code runs unbundled (the vitest pool). */
+const SOURCE_MODULE = './mcp-server.ts';
+
+type McpModule = typeof import('./mcp-server');
+let loading: Promise<McpModule> | null = null;
+
+/** Loads the MCP server module once per isolate, on the first MCP request. */
+export function loadMcpModule(): Promise<McpModule> {
+  loading ??= (import(/* @vite-ignore */ DEPLOYED_MODULE) as Promise<McpModule>).catch(
+    () => import(/* @vite-ignore */ SOURCE_MODULE) as Promise<McpModule>,
+  );
+  loading.catch(() => {
+    loading = null;
+  });
+  return loading;
+}
 
 interface JsonRpcMessage {
   method?: unknown;
   params?: { name?: unknown };
 }
 
-/**
- * A `tools/call` for a catalog tool the agent was not granted never reaches a handler (the SDK answers
- * "tool not found", as the tool is not listed), so it is recorded here, before the transport runs.
- */
-async function recordHiddenToolCalls(
+/** The catalog tool of a message that is one `tools/call` (not a batch), else null. */
+function singleToolCall(parsed: unknown): CatalogEntry | null {
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return null;
+  const m = parsed as JsonRpcMessage;
+  if (m.method !== 'tools/call' || typeof m.params?.name !== 'string') return null;
+  return entryByName(m.params.name) ?? null;
+}
+
+function unauthenticatedResponse(ctx: CallContext, reason: string): Response {
+  const messages: Record<string, string> = {
+    agent_key_missing: 'an agent key is required (Authorization: Bearer <agent key>)',
+    agent_key_invalid: 'the agent key is not valid',
+    agent_key_expired: 'the agent key has expired',
+  };
+  return errorResponse(401, errorBody(ctx.requestId, 'unauthorized', [reason], messages[reason]), {
+    'www-authenticate': 'Bearer realm="bollard-agents"',
+  });
+}
+
+/** One round trip: who is this key? Failures are recorded (by the object, or in `anonymous`). */
+async function authenticate(
   ctx: CallContext,
-  agent: AuthenticatedAgent,
-  parsed: unknown,
-): Promise<void> {
-  const messages = (Array.isArray(parsed) ? parsed : [parsed]) as JsonRpcMessage[];
-  for (const m of messages) {
-    if (m?.method !== 'tools/call' || typeof m.params?.name !== 'string') continue;
-    const entry = entryByName(m.params.name);
-    if (!entry || grantAllows(agent.grants, entry)) continue;
-    await record(ctx, {
-      agent_id: agent.id,
-      agent_name: agent.name,
-      method: entry.method,
-      ...entryFields(entry),
-      decision: 'denied',
-      reason: 'grant_required',
-      upstream_status: null,
-      upstream_request_id: null,
-      idempotency_key: null,
-      amount: null,
-      currency: null,
-    });
-  }
+  presented: Extract<PresentedKey, { kind: 'key' }>,
+  method: string,
+): Promise<AuthenticateResult> {
+  const result = await withObjectDeadline<AuthenticateResult>(
+    agentObject(ctx.env, presented.agentId).authenticate(await hashAgentKey(presented.key), {
+      requestId: ctx.requestId,
+      channel: ctx.channel,
+      atMs: ctx.startedMs,
+      method,
+    }),
+    "the agent's state",
+  );
+  if (result.kind === 'unknown_agent') await recordAnonymous(ctx, { method, reason: 'agent_key_invalid' });
+  return result;
 }
 
 /**
- * `/agent/mcp`: a stateless Streamable HTTP MCP server. Every HTTP request authenticates the agent key
- * afresh and builds a server holding only that agent's tools, so a grant change or revocation applies to
- * the next message, and no session state has to live in one isolate.
+ * `/agent/mcp`: a stateless Streamable HTTP MCP server. A single `tools/call` is one round trip to the
+ * agent's object, made by the tool's pipeline (`begin`: authenticate, grant, limits, start record), with
+ * every catalog tool registered so that the pipeline, not the SDK, decides; any other message
+ * (initialize, tools/list) authenticates first and sees only the agent's granted tools. A grant change or
+ * revocation applies to the next message, and no session state lives in one isolate.
  */
 export function mountMcp(app: Hono<AppEnv>): void {
   app.all(MCP_PATH, async (c) => {
     const ctx = callContext(c, 'mcp');
-    const auth = await authenticateAgent(ctx, c.req.header('authorization'), c.req.method.toUpperCase());
-    if (!auth.ok) return auth.response;
-    ctx.upstreamScopes = auth.upstreamScopes;
+    const method = c.req.method.toUpperCase();
+    const presented = presentedKey(c.req.header('authorization'));
+    if (presented.kind !== 'key') {
+      const reason = presented.kind === 'missing' ? 'agent_key_missing' : 'agent_key_invalid';
+      await recordAnonymous(ctx, { method, reason });
+      return unauthenticatedResponse(ctx, reason);
+    }
     let parsed: unknown;
-    if (c.req.method === 'POST') {
+    if (method === 'POST') {
       try {
         parsed = await c.req.json();
       } catch {
         parsed = undefined;
       }
-      if (parsed !== undefined) await recordHiddenToolCalls(ctx, auth.agent, parsed);
     }
-    const server = new McpServer({ name: 'bollard-agent-gateway', version: '1.0.0' });
-    // Each tool call gets its own start time, so latency in the audit record is the call's own.
-    registerAgentTools(server, auth.agent, () => ({ ...ctx, startedMs: Date.now() }));
-    if (allowedEntries(auth.agent.grants).length === 0) {
-      // McpServer only answers tools/list once a tool exists; an agent with no grants gets an empty list.
-      server.server.registerCapabilities({ tools: { listChanged: false } });
-      server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [] }));
-      server.server.setRequestHandler(CallToolRequestSchema, (request) => {
-        throw new McpError(ErrorCode.InvalidParams, `Tool ${request.params.name} not found`);
-      });
+
+    const tool = singleToolCall(parsed);
+    let entries: readonly CatalogEntry[] = CATALOG;
+    if (!tool) {
+      const auth = await authenticate(ctx, presented, method);
+      if (auth.kind !== 'ok')
+        return unauthenticatedResponse(
+          ctx,
+          auth.kind === 'unknown_agent' ? 'agent_key_invalid' : auth.reason,
+        );
+      entries = allowedEntries(auth.agent.grants);
     }
-    const transport = new StreamableHTTPTransport({
-      sessionIdGenerator: undefined,
-      enableJsonResponse: true,
-    });
-    await server.connect(transport);
-    const response = await transport.handleRequest(c, parsed);
-    return response ?? c.body(null, 202);
+    let refusedKey: CallOutcome | null = null;
+    let ran = false;
+    const host: McpHost = {
+      entries,
+      run: async (entry, call) => {
+        ran = true;
+        // Each tool call gets its own start time, so latency in the audit record is the call's own.
+        const outcome = await executeAgentCall({ ...ctx, startedMs: Date.now() }, presented, {
+          method: entry.method,
+          entry,
+          ...call,
+        });
+        if (outcome.kind === 'refused' && outcome.status === 401) refusedKey = outcome;
+        return outcome;
+      },
+    };
+    const { serveMcp } = await loadMcpModule();
+    const response = await serveMcp(c, parsed, host);
+    const refused = refusedKey as CallOutcome | null;
+    if (refused !== null && refused.kind === 'refused') return unauthenticatedResponse(ctx, refused.reason);
+    if (tool && !ran) {
+      // The SDK answered without running the tool (its arguments did not validate): the key was never
+      // checked, and an unknown caller must not learn more than a 401.
+      const auth = await authenticate(ctx, presented, method);
+      if (auth.kind !== 'ok')
+        return unauthenticatedResponse(
+          ctx,
+          auth.kind === 'unknown_agent' ? 'agent_key_invalid' : auth.reason,
+        );
+    }
+    return response;
   });
 }

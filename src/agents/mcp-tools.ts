@@ -2,11 +2,8 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod';
 import type { CatalogEntry } from '../catalog';
-import { type CallContext, type CallOutcome, outcomeMeta } from './call';
-import { executeAgentCall } from './execute';
+import { type CallOutcome, outcomeMeta } from './call';
 import { generatesKey } from './idempotency';
-import { allowedEntries } from './policy';
-import type { AuthenticatedAgent } from './registry-do';
 
 const queryValue = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -121,16 +118,24 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** One tool call's arguments, mapped to a catalog call. */
+export interface ToolCall {
+  params: Record<string, string>;
+  query?: Record<string, string>;
+  body?: unknown;
+  idempotencyKey?: string;
+}
+
+/** Runs a tool call through the same pipeline as `/agent/v1` (the host's, in the main module). */
+export type RunTool = (entry: CatalogEntry, call: ToolCall) => Promise<CallOutcome>;
+
 /**
- * Registers one tool per catalog entry the agent's grants allow — and no others, so an agent never sees
- * a tool it may not call. Each call runs the same check, forward and audit as `/agent/v1`.
+ * Registers one tool per given catalog entry: the agent's granted ones for a listing (so an agent never
+ * sees a tool it may not call), or every catalog tool for a single `tools/call`, whose grant the
+ * pipeline checks in its one round trip. Each call runs the same check, forward and audit as `/agent/v1`.
  */
-export function registerAgentTools(
-  server: McpServer,
-  agent: AuthenticatedAgent,
-  ctx: () => CallContext,
-): void {
-  for (const entry of allowedEntries(agent.grants)) {
+export function registerAgentTools(server: McpServer, entries: readonly CatalogEntry[], run: RunTool): void {
+  for (const entry of entries) {
     const params = pathParams(entry.path);
     server.registerTool(
       entry.name,
@@ -147,8 +152,7 @@ export function registerAgentTools(
         const q = args.query;
         if (q && typeof q === 'object') for (const [k, v] of Object.entries(q)) query[k] = String(v);
         const idempotencyKey = str(args.idempotency_key);
-        const outcome = await executeAgentCall(ctx(), agent, {
-          entry,
+        const outcome = await run(entry, {
           params: pathValues,
           ...(Object.keys(query).length ? { query } : {}),
           ...(args.body !== undefined ? { body: args.body } : {}),

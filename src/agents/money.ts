@@ -45,6 +45,21 @@ export type MoneyResolution =
   /** The lookup itself answered with an error (e.g. 404 for an unknown payment): pass it through. */
   | { kind: 'upstream'; response: UpstreamResponse };
 
+const PAYMENT_ACTIONS = ['capturePayment', 'refundPayment', 'incrementAuthorization'];
+
+/** Whether `resolveMoney` has to read the payment or dispute (the body does not say everything). */
+export function needsLookup(
+  entry: CatalogEntry,
+  params: Readonly<Record<string, string>>,
+  fromBody: MoneyFacts,
+): boolean {
+  return (
+    (fromBody.amount === null || fromBody.currency === null) &&
+    Boolean(params.id) &&
+    (PAYMENT_ACTIONS.includes(entry.name) || entry.name === 'acceptDispute')
+  );
+}
+
 /**
  * Completes amount and currency for an agent with limits. A capture or refund without `amount` is for
  * the full remaining amount, so it is counted as the payment's `available_to_capture` /
@@ -59,8 +74,7 @@ export async function resolveMoney(
 ): Promise<MoneyResolution> {
   let { amount, currency } = fromBody;
   const id = params.id;
-  const paymentAction = ['capturePayment', 'refundPayment', 'incrementAuthorization'].includes(entry.name);
-  if ((amount === null || currency === null) && id && (paymentAction || entry.name === 'acceptDispute')) {
+  if (id && needsLookup(entry, params, fromBody)) {
     const lookup = await client.send(entry.name === 'acceptDispute' ? 'getDispute' : 'getPayment', {
       params: { id },
     });

@@ -1,15 +1,16 @@
-import type { AgentRegistry } from './registry-do';
+import { withObjectDeadline } from './deadlines';
+import type { AgentDirectory } from './directory-do';
 
-/** The one registry instance: the source of truth for agents, keys, grants and daily spend. */
-export function agentRegistry(env: Env): DurableObjectStub<AgentRegistry> {
-  return env.AGENT_REGISTRY.getByName('global');
+/** The directory of agents: the listing and the union of upstream scopes (never a call's source of truth). */
+export function agentDirectory(env: Env): DurableObjectStub<AgentDirectory> {
+  return env.AGENT_DIRECTORY.getByName('global');
 }
 
 /**
- * The union of the minimal OAuth scopes over every active agent's grants (catalog-derived): what
- * Bollard's upstream credential for the agents surface should be requested with — for the OAuth
- * token source behind `checkoutClientFor(env, 'agents')`. Empty when no agent is active.
+ * The union of the minimal OAuth scopes over every active agent's grants (catalog-derived): what one
+ * credential for the whole agents surface would need. Each call itself requests only its own agent's
+ * grants' scopes (`executeAgentCall`). Empty when no agent is active.
  */
 export async function agentUpstreamScopes(env: Env): Promise<string[]> {
-  return agentRegistry(env).upstreamScopes(Date.now());
+  return withObjectDeadline(agentDirectory(env).upstreamScopes(Date.now()), 'the agent directory');
 }

@@ -1,4 +1,6 @@
-import { type LimitCheck, type Money, utcDay } from './policy';
+import type { CatalogEntry } from '../catalog';
+import type { AuthenticatedAgent } from './agent-profile';
+import { checkCallLimits, grantAllows, type LimitCheck, type Money, utcDay } from './policy';
 
 /**
  * How long a reservation stays attached to its idempotency key: Checkout.com keeps a key's answer for
@@ -45,7 +47,7 @@ export const SPEND_SCHEMA = `
 `;
 
 /**
- * The spend ledger inside the registry Durable Object. Every method is synchronous SQL, so a check and
+ * The spend ledger inside the agent's Durable Object. Every method is synchronous SQL, so a check and
  * the write that follows it are one atomic step for the object.
  */
 export class SpendLedger {
@@ -53,6 +55,48 @@ export class SpendLedger {
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
+  }
+
+  /**
+   * Checks a money-moving call against the agent's current limits and, when it fits, adds it to the
+   * day's total under its idempotency key in the same synchronous step (so concurrent calls cannot both
+   * squeeze under the cap). A key that already holds a live reservation for this call (a retry after an
+   * unknown outcome, or of a success) reuses it: upstream answers such a retry with the original outcome,
+   * so counting it again would count one payment twice. A retry asking for more, or in another currency,
+   * than its key holds is not the same request and is refused.
+   */
+  check(
+    agent: AuthenticatedAgent,
+    entry: CatalogEntry | undefined,
+    money: Money,
+    nowMs: number,
+    hold: SpendHold,
+    revoked: boolean,
+  ): SpendCheck {
+    if (revoked || !entry || !grantAllows(agent.grants, entry))
+      return { ok: false, reason: 'grant_required', message: 'the agent no longer holds this grant' };
+    const perCall = checkCallLimits(agent.limits, money);
+    if (!perCall.ok) return perCall;
+    this.prune(nowMs);
+    const held = this.held(agent.id, hold, nowMs);
+    if (held) {
+      if (held.currency === money.currency && money.amount <= held.amount) return { ok: true, reused: true };
+      return {
+        ok: false,
+        reason: 'idempotency_key_reused',
+        message: `this idempotency key already holds ${held.amount} ${held.currency} for this call: a retry with it must repeat that request, and a new request needs a new key`,
+      };
+    }
+    const cap = agent.limits.max_amount_per_day?.[money.currency];
+    const spent = this.spent(agent.id, utcDay(nowMs), money.currency);
+    if (cap !== undefined && spent + money.amount > cap)
+      return {
+        ok: false,
+        reason: 'daily_limit_exceeded',
+        message: `amount ${money.amount} ${money.currency} would exceed the daily limit of ${cap} (${spent} used today)`,
+      };
+    this.reserve(agent.id, hold, money, nowMs);
+    return { ok: true, reused: false };
   }
 
   /** The amount counted for the agent on a UTC day in a currency. */

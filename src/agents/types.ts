@@ -56,7 +56,12 @@ export type DecisionReason =
   | 'idempotency_key_reused'
   | 'upstream_failed'
   /** A write may have taken effect and Bollard could not learn whether it did (`504 upstream_outcome_unknown`). */
-  | 'outcome_unknown';
+  | 'outcome_unknown'
+  /**
+   * Set by the sweep on a call that was sent upstream but whose outcome was never appended (the Worker
+   * stopped between its answer and the outcome record): what happened is not in the log.
+   */
+  | 'outcome_unrecorded';
 
 /**
  * `failed`: allowed by policy, but no usable upstream answer — reason `upstream_failed` (nothing was done

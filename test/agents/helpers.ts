@@ -1,7 +1,7 @@
 import { env, exports } from 'cloudflare:workers';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { AuditRecord } from '../../src/agents/audit-record';
+import type { AuditRecord } from '../../src/agents/audit-calls';
 import type { AgentLimits, AgentView, Grants } from '../../src/agents/types';
 import { createApp } from '../../src/app';
 import { type CatalogEntry, fillPath } from '../../src/catalog';
@@ -69,10 +69,33 @@ export function gateway(
   );
 }
 
+/**
+ * An agent's calls, from its own object. Outcomes are appended after the answer (`waitUntil`), so this
+ * waits (bounded) until no call sent upstream is still without one.
+ */
 export async function auditFor(agentId: string): Promise<AuditRecord[]> {
-  const res = await admin(`/admin/audit?agent=${agentId}&limit=1000`);
-  const page = (await res.json()) as { data: AuditRecord[] };
-  return page.data;
+  let data: AuditRecord[] = [];
+  for (let i = 0; i < 40; i++) {
+    const res = await admin(`/admin/audit?agent=${agentId}&limit=1000`);
+    data = ((await res.json()) as { data: AuditRecord[] }).data;
+    if (data.every((r) => r.outcome === 'recorded')) return data;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return data;
+}
+
+/** Waits until the global index holds a chain's entries up to its object's head; returns how long it took. */
+export async function indexCaughtUp(chain: string, timeoutMs = 10_000): Promise<number> {
+  const started = Date.now();
+  const agent = env.AGENT.getByName(chain);
+  const index = env.AUDIT_INDEX.getByName('global');
+  for (;;) {
+    const [head, indexed] = await Promise.all([agent.head(), index.headOf(chain)]);
+    if (indexed.seq === head.seq && indexed.hash === head.hash) return Date.now() - started;
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`index behind for ${chain}: ${indexed.seq} < ${head.seq}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 /** A concrete path for an entry (placeholder ids) and a plausible body, for walking the catalog. */

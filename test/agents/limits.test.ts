@@ -141,13 +141,13 @@ describe('amount limits on money-moving calls', { timeout: 60_000 }, () => {
   });
 });
 
-describe('reservations by idempotency key (registry)', () => {
-  const registry = () => env.AGENT_REGISTRY.getByName('global');
+describe("reservations by idempotency key (the agent's object)", () => {
   const money = (amount: number) => ({ amount, currency: 'EUR' });
   const hold = (key: string) => ({ key, scope: 'requestPayment' });
 
   it('reuses a live reservation, releases each one once, and forgets a key after 24 hours', async () => {
     const agent = await createAgent({ payments: 'write' }, { limits: { max_amount_per_day: { EUR: 1000 } } });
+    const registry = () => env.AGENT.getByName(agent.id);
     const t = Date.parse('2026-06-01T08:00:00Z');
     const day = (ms: number) => registry().spentToday(agent.id, ms);
     expect(await registry().reserveSpend(agent.id, 'requestPayment', money(300), t, hold('a'))).toEqual({

@@ -70,10 +70,17 @@ describe('MCP at /agent/mcp', { timeout: 60_000 }, () => {
     expect(names).toEqual(['listDisputes', 'getDispute']);
     await admin(`/admin/agents/${agent.id}`, { method: 'DELETE' });
     await expect(client.listTools()).rejects.toThrow();
-    // A revoked key looks like an unknown one, so its record carries no agent id: it is the newest denial.
-    const denied = (await (await admin('/admin/audit?decision=denied&limit=1000')).json()) as {
+    // To the caller a revoked key looks like an unknown one; the key still names its agent, so the refusal
+    // is recorded in that agent's chain, as its newest denial.
+    const denied = (await (
+      await admin(`/admin/audit?agent=${agent.id}&decision=denied&limit=1000`)
+    ).json()) as {
       data: Array<Record<string, unknown>>;
     };
-    expect(denied.data.at(-1)).toMatchObject({ agent_id: null, reason: 'agent_key_invalid', channel: 'mcp' });
+    expect(denied.data.at(-1)).toMatchObject({
+      agent_id: agent.id,
+      reason: 'agent_key_invalid',
+      channel: 'mcp',
+    });
   });
 });

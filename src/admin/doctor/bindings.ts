@@ -22,6 +22,9 @@ const BINDINGS: Record<BindingName, BindingKind> = {
   WEBHOOK_INBOX: 'Durable Object',
   AGENT_REGISTRY: 'Durable Object',
   AUDIT_LOG: 'Durable Object',
+  AGENT: 'Durable Object',
+  AGENT_DIRECTORY: 'Durable Object',
+  AUDIT_INDEX: 'Durable Object',
 };
 
 function hasMethod(value: unknown, method: string): boolean {

@@ -1,0 +1,197 @@
+import { DurableObject } from 'cloudflare:workers';
+import { type AuditFilter, type AuditPage, CALLS_SCHEMA, CallsProjection } from './audit-calls';
+import {
+  type AuditEntry,
+  ENTRY_COLUMNS,
+  ENTRY_COLUMNS_SQL,
+  entryValues,
+  GENESIS_HASH,
+  rowToEntry,
+} from './audit-entry';
+
+/** One chain's range to verify: from its checkpoint to the head the index was sent. */
+export interface VerifyTask {
+  chain: string;
+  from_seq: number;
+  from_hash: string;
+  to_seq: number;
+  to_hash: string;
+  /** The first entry whose link did not match the index's copy on arrival, if any. */
+  mismatch_seq: number | null;
+}
+
+export interface IndexSummary {
+  chains: number;
+  /** Entries the index holds (every chain, up to its forwarded head). */
+  entries: number;
+  /** Entries covered by verified checkpoints. */
+  verified: number;
+  calls: number;
+}
+
+export interface ExportPage {
+  entries: AuditEntry[];
+  /** Cursor for the next page. */
+  last: number;
+}
+
+const INSERT = `INSERT OR IGNORE INTO entries (chain, ${ENTRY_COLUMNS.join(', ')})
+  VALUES (?, ${ENTRY_COLUMNS.map(() => '?').join(', ')})`;
+
+function entryWhere(filter: AuditFilter): { clause: string; args: SqlStorageValue[] } {
+  const conditions: Array<[string, SqlStorageValue | undefined]> = [
+    ['agent_id = ?', filter.agent_id],
+    ['at_ms >= ?', filter.from_ms],
+    ['at_ms < ?', filter.to_ms],
+    ['decision = ?', filter.decision],
+    ['area = ?', filter.area],
+  ];
+  const used = conditions.filter(([, v]) => v !== undefined);
+  return {
+    clause: used.map(([sql]) => ` AND ${sql}`).join(''),
+    args: used.map(([, v]) => v as SqlStorageValue),
+  };
+}
+
+/**
+ * The global view of every agent's audit chain, fed asynchronously: each agent object's alarm forwards
+ * its new entries here in batches (`ingest`), at most `FLUSH_DELAY_MS` after they were appended (or
+ * after a failed forward, on the next alarm with backoff). `/admin/audit` without `agent=` reads here, so
+ * a query never fans out to the agent objects. Also keeps, per chain, the head it was sent and the last
+ * verified checkpoint, so a global verification only checks what is new. One instance.
+ */
+export class AuditIndex extends DurableObject<Env> {
+  readonly #calls: CallsProjection;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(`
+      CREATE TABLE IF NOT EXISTS entries (chain TEXT NOT NULL, ${ENTRY_COLUMNS_SQL}, PRIMARY KEY (chain, seq));
+      CREATE TABLE IF NOT EXISTS chains (
+        chain TEXT PRIMARY KEY,
+        head_seq INTEGER NOT NULL,
+        head_hash TEXT NOT NULL,
+        mismatch_seq INTEGER
+      );
+      CREATE TABLE IF NOT EXISTS checkpoints (
+        chain TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        verified_at INTEGER NOT NULL
+      );
+    `);
+    ctx.storage.sql.exec(CALLS_SCHEMA);
+    this.#calls = new CallsProjection(ctx.storage.sql);
+  }
+
+  /**
+   * Takes a batch of a chain's entries, in order. Entries it already has are skipped; a gap stops the
+   * batch (the sender resends from the returned head). A link that does not continue the head it holds
+   * is kept and flagged (`mismatch_seq`), for verification to report.
+   */
+  ingest(chain: string, entries: AuditEntry[]): { head_seq: number } {
+    const sql = this.ctx.storage.sql;
+    const row = sql
+      .exec<{ head_seq: number; head_hash: string; mismatch_seq: number | null }>(
+        'SELECT head_seq, head_hash, mismatch_seq FROM chains WHERE chain = ?',
+        chain,
+      )
+      .toArray()[0];
+    let seq = row?.head_seq ?? 0;
+    let hash = row?.head_hash ?? GENESIS_HASH;
+    let mismatch = row?.mismatch_seq ?? null;
+    for (const entry of entries) {
+      if (entry.seq <= seq) continue;
+      if (entry.seq !== seq + 1 || entry.chain !== chain) break;
+      if (entry.prev_hash !== hash && mismatch === null) mismatch = entry.seq;
+      sql.exec(INSERT, chain, ...entryValues(entry));
+      this.#calls.apply(entry);
+      seq = entry.seq;
+      hash = entry.hash;
+    }
+    sql.exec(
+      `INSERT INTO chains (chain, head_seq, head_hash, mismatch_seq) VALUES (?, ?, ?, ?)
+       ON CONFLICT (chain) DO UPDATE SET head_seq = excluded.head_seq, head_hash = excluded.head_hash,
+         mismatch_seq = excluded.mismatch_seq`,
+      chain,
+      seq,
+      hash,
+      mismatch,
+    );
+    return { head_seq: seq };
+  }
+
+  /** Calls across every chain, in the order the index received them. */
+  query(filter: AuditFilter, limit: number, skip: number): AuditPage {
+    return this.#calls.query(filter, limit, skip);
+  }
+
+  /** Chain entries (both kinds) in arrival order after the cursor `after`, for the NDJSON export. */
+  exportPage(filter: AuditFilter, after: number, limit: number): ExportPage {
+    const { clause, args } = entryWhere(filter);
+    const rows = this.ctx.storage.sql
+      .exec(
+        `SELECT rowid AS _row, * FROM entries WHERE rowid > ?${clause} ORDER BY rowid LIMIT ?`,
+        after,
+        ...args,
+        limit,
+      )
+      .toArray();
+    return {
+      entries: rows.map((r) => rowToEntry(String(r.chain), r)),
+      last: rows.length ? Number(rows[rows.length - 1]?._row) : after,
+    };
+  }
+
+  /** The chains with entries past their checkpoint (every chain from genesis when `full`). */
+  verifyPlan(full: boolean): VerifyTask[] {
+    return this.ctx.storage.sql
+      .exec<VerifyTask & Record<string, SqlStorageValue>>(
+        `SELECT c.chain AS chain, ${full ? '0' : 'COALESCE(k.seq, 0)'} AS from_seq,
+           ${full ? `'${GENESIS_HASH}'` : `COALESCE(k.hash, '${GENESIS_HASH}')`} AS from_hash,
+           c.head_seq AS to_seq, c.head_hash AS to_hash, c.mismatch_seq AS mismatch_seq
+         FROM chains c LEFT JOIN checkpoints k ON k.chain = c.chain
+         WHERE ? OR c.head_seq > COALESCE(k.seq, 0) OR c.mismatch_seq IS NOT NULL
+         ORDER BY c.chain`,
+        full ? 1 : 0,
+      )
+      .toArray();
+  }
+
+  /** Records verified heads; a checkpoint only moves forward. */
+  commitCheckpoints(verified: Array<{ chain: string; seq: number; hash: string }>, nowMs: number): void {
+    for (const v of verified)
+      this.ctx.storage.sql.exec(
+        `INSERT INTO checkpoints (chain, seq, hash, verified_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, verified_at = excluded.verified_at
+         WHERE excluded.seq >= checkpoints.seq`,
+        v.chain,
+        v.seq,
+        v.hash,
+        nowMs,
+      );
+  }
+
+  summary(): IndexSummary {
+    const sql = this.ctx.storage.sql;
+    const chains = sql
+      .exec<{ n: number; entries: number | null }>(
+        'SELECT COUNT(*) AS n, SUM(head_seq) AS entries FROM chains',
+      )
+      .one();
+    const verified = sql.exec<{ v: number | null }>('SELECT SUM(seq) AS v FROM checkpoints').one().v ?? 0;
+    const calls = sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM calls').one().n;
+    return { chains: chains.n, entries: chains.entries ?? 0, verified, calls };
+  }
+
+  /** The head the index holds for a chain (0 when it has none). */
+  headOf(chain: string): { seq: number; hash: string } {
+    const row = this.ctx.storage.sql
+      .exec<{ head_seq: number; head_hash: string }>(
+        'SELECT head_seq, head_hash FROM chains WHERE chain = ?',
+        chain,
+      )
+      .toArray()[0];
+    return row ? { seq: row.head_seq, hash: row.head_hash } : { seq: 0, hash: GENESIS_HASH };
+  }
+}
