@@ -7,6 +7,7 @@ declare namespace Cloudflare {
 	}
 	interface Env {
 		OAUTH_TOKENS: KVNamespace;
+		STOREFRONT_CLIENT_LIMITER: RateLimit;
 		CHECKOUT_API_BASE: string;
 		CHECKOUT_ENVIRONMENT: string;
 		CHECKOUT_AUTH: string;

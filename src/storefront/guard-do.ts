@@ -11,49 +11,60 @@ import {
 } from './session-store';
 
 /**
- * The storefront's abuse and replay guard. One class, three kinds of instance, chosen by name:
+ * The storefront's replay guard: only what needs atomic state. Per-client request limits are not here
+ * (client-limit.ts: the Rate Limiting binding). One class, three kinds of instance, chosen by name:
  *
- * - `client:<ip>` — one per browser client: its request budget (a token bucket, in memory) and its
- *   `Idempotency-Key` records (SQLite). The IETF draft scopes keys per client, so a client's keys and its
- *   budget live together, and each client's traffic lands on its own object (no global hot spot).
- * - `order:<jti>` — one per order token: the record that the token was used, until it expires. A token
- *   may be replayed from any client, so this cannot be per-client; one object per `jti` needs no sharding
- *   and deletes itself at expiry.
+ * - `order:<jti>` — one per order token: the record that the token was used, until it expires, and the
+ *   `Idempotency-Key` records of the requests that carried it. A token may be replayed from any client,
+ *   so its record cannot be per client; one object per `jti` needs no sharding and deletes itself at
+ *   expiry. Keeping the key's record beside the token's makes a request carrying both one round trip.
+ * - `client:<ip>` — one per browser client: the `Idempotency-Key` records of its requests that carry no
+ *   order token (open mode, submits). The IETF draft scopes keys per client.
  * - `session:<id>` — one per payment session Bollard created: what the status route needs to find the
  *   payment made through it (session-store.ts). Keyed by session, not client: a shopper whose address
  *   changes between the submit and the status poll must still get the answer. Deletes itself at expiry.
  *
- * The bucket is deliberately not persisted: losing it when an idle object is evicted only forgets a
- * budget that would have refilled during the idle time anyway, and it keeps the hot path to one
- * in-memory step. See docs/storage.md for the tables.
+ * A write makes one call before it goes upstream (`begin`) and one after, which the answer does not wait
+ * for on success (`complete`, after the response) and does on failure (`release`, so a retry is not
+ * refused). See docs/storage.md for the tables.
  */
 
-export type IdempotencyBegin =
-  /** No record: this request owns the key now; call `completeIdempotent` or `abandonIdempotent`. */
+export type GuardBegin =
+  /** Nothing recorded stands in the way: the request owns its key and its token now. */
   | { kind: 'proceed' }
   /** Done before with the same body: answer with the stored response. */
   | { kind: 'replay'; status: number; body: string }
   /** The first request with this key is still running. */
   | { kind: 'in_flight' }
   /** The key was used with a different body. */
-  | { kind: 'mismatch' };
+  | { kind: 'mismatch' }
+  /** The order token was already used (by a request without this key, or from another client). */
+  | { kind: 'order_used' };
 
-export interface IdempotencyBeginInput {
+export interface IdempotencyRecord {
+  /** The record's key: the browser's key scoped to its client (guarded-write.ts). */
   key: string;
   /** SHA-256 (hex) of method, route and the request body. */
   fingerprint: string;
-  /** How long an in-flight claim holds before a crashed request's key may be taken over. */
-  leaseMs: number;
-  /** How long a completed response is replayed. */
-  ttlMs: number;
 }
 
-export interface TakeResult {
-  allowed: boolean;
-  /** Requests granted (the caller may spend the extra ones locally, briefly). */
-  granted: number;
-  /** Seconds until one request is allowed again (0 when allowed). */
-  retryAfterSeconds: number;
+export interface GuardBeginInput {
+  /** The request's `Idempotency-Key` record, when it carries one. */
+  idempotency?: IdempotencyRecord & {
+    /** How long an in-flight claim holds before a crashed request's key may be taken over. */
+    leaseMs: number;
+    /** How long a completed response is replayed. */
+    ttlMs: number;
+  };
+  /** The order token the request spends, when it carries one. */
+  order?: { jti: string; expiresAtMs: number };
+}
+
+export interface GuardReleaseInput {
+  /** The in-flight record to forget, so the browser may retry with the key. */
+  idempotency?: IdempotencyRecord;
+  /** The order token to give back, so it can be used again. */
+  jti?: string;
 }
 
 interface IdemRow extends Record<string, SqlStorageValue> {
@@ -67,7 +78,6 @@ interface IdemRow extends Record<string, SqlStorageValue> {
 
 export class StorefrontGuard extends DurableObject<Env> {
   #schemaReady = false;
-  #bucket: { tokens: number; at: number } | null = null;
 
   #sql(): SqlStorage {
     const sql = this.ctx.storage.sql;
@@ -89,93 +99,81 @@ export class StorefrontGuard extends DurableObject<Env> {
   }
 
   /**
-   * Takes up to `want` requests from this client's budget: a token bucket holding `perMinute` requests,
-   * refilled at `perMinute / 60` per second. Grants what is there (at least one, or none).
+   * Starts a guarded write, atomically (no await between the reads and the writes): answers from the
+   * key's record if it has a live one; refuses a token already used; otherwise claims both and proceeds.
    */
-  take(perMinute: number, want = 1): TakeResult {
-    const now = Date.now();
-    const rate = perMinute / 60_000;
-    const b = this.#bucket ?? { tokens: perMinute, at: now };
-    b.tokens = Math.min(perMinute, b.tokens + (now - b.at) * rate);
-    b.at = now;
-    this.#bucket = b;
-    if (b.tokens >= 1) {
-      const granted = Math.max(1, Math.min(Math.floor(want), Math.floor(b.tokens)));
-      b.tokens -= granted;
-      return { allowed: true, granted, retryAfterSeconds: 0 };
-    }
-    return {
-      allowed: false,
-      granted: 0,
-      retryAfterSeconds: Math.max(1, Math.ceil((1 - b.tokens) / rate / 1000)),
-    };
-  }
-
-  /** Starts (or answers) a request carrying `Idempotency-Key`. Atomic: no await between read and write. */
-  async beginIdempotent(input: IdempotencyBeginInput): Promise<IdempotencyBegin> {
+  async begin(input: GuardBeginInput): Promise<GuardBegin> {
     const sql = this.#sql();
     const now = Date.now();
-    const row = sql
-      .exec<IdemRow>(
-        'SELECT fingerprint, state, status, body, lease_until, expires_at FROM idempotency WHERE key = ?',
-        input.key,
-      )
-      .toArray()[0];
-    const live = row && (row.state === 'done' ? row.expires_at > now : row.lease_until > now);
-    if (row && live) {
-      if (row.fingerprint !== input.fingerprint) return { kind: 'mismatch' };
-      if (row.state === 'done') return { kind: 'replay', status: row.status ?? 200, body: row.body ?? '' };
-      return { kind: 'in_flight' };
+    const idem = input.idempotency;
+    // A key whose earlier attempt never finished (its lease ran out) with this same body: that attempt
+    // spent the token, under the same upstream key, so this one may take the token over with the key.
+    let takesOver = false;
+    if (idem) {
+      const row = sql
+        .exec<IdemRow>(
+          'SELECT fingerprint, state, status, body, lease_until, expires_at FROM idempotency WHERE key = ?',
+          idem.key,
+        )
+        .toArray()[0];
+      const live = row && (row.state === 'done' ? row.expires_at > now : row.lease_until > now);
+      if (row && live) {
+        if (row.fingerprint !== idem.fingerprint) return { kind: 'mismatch' };
+        if (row.state === 'done') return { kind: 'replay', status: row.status ?? 200, body: row.body ?? '' };
+        return { kind: 'in_flight' };
+      }
+      takesOver = row?.state === 'in_flight' && row.fingerprint === idem.fingerprint;
     }
-    sql.exec(
-      `INSERT OR REPLACE INTO idempotency (key, fingerprint, state, status, body, lease_until, expires_at)
-       VALUES (?, ?, 'in_flight', NULL, NULL, ?, ?)`,
-      input.key,
-      input.fingerprint,
-      now + input.leaseMs,
-      now + input.ttlMs,
-    );
-    await this.#scheduleCleanup(now + input.ttlMs);
+    const order = input.order;
+    if (order) {
+      const used = sql
+        .exec<{ expires_at: number }>('SELECT expires_at FROM used_order WHERE jti = ?', order.jti)
+        .toArray()[0];
+      if (used && used.expires_at > now && !takesOver) return { kind: 'order_used' };
+      sql.exec(
+        'INSERT OR REPLACE INTO used_order (jti, expires_at) VALUES (?, ?)',
+        order.jti,
+        order.expiresAtMs,
+      );
+    }
+    if (idem) {
+      sql.exec(
+        `INSERT OR REPLACE INTO idempotency (key, fingerprint, state, status, body, lease_until, expires_at)
+         VALUES (?, ?, 'in_flight', NULL, NULL, ?, ?)`,
+        idem.key,
+        idem.fingerprint,
+        now + idem.leaseMs,
+        now + idem.ttlMs,
+      );
+    }
+    const first = Math.min(idem ? now + idem.ttlMs : Infinity, order ? order.expiresAtMs : Infinity);
+    if (Number.isFinite(first)) await this.#scheduleCleanup(first);
     return { kind: 'proceed' };
   }
 
   /** Records the response to replay for this key (only the request that began it may complete it). */
-  completeIdempotent(key: string, fingerprint: string, status: number, body: string): void {
+  complete(record: IdempotencyRecord, status: number, body: string): void {
     this.#sql().exec(
       `UPDATE idempotency SET state = 'done', status = ?, body = ?
        WHERE key = ? AND fingerprint = ? AND state = 'in_flight'`,
       status,
       body,
-      key,
-      fingerprint,
+      record.key,
+      record.fingerprint,
     );
   }
 
-  /** Forgets an in-flight key whose request failed, so the browser may retry it. */
-  abandonIdempotent(key: string, fingerprint: string): void {
-    this.#sql().exec(
-      `DELETE FROM idempotency WHERE key = ? AND fingerprint = ? AND state = 'in_flight'`,
-      key,
-      fingerprint,
-    );
-  }
-
-  /** Marks an order token used. False when it already was (a replay). */
-  async claimOrder(jti: string, expiresAtMs: number): Promise<boolean> {
+  /** Undoes what `begin` claimed for a request that failed: the in-flight key, the token, or both. */
+  release(input: GuardReleaseInput): void {
     const sql = this.#sql();
-    const now = Date.now();
-    const existing = sql
-      .exec<{ expires_at: number }>('SELECT expires_at FROM used_order WHERE jti = ?', jti)
-      .toArray()[0];
-    if (existing && existing.expires_at > now) return false;
-    sql.exec('INSERT OR REPLACE INTO used_order (jti, expires_at) VALUES (?, ?)', jti, expiresAtMs);
-    await this.#scheduleCleanup(expiresAtMs);
-    return true;
-  }
-
-  /** Un-marks a token whose request failed before anything was created upstream, so it can be retried. */
-  releaseOrder(jti: string): void {
-    this.#sql().exec('DELETE FROM used_order WHERE jti = ?', jti);
+    if (input.idempotency) {
+      sql.exec(
+        `DELETE FROM idempotency WHERE key = ? AND fingerprint = ? AND state = 'in_flight'`,
+        input.idempotency.key,
+        input.idempotency.fingerprint,
+      );
+    }
+    if (input.jti !== undefined) sql.exec('DELETE FROM used_order WHERE jti = ?', input.jti);
   }
 
   /** Records a payment session Bollard created (`session:<id>` objects). */

@@ -1,17 +1,24 @@
 import { isCheckoutError, type UpstreamResponse } from '../checkout';
 import { BollardError } from '../http';
+import type { GuardBeginInput, GuardReleaseInput, IdempotencyRecord } from './guard-do';
 import { fingerprint, IDEMPOTENCY_TTL_MS } from './idempotency';
 import { clientIdOf } from './middleware';
 import type { ResolvedOrder } from './policy';
-import { type Ctx, jsonResponse } from './route-helpers';
+import { afterAnswer, type Ctx, jsonResponse } from './route-helpers';
 
 /**
- * A storefront write: the browser's `Idempotency-Key` record in its client's guard (replay, 409 while
- * in flight, 422 for another body), the order token's one-time use, the upstream call under one
- * `Cko-Idempotency-Key`, and the cleanup that lets a failed request be retried.
+ * A storefront write: the browser's `Idempotency-Key` record (replay, 409 while in flight, 422 for another
+ * body), the order token's one-time use, the upstream call under one `Cko-Idempotency-Key`, and the
+ * cleanup that lets a failed request be retried.
  *
- * Only a 2xx is recorded as the key's final answer. Every failure — a 4xx, a 5xx, and above all a
- * `504 upstream_outcome_unknown` — releases the record before the answer goes out, so a retry with the
+ * The hot-path budget: one guard round trip before the upstream call, and only when there is something
+ * to guard. The key's record and the token's live in one object (the token's, when the request carries
+ * one; else the client's), so a request with both makes one call, and one with neither makes none.
+ *
+ * Only a 2xx is recorded as the key's final answer, after the response has gone (`waitUntil`): until then
+ * a repeat gets 409 `idempotency_key_in_flight` with `Retry-After: 1`, as for any request still running,
+ * and should the recording be lost the lease ends the claim. Every failure — a 4xx, a 5xx, and above all
+ * a `504 upstream_outcome_unknown` — releases the record before the answer goes out, so a retry with the
  * same key goes upstream again under the same `Cko-Idempotency-Key` and gets Checkout.com's stored
  * original outcome, instead of a 409 or a replayed "unknown".
  */
@@ -42,68 +49,88 @@ async function bestEffort(c: Ctx, failure: string, work: () => Promise<unknown>)
   }
 }
 
-export async function guardedWrite(c: Ctx, spec: GuardedWrite): Promise<Response> {
-  const key = spec.guardKey;
-  const guard = key === null ? null : c.env.STOREFRONT_GUARD.getByName(`client:${clientIdOf(c.req)}`);
-  const fp = key === null ? '' : await fingerprint('POST', spec.route, spec.body);
-  if (guard && key !== null) {
-    const begun = await guard.beginIdempotent({
-      key,
-      fingerprint: fp,
-      leaseMs: spec.leaseMs,
-      ttlMs: IDEMPOTENCY_TTL_MS,
-    });
-    switch (begun.kind) {
-      case 'replay':
-        return jsonResponse(begun.status, begun.body, true);
-      case 'in_flight':
-        throw new BollardError('conflict', {
-          codes: ['idempotency_key_in_flight'],
-          message: 'a request with this Idempotency-Key is still being processed; retry shortly',
-          retryAfter: 1,
-        });
-      case 'mismatch':
-        throw new BollardError('idempotency_key_reused', {
-          codes: ['idempotency_key_reused'],
-          message: 'this Idempotency-Key was used with a different request body',
-        });
-      case 'proceed':
-        break;
-    }
+function refusal(kind: 'in_flight' | 'mismatch' | 'order_used'): BollardError {
+  switch (kind) {
+    case 'in_flight':
+      return new BollardError('conflict', {
+        codes: ['idempotency_key_in_flight'],
+        message: 'a request with this Idempotency-Key is still being processed; retry shortly',
+        retryAfter: 1,
+      });
+    case 'mismatch':
+      return new BollardError('idempotency_key_reused', {
+        codes: ['idempotency_key_reused'],
+        message: 'this Idempotency-Key was used with a different request body',
+      });
+    case 'order_used':
+      return new BollardError('conflict', {
+        codes: ['order_token_replayed'],
+        message: 'this order token was already used; the merchant must sign a new one',
+      });
   }
+}
+
+/**
+ * The guard object a write's records live in: the order token's when it carries one (a token's use must
+ * be global), else the client's; null when there is nothing to record.
+ */
+function guardName(c: Ctx, spec: GuardedWrite): string | null {
   const token = spec.order?.token ?? null;
-  const orderGuard = token ? c.env.STOREFRONT_GUARD.getByName(`order:${token.jti}`) : null;
-  let claimed = false;
+  if (token !== null) return `order:${token.jti}`;
+  if (spec.guardKey !== null) return `client:${clientIdOf(c.req)}`;
+  return null;
+}
+
+export async function guardedWrite(c: Ctx, spec: GuardedWrite): Promise<Response> {
+  const name = guardName(c, spec);
+  if (name === null) {
+    const res = await spec.send();
+    return jsonResponse(res.status, JSON.stringify(res.body), false);
+  }
+  const guard = c.env.STOREFRONT_GUARD.getByName(name);
+  const token = spec.order?.token ?? null;
+  // Scoped to the client even in an order token's object: another client that knows both the token and
+  // the key gets the token's refusal, never this client's stored answer.
+  const record: IdempotencyRecord | null =
+    spec.guardKey === null
+      ? null
+      : {
+          key: `${clientIdOf(c.req)} ${spec.guardKey}`,
+          fingerprint: await fingerprint('POST', spec.route, spec.body),
+        };
+  const input: GuardBeginInput = {};
+  if (record) input.idempotency = { ...record, leaseMs: spec.leaseMs, ttlMs: IDEMPOTENCY_TTL_MS };
+  if (token) input.order = { jti: token.jti, expiresAtMs: token.expiresAtMs };
+  const begun = await guard.begin(input);
+  switch (begun.kind) {
+    case 'replay':
+      return jsonResponse(begun.status, begun.body, true);
+    case 'in_flight':
+    case 'mismatch':
+    case 'order_used':
+      throw refusal(begun.kind);
+    case 'proceed':
+      break;
+  }
   let res: UpstreamResponse;
   try {
-    if (orderGuard && token) {
-      claimed = await orderGuard.claimOrder(token.jti, token.expiresAtMs);
-      if (!claimed) {
-        throw new BollardError('conflict', {
-          codes: ['order_token_replayed'],
-          message: 'this order token was already used; the merchant must sign a new one',
-        });
-      }
-    }
     res = await spec.send();
   } catch (err) {
-    if (guard && key !== null) {
-      // Should this fail, the lease still ends the claim; the caller's answer must not change for it.
-      await bestEffort(c, 'idempotency record not released', () => guard.abandonIdempotent(key, fp));
-    }
+    const release: GuardReleaseInput = {};
+    if (record) release.idempotency = record;
     // Give the token back only when a retry cannot create a second object: Checkout.com refused the call,
     // or the retry will carry the same Cko-Idempotency-Key (derived from the browser's key).
-    if (claimed && orderGuard && token && (upstreamRefused(err) || key !== null)) {
-      await orderGuard.releaseOrder(token.jti);
+    if (token && (upstreamRefused(err) || record)) release.jti = token.jti;
+    if (release.idempotency || release.jti !== undefined) {
+      // Should this fail, the lease still ends the claim; the caller's answer must not change for it.
+      await bestEffort(c, 'guard records not released', () => guard.release(release));
     }
     throw err;
   }
   const text = JSON.stringify(res.body);
-  if (guard && key !== null) {
-    // It happened upstream: a failure to record the replay must not turn the answer into an error.
-    await bestEffort(c, 'idempotency record not completed', () =>
-      guard.completeIdempotent(key, fp, res.status, text),
-    );
+  if (record) {
+    // It happened upstream: recording the replay must neither delay the answer nor turn it into an error.
+    await afterAnswer(c, 'idempotency record', () => guard.complete(record, res.status, text));
   }
   return jsonResponse(res.status, text, false);
 }

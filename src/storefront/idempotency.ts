@@ -45,7 +45,17 @@ export function fingerprint(method: string, path: string, body: unknown): Promis
  * The `Cko-Idempotency-Key` Bollard sends upstream for a browser key: derived from the client, route and
  * key, so even a request retried after its lease expired (a crashed isolate) reaches Checkout.com under
  * the same key and is deduplicated there too. Without a browser key the client generates one.
+ *
+ * With an order token its `jti` is part of it: the key's record lives with the token (guarded-write.ts),
+ * so a key reused for another order is not refused as another body; it must not reach Checkout.com
+ * under the first order's key either, where it would get the first order's session back.
  */
-export async function upstreamKeyFor(client: string, path: string, browserKey: string): Promise<string> {
-  return `bollard-sf-${(await sha256Hex(`${client}\n${path}\n${browserKey}`)).slice(0, 40)}`;
+export async function upstreamKeyFor(
+  client: string,
+  path: string,
+  browserKey: string,
+  jti: string | null = null,
+): Promise<string> {
+  const scope = jti === null ? '' : `\n${jti}`;
+  return `bollard-sf-${(await sha256Hex(`${client}\n${path}\n${browserKey}${scope}`)).slice(0, 40)}`;
 }

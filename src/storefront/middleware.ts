@@ -40,53 +40,6 @@ export function clientIdOf(headers: { header(name: string): string | undefined }
 }
 
 /**
- * Requests this isolate took from a client's budget and has not spent yet. Plain numbers (no promises are
- * shared across requests). Each lease holds at most 1/12 of the per-minute budget (so at most 5 s worth)
- * and lapses after 5 s, so a client can never exceed its budget and an isolate never hoards it; with a
- * small budget (under 24/min) every request asks the Durable Object, exactly.
- */
-const leases = new Map<string, { left: number; until: number }>();
-const LEASE_MS = 5_000;
-
-function spendLease(key: string, now: number): boolean {
-  const lease = leases.get(key);
-  if (!lease || lease.until <= now || lease.left <= 0) return false;
-  lease.left--;
-  return true;
-}
-
-function keepLease(key: string, left: number, now: number): void {
-  if (left <= 0) return;
-  if (leases.size >= 10_000) {
-    for (const [k, v] of leases) if (v.until <= now) leases.delete(k);
-    if (leases.size >= 10_000) leases.clear();
-  }
-  leases.set(key, { left, until: now + LEASE_MS });
-}
-
-/** Per-client request budget on the payment endpoints: 429 with `Retry-After` when spent. */
-export function clientLimit(): MiddlewareHandler<AppEnv> {
-  return async function clientLimitMiddleware(c, next) {
-    if (c.req.method === 'OPTIONS') return next();
-    const { clientLimitPerMinute } = storefrontSettings(c.env);
-    const key = `client:${clientIdOf(c.req)}`;
-    const now = Date.now();
-    if (spendLease(`${clientLimitPerMinute}|${key}`, now)) return next();
-    const want = Math.max(1, Math.floor(clientLimitPerMinute / 12));
-    const taken = await c.env.STOREFRONT_GUARD.getByName(key).take(clientLimitPerMinute, want);
-    if (!taken.allowed) {
-      throw new BollardError('too_many_requests', {
-        codes: ['client_rate_limited'],
-        message: `too many requests from this client: at most ${clientLimitPerMinute} per minute`,
-        retryAfter: taken.retryAfterSeconds,
-      });
-    }
-    keepLease(`${clientLimitPerMinute}|${key}`, taken.granted - 1, now);
-    return next();
-  };
-}
-
-/**
  * JSON bodies only, size-capped, parsed once: 415 for another content type, 413 past the cap (by
  * `Content-Length` or while streaming), 400 for malformed JSON or a non-object. The parsed body is cached
  * on the request, so the route's validator does not read it again.

@@ -1,11 +1,10 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Hono } from 'hono';
 import type { CheckoutClient } from '../checkout';
 import type { AppEnv } from '../http';
 import { guardedWrite } from './guarded-write';
 import { IDEMPOTENCY_LEASE_MS, parseIdempotencyKey, upstreamKeyFor } from './idempotency';
 import { clientIdOf } from './middleware';
-import { checkRedirectUrl, resolveOrder } from './policy';
-import { ROUTES } from './route-docs';
+import { checkRedirectUrl, type ResolvedOrder, resolveOrder } from './policy';
 import { afterAnswer, type Ctx, parseBody, parseId } from './route-helpers';
 import { PaymentLinkId, PaymentLinkRequest, PaymentSessionId, PaymentSessionRequest } from './schemas';
 import { storefrontSettings } from './settings';
@@ -28,19 +27,22 @@ function orderKeys(env: Env): { secret?: string; publicKey?: string } {
 }
 
 /** Bollard's own `Cko-Idempotency-Key` for a session or link: derived from the browser's key, else fresh. */
-function createKeyFor(c: Ctx, route: string, browserKey: string | null): Promise<string> {
+function createKeyFor(
+  c: Ctx,
+  route: string,
+  browserKey: string | null,
+  order: ResolvedOrder,
+): Promise<string> {
   return browserKey === null
     ? Promise.resolve(`bollard-sf-${crypto.randomUUID()}`)
-    : upstreamKeyFor(clientIdOf(c.req), route, browserKey);
+    : upstreamKeyFor(clientIdOf(c.req), route, browserKey, order.token?.jti ?? null);
 }
 
 /**
  * Mounts the payment endpoints: sessions (create, submit, status) and links (create, read).
- * Documentation comes from `route-docs.ts` (same schemas).
+ * Their OpenAPI description is built from the same schemas by `route-docs.ts`, ahead of time.
  */
-export function mountPaymentRoutes(app: OpenAPIHono<AppEnv>, options: PaymentRouteOptions): void {
-  for (const route of ROUTES) app.openAPIRegistry.registerPath(route);
-
+export function mountPaymentRoutes(app: Hono<AppEnv>, options: PaymentRouteOptions): void {
   app.post('/v1/payment-sessions', async (c) => {
     const input = await parseBody(c, PaymentSessionRequest);
     const settings = storefrontSettings(c.env);
@@ -50,7 +52,7 @@ export function mountPaymentRoutes(app: OpenAPIHono<AppEnv>, options: PaymentRou
     const marker = `bsm_${crypto.randomUUID().replaceAll('-', '')}`;
     const body = paymentSessionBody(input, order, settings, marker);
     const browserKey = parseIdempotencyKey(c.req.header('idempotency-key'));
-    const idempotencyKey = await createKeyFor(c, '/v1/payment-sessions', browserKey);
+    const idempotencyKey = await createKeyFor(c, '/v1/payment-sessions', browserKey, order);
     return guardedWrite(c, {
       route: '/v1/payment-sessions',
       body: input,
@@ -90,7 +92,7 @@ export function mountPaymentRoutes(app: OpenAPIHono<AppEnv>, options: PaymentRou
     const order = await resolveOrder(input, settings, orderKeys(c.env), options.now());
     const body = paymentLinkBody(input, order, settings);
     const browserKey = parseIdempotencyKey(c.req.header('idempotency-key'));
-    const idempotencyKey = await createKeyFor(c, '/v1/payment-links', browserKey);
+    const idempotencyKey = await createKeyFor(c, '/v1/payment-links', browserKey, order);
     return guardedWrite(c, {
       route: '/v1/payment-links',
       body: input,

@@ -1,24 +1,43 @@
-import { createRoute, type RouteConfig } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 import * as z from 'zod';
 import {
-  ErrorBody,
-  PaymentLinkId,
-  PaymentLinkRequest,
-  PaymentLinkResponse,
-  PaymentLinkStatus,
-  PaymentSessionId,
-  PaymentSessionRequest,
-  PaymentSessionResponse,
-  PaymentSessionStatus,
-  StorefrontConfig,
-  SubmitPaymentSessionRequest,
-  SubmitPaymentSessionResponse,
+  StorefrontConfig as Config,
+  ErrorBody as ErrorSchema,
+  PaymentLinkResponse as LinkResponse,
+  PaymentLinkStatus as LinkStatus,
+  PaymentSessionResponse as SessionResponse,
+  PaymentSessionStatus as SessionStatus,
+  SubmitPaymentSessionResponse as SubmitResponse,
+} from './response-schemas';
+import {
+  PaymentLinkId as LinkId,
+  PaymentLinkRequest as LinkRequest,
+  PaymentSessionId as SessionId,
+  PaymentSessionRequest as SessionRequest,
+  SubmitPaymentSessionRequest as SubmitRequest,
 } from './schemas';
 
 /**
  * The OpenAPI description of the storefront surface, built from the same zod schemas the handlers
- * validate with (`GET /openapi.json`).
+ * validate with. Not part of the Worker: test/storefront/openapi.test.ts writes the document it builds
+ * into openapi-document.ts (and fails while the two differ), and `GET /openapi.json` serves that text,
+ * so neither the generator (`@hono/zod-openapi`, which extends zod with `.openapi()` when it loads) nor
+ * the response schemas cost the Worker's size or cold start. Component names and path parameters are
+ * given here; descriptions and examples come from the schemas' own `.meta()`.
  */
+
+const ErrorBody = ErrorSchema.openapi('Error');
+const PaymentSessionRequest = SessionRequest.openapi('PaymentSessionRequest');
+const PaymentLinkRequest = LinkRequest.openapi('PaymentLinkRequest');
+const SubmitPaymentSessionRequest = SubmitRequest.openapi('SubmitPaymentSessionRequest');
+const PaymentSessionResponse = SessionResponse.openapi('PaymentSessionResponse');
+const SubmitPaymentSessionResponse = SubmitResponse.openapi('SubmitPaymentSessionResponse');
+const PaymentLinkResponse = LinkResponse.openapi('PaymentLinkResponse');
+const PaymentLinkStatus = LinkStatus.openapi('PaymentLinkStatus');
+const PaymentSessionStatus = SessionStatus.openapi('PaymentSessionStatus');
+const StorefrontConfig = Config.openapi('StorefrontConfig');
+const PaymentSessionId = SessionId.openapi({ param: { name: 'id', in: 'path' } });
+const PaymentLinkId = LinkId.openapi({ param: { name: 'id', in: 'path' } });
 
 function errors(...codes: number[]): RouteConfig['responses'] {
   return Object.fromEntries(
@@ -78,7 +97,7 @@ function keyedErrors(...codes: number[]): RouteConfig['responses'] {
   );
 }
 
-export const ROUTES: RouteConfig[] = [
+const ROUTES: RouteConfig[] = [
   createRoute({
     method: 'post',
     path: '/v1/payment-sessions',
@@ -176,3 +195,20 @@ export const ROUTES: RouteConfig[] = [
     },
   }),
 ];
+
+type OpenApiDocument = ReturnType<OpenAPIHono['getOpenAPI31Document']>;
+
+/** The storefront's OpenAPI 3.1 document. */
+export function storefrontOpenApiDocument(): OpenApiDocument {
+  const app = new OpenAPIHono();
+  for (const route of ROUTES) app.openAPIRegistry.registerPath(route);
+  return app.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: {
+      title: 'Bollard storefront API',
+      version: '1.0.0',
+      description:
+        'What a storefront frontend may call. Errors use one shape: { request_id, error_type, error_codes, message? }.',
+    },
+  });
+}

@@ -32,10 +32,11 @@ export function jsonResponse(status: number, text: string, replayed: boolean): R
 }
 
 /**
- * Bookkeeping the answer does not depend on (a record the status route reads later): after the
- * response with `waitUntil` where the runtime gives one, so the hot path waits on no extra Durable
- * Object round trip; awaited otherwise (tests calling `app.fetch` without a context). Never throws:
- * a lost record only makes a later status read answer less.
+ * Bookkeeping the answer does not depend on (the session record the status route reads later, the
+ * final answer of an `Idempotency-Key` record): after the response with `waitUntil` where the runtime
+ * gives one, so the hot path waits on no extra Durable Object round trip; awaited otherwise (tests
+ * calling `app.fetch` without a context). Never throws: a lost session record only makes a later status
+ * read answer less, and a lost idempotency record ends with its lease.
  */
 export async function afterAnswer(c: Ctx, what: string, work: () => Promise<unknown>): Promise<void> {
   const run = async () => {

@@ -22,7 +22,11 @@ export interface StorefrontSettings {
   /** Applied server-side to every session and link; never taken from the browser. */
   readonly processingChannelId: string | null;
   readonly bodyLimitBytes: number;
-  /** Requests per minute per client on the payment endpoints (token bucket, burst = the same number). */
+  /**
+   * Requests per minute per client on the payment endpoints that one isolate lets through (a token
+   * bucket, burst = the same number): a stricter cap on top of the `STOREFRONT_CLIENT_LIMITER` binding,
+   * whose own limit is static configuration (client-limit.ts).
+   */
   readonly clientLimitPerMinute: number;
   /** Tokens whose `exp` is further away than this are refused, so replay records stay bounded. */
   readonly orderTokenMaxTtlSeconds: number;

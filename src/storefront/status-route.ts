@@ -1,4 +1,4 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Hono } from 'hono';
 import { type AppEnv, BollardError } from '../http';
 import type { PaymentRouteOptions } from './payment-routes';
 import { afterAnswer, parseId } from './route-helpers';
@@ -10,7 +10,7 @@ import { lookUpSessionStatus } from './session-status';
  * `504 upstream_outcome_unknown`. Reads only (session-status.ts); never submits. Answers only for
  * sessions Bollard created, and only the status and the payment id: no amounts, card or customer data.
  */
-export function mountSessionStatusRoute(app: OpenAPIHono<AppEnv>, options: PaymentRouteOptions): void {
+export function mountSessionStatusRoute(app: Hono<AppEnv>, options: PaymentRouteOptions): void {
   app.get('/v1/payment-sessions/:id/status', async (c) => {
     const id = parseId(c, PaymentSessionId);
     const guard = c.env.STOREFRONT_GUARD.getByName(`session:${id}`);

@@ -1,4 +1,4 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Hono } from 'hono';
 import { IDEMPOTENCY_HEADER } from '../checkout';
 import { upstreamTiming } from '../checkout/from-env';
 import { type AppEnv, BollardError, isBollardError } from '../http';
@@ -46,7 +46,7 @@ function withKey(c: Ctx, err: unknown, key: string): BollardError {
   return new BollardError('internal_error', { message: 'internal error', idempotencyKey: key, cause: err });
 }
 
-export function mountSubmitRoute(app: OpenAPIHono<AppEnv>, options: PaymentRouteOptions): void {
+export function mountSubmitRoute(app: Hono<AppEnv>, options: PaymentRouteOptions): void {
   app.post('/v1/payment-sessions/:id/submit', async (c) => {
     const id = parseId(c, PaymentSessionId);
     const input = await parseBody(c, SubmitPaymentSessionRequest);

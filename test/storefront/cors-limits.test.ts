@@ -1,5 +1,7 @@
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { caller, errorOf, ORIGIN, openMode, sessionBody } from './helpers';
+import { IsolateBuckets } from '../../src/storefront/client-limit';
+import { caller, errorOf, meteredCaller, ORIGIN, openMode, sessionBody } from './helpers';
 
 describe('CORS for the configured storefront origins only', () => {
   it('answers a preflight from a configured origin', async () => {
@@ -78,10 +80,9 @@ describe('per-client request limits', () => {
   });
 });
 
-describe('per-client limits with a larger budget (leased to the isolate in batches)', () => {
+describe('STOREFRONT_CLIENT_LIMIT_PER_MINUTE: the per-isolate cap', () => {
   it('still allows the budget and no more', async () => {
-    // 24/min: each Durable Object call grants up to 2, spent locally. The bucket refills one request per
-    // 2.5 s, so a slow run may earn a few more: the bound below counts them.
+    // 24/min, refilled one request per 2.5 s: a slow run may earn a few more, and the bound counts them.
     const call = caller({ ...openMode, STOREFRONT_CLIENT_LIMIT_PER_MINUTE: '24' });
     const started = Date.now();
     let allowed = 0;
@@ -94,5 +95,77 @@ describe('per-client limits with a larger budget (leased to the isolate in batch
     expect(limited).toBe(true);
     expect(allowed).toBeGreaterThanOrEqual(24);
     expect(allowed).toBeLessThanOrEqual(24 + Math.ceil((Date.now() - started) / 2500));
+  });
+
+  it('is a token bucket per client: full at first, refilled at the per-minute rate, bounded in size', () => {
+    const buckets = new IsolateBuckets(3);
+    const spent = Array.from({ length: 60 }, () => buckets.take('a', 60, 0));
+    expect(spent.every((wait) => wait === 0)).toBe(true);
+    expect(buckets.take('a', 60, 0)).toBe(1);
+    // One request a second comes back.
+    expect(buckets.take('a', 60, 1_500)).toBe(0);
+    expect(buckets.take('a', 60, 1_500)).toBe(1);
+    expect(buckets.take('b', 60, 1_500)).toBe(0);
+    // Another limit (another env) starts the client afresh.
+    expect(buckets.take('a', 5, 1_500)).toBe(0);
+    for (const client of ['c', 'd', 'e']) buckets.take(client, 60, 1_500);
+    expect(buckets.size).toBe(3);
+  });
+});
+
+describe('STOREFRONT_CLIENT_LIMITER: the Rate Limiting binding', () => {
+  it('is bound from wrangler.toml', () => {
+    expect(typeof env.STOREFRONT_CLIENT_LIMITER.limit).toBe('function');
+  });
+
+  it('is asked with the client address, and its refusal is a 429 with Retry-After and no guard call', async () => {
+    const keys: string[] = [];
+    const refusing: RateLimit = {
+      limit: async ({ key }) => {
+        keys.push(key);
+        return { success: false };
+      },
+    };
+    const call = meteredCaller({ ...openMode, STOREFRONT_CLIENT_LIMITER: refusing });
+    const { res, calls } = await call('/v1/payment-sessions', {
+      json: sessionBody({ amount: 1000, currency: 'GBP' }),
+      headers: { origin: ORIGIN, 'idempotency-key': 'limited-1' },
+    });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('60');
+    expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect((await errorOf(res)).error_codes).toEqual(['client_rate_limited']);
+    expect(keys).toEqual([call.client]);
+    expect(calls).toEqual([]);
+  });
+
+  it('lets payments through when the limiter itself fails', async () => {
+    const broken: RateLimit = {
+      limit: async () => {
+        throw new Error('limiter unavailable');
+      },
+    };
+    const res = await caller({ ...openMode, STOREFRONT_CLIENT_LIMITER: broken })('/v1/payment-links/pl_x');
+    expect(res.status).toBe(422);
+  });
+
+  it('holds a client to the limit configured in wrangler.toml (60 per 60 s), whatever the variable says', async () => {
+    // The variable raised out of the way: only the binding counts. Malformed ids answer 422 right after
+    // the limit, without going upstream. Miniflare counts in fixed 60 s windows: should one end during
+    // the run, its count starts again, so up to two windows' worth may pass.
+    const call = caller({ ...openMode, STOREFRONT_CLIENT_LIMIT_PER_MINUTE: '100000' });
+    let allowed = 0;
+    let last: Response | undefined;
+    for (let i = 0; i < 130; i++) {
+      last = await call('/v1/payment-links/not-a-link');
+      if (last.status === 429) break;
+      expect(last.status).toBe(422);
+      allowed++;
+    }
+    expect(last?.status).toBe(429);
+    expect(allowed).toBeGreaterThanOrEqual(60);
+    expect(allowed).toBeLessThanOrEqual(120);
+    // Another client has its own count.
+    expect((await caller(openMode)('/v1/payment-links/not-a-link')).status).toBe(422);
   });
 });

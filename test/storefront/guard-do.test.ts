@@ -7,21 +7,19 @@ function guard(name: string) {
   return env.STOREFRONT_GUARD.getByName(name);
 }
 
-const begin = (key: string, fingerprint: string, leaseMs = 60_000, ttlMs = 60_000) => ({
-  key,
-  fingerprint,
-  leaseMs,
-  ttlMs,
+const idem = (key: string, fingerprint: string, leaseMs = 60_000, ttlMs = 60_000) => ({
+  idempotency: { key, fingerprint, leaseMs, ttlMs },
 });
+const order = (jti: string, expiresAtMs = Date.now() + 60_000) => ({ order: { jti, expiresAtMs } });
 
 describe('StorefrontGuard Durable Object', () => {
   it('walks an idempotency key through proceed → in_flight → replay, and mismatch for another body', async () => {
     const g = guard(`client:test-${crypto.randomUUID()}`);
-    expect(await g.beginIdempotent(begin('k', 'fp1'))).toEqual({ kind: 'proceed' });
-    expect(await g.beginIdempotent(begin('k', 'fp1'))).toEqual({ kind: 'in_flight' });
-    expect(await g.beginIdempotent(begin('k', 'fp2'))).toEqual({ kind: 'mismatch' });
-    await g.completeIdempotent('k', 'fp1', 201, '{"id":"ps_1"}');
-    expect(await g.beginIdempotent(begin('k', 'fp1'))).toEqual({
+    expect(await g.begin(idem('k', 'fp1'))).toEqual({ kind: 'proceed' });
+    expect(await g.begin(idem('k', 'fp1'))).toEqual({ kind: 'in_flight' });
+    expect(await g.begin(idem('k', 'fp2'))).toEqual({ kind: 'mismatch' });
+    await g.complete({ key: 'k', fingerprint: 'fp1' }, 201, '{"id":"ps_1"}');
+    expect(await g.begin(idem('k', 'fp1'))).toEqual({
       kind: 'replay',
       status: 201,
       body: '{"id":"ps_1"}',
@@ -30,29 +28,65 @@ describe('StorefrontGuard Durable Object', () => {
 
   it('lets a new request take over a key whose lease expired (a crashed request)', async () => {
     const g = guard(`client:test-${crypto.randomUUID()}`);
-    expect(await g.beginIdempotent(begin('k', 'fp', 0))).toEqual({ kind: 'proceed' });
-    expect(await g.beginIdempotent(begin('k', 'fp', 60_000))).toEqual({ kind: 'proceed' });
+    expect(await g.begin(idem('k', 'fp', 0))).toEqual({ kind: 'proceed' });
+    expect(await g.begin(idem('k', 'fp', 60_000))).toEqual({ kind: 'proceed' });
   });
 
-  it('forgets an abandoned key so the browser can retry', async () => {
+  it('forgets a released key so the browser can retry', async () => {
     const g = guard(`client:test-${crypto.randomUUID()}`);
-    await g.beginIdempotent(begin('k', 'fp'));
-    await g.abandonIdempotent('k', 'fp');
-    expect(await g.beginIdempotent(begin('k', 'other'))).toEqual({ kind: 'proceed' });
+    await g.begin(idem('k', 'fp'));
+    await g.release({ idempotency: { key: 'k', fingerprint: 'fp' } });
+    expect(await g.begin(idem('k', 'other'))).toEqual({ kind: 'proceed' });
   });
 
-  it('claims an order token once until it expires, and releases it on request', async () => {
+  it('claims an order token once until it expires, and gives it back on release', async () => {
     const g = guard(`order:${crypto.randomUUID()}`);
-    const exp = Date.now() + 60_000;
-    expect(await g.claimOrder('jti-1', exp)).toBe(true);
-    expect(await g.claimOrder('jti-1', exp)).toBe(false);
-    await g.releaseOrder('jti-1');
-    expect(await g.claimOrder('jti-1', exp)).toBe(true);
+    expect(await g.begin(order('jti-1'))).toEqual({ kind: 'proceed' });
+    expect(await g.begin(order('jti-1'))).toEqual({ kind: 'order_used' });
+    await g.release({ jti: 'jti-1' });
+    expect(await g.begin(order('jti-1'))).toEqual({ kind: 'proceed' });
+  });
+
+  it('takes a key and a token in one call, and answers a repeat from the key before the token', async () => {
+    const g = guard(`order:${crypto.randomUUID()}`);
+    const both = { ...idem('c1 k', 'fp'), ...order('jti-both') };
+    expect(await g.begin(both)).toEqual({ kind: 'proceed' });
+    // The double click: the key's record answers (409, then the replay), never "token replayed".
+    expect(await g.begin(both)).toEqual({ kind: 'in_flight' });
+    await g.complete({ key: 'c1 k', fingerprint: 'fp' }, 201, '{"id":"ps_2"}');
+    expect(await g.begin(both)).toEqual({ kind: 'replay', status: 201, body: '{"id":"ps_2"}' });
+    // Another client's key (or no key) with the same token: the token was used.
+    expect(await g.begin({ ...idem('c2 k', 'fp'), ...order('jti-both') })).toEqual({ kind: 'order_used' });
+    expect(await g.begin(order('jti-both'))).toEqual({ kind: 'order_used' });
+  });
+
+  it('refuses a used token without leaving a record for the key', async () => {
+    const g = guard(`order:${crypto.randomUUID()}`);
+    expect(await g.begin(order('jti-3'))).toEqual({ kind: 'proceed' });
+    expect(await g.begin({ ...idem('c1 k', 'fp'), ...order('jti-3') })).toEqual({ kind: 'order_used' });
+    await g.release({ jti: 'jti-3' });
+    expect(await g.begin({ ...idem('c1 k', 'fp'), ...order('jti-3') })).toEqual({ kind: 'proceed' });
+  });
+
+  it('releases the key and the token in one call', async () => {
+    const g = guard(`order:${crypto.randomUUID()}`);
+    const both = { ...idem('c1 k', 'fp'), ...order('jti-4') };
+    expect(await g.begin(both)).toEqual({ kind: 'proceed' });
+    await g.release({ idempotency: { key: 'c1 k', fingerprint: 'fp' }, jti: 'jti-4' });
+    expect(await g.begin(both)).toEqual({ kind: 'proceed' });
+  });
+
+  it("lets a crashed request's retry (same key, same body) take its token over, and nobody else", async () => {
+    const g = guard(`order:${crypto.randomUUID()}`);
+    expect(await g.begin({ ...idem('c1 k', 'fp', 0), ...order('jti-5') })).toEqual({ kind: 'proceed' });
+    expect(await g.begin({ ...idem('c1 k', 'other', 0), ...order('jti-5') })).toEqual({ kind: 'order_used' });
+    expect(await g.begin({ ...idem('c2 k', 'fp'), ...order('jti-5') })).toEqual({ kind: 'order_used' });
+    expect(await g.begin({ ...idem('c1 k', 'fp'), ...order('jti-5') })).toEqual({ kind: 'proceed' });
   });
 
   it('deletes expired records at its alarm, and its whole storage once empty', async () => {
     const g = guard(`order:${crypto.randomUUID()}`);
-    expect(await g.claimOrder('jti-2', Date.now() + 5)).toBe(true);
+    expect(await g.begin(order('jti-2', Date.now() + 5))).toEqual({ kind: 'proceed' });
     await new Promise((r) => setTimeout(r, 50));
     // The alarm may already have fired on its own; run it now if it has not.
     await runDurableObjectAlarm(g);
@@ -67,7 +101,7 @@ describe('StorefrontGuard Durable Object', () => {
     }));
     expect(left).toEqual({ tables: [], alarm: null });
     // Usable again after the wipe.
-    expect(await g.claimOrder('jti-2', Date.now() + 60_000)).toBe(true);
+    expect(await g.begin(order('jti-2'))).toEqual({ kind: 'proceed' });
   });
 
   it('records a session Bollard created, and the payment made through it', async () => {
@@ -99,21 +133,5 @@ describe('StorefrontGuard Durable Object', () => {
         .toArray(),
     );
     expect(tables).toEqual([]);
-  });
-
-  it('grants a batch when asked, never more than the bucket holds', async () => {
-    const g = guard(`client:test-${crypto.randomUUID()}`);
-    expect(await g.take(10, 4)).toMatchObject({ allowed: true, granted: 4 });
-    expect(await g.take(10, 8)).toMatchObject({ allowed: true, granted: 6 });
-    expect(await g.take(10, 8)).toMatchObject({ allowed: false, granted: 0 });
-  });
-
-  it('spends and refills a per-client token bucket', async () => {
-    const g = guard(`client:test-${crypto.randomUUID()}`);
-    const results = [];
-    for (let i = 0; i < 3; i++) results.push(await g.take(2));
-    expect(results.map((r) => r.allowed)).toEqual([true, true, false]);
-    expect(results[2]?.retryAfterSeconds).toBeGreaterThanOrEqual(1);
-    expect(results[2]?.retryAfterSeconds).toBeLessThanOrEqual(30);
   });
 });

@@ -43,11 +43,14 @@ describe('Idempotency-Key from the browser', () => {
     // The first request has begun (recorded exactly as the route records it: over the validated body) and
     // not finished.
     const guard = env.STOREFRONT_GUARD.getByName(`client:${call.client}`);
-    const begun = await guard.beginIdempotent({
-      key: 'in-flight-1',
-      fingerprint: await fingerprint('POST', '/v1/payment-sessions', PaymentSessionRequest.parse(body)),
-      leaseMs: 60_000,
-      ttlMs: 60_000,
+    const begun = await guard.begin({
+      idempotency: {
+        // Records are keyed by the client and the browser's key (guarded-write.ts).
+        key: `${call.client} in-flight-1`,
+        fingerprint: await fingerprint('POST', '/v1/payment-sessions', PaymentSessionRequest.parse(body)),
+        leaseMs: 60_000,
+        ttlMs: 60_000,
+      },
     });
     expect(begun.kind).toBe('proceed');
     const res = await call('/v1/payment-sessions', {
@@ -92,6 +95,37 @@ describe('Idempotency-Key from the browser', () => {
     expect(first.status).toBe(201);
     expect(second.status).toBe(201);
     expect(((await second.json()) as { id: string }).id).toBe(((await first.json()) as { id: string }).id);
+  });
+
+  it("never answers another client's request from a record, even with the same order token and key", async () => {
+    const token = await orderToken();
+    const init = { json: sessionBody({ order_token: token }), headers: { 'idempotency-key': 'stolen-key' } };
+    const first = await caller()('/v1/payment-sessions', init);
+    expect(first.status).toBe(201);
+    // Another address replaying the whole request gets the token's refusal, not the stored session secret.
+    const other = await caller()('/v1/payment-sessions', init);
+    expect(other.status).toBe(409);
+    expect(other.headers.get('idempotent-replayed')).toBeNull();
+    expect((await errorOf(other)).error_codes).toEqual(['order_token_replayed']);
+  });
+
+  it('treats a key reused with another order token as a new order (its record lives with the token)', async () => {
+    const call = caller();
+    const headers = { 'idempotency-key': 'reused-across-orders' };
+    const sessions: Array<{ id: string; amount: number }> = [];
+    for (const amount of [2500, 3100]) {
+      const res = await call('/v1/payment-sessions', {
+        json: sessionBody({ order_token: await orderToken({ amount }) }),
+        headers,
+      });
+      expect(res.status).toBe(201);
+      const body = (await res.json()) as { id: string; payment_session_token: string };
+      // Each session carries its own order: the second is not Checkout.com's replay of the first.
+      const config = JSON.parse(atob(body.payment_session_token.split(':')[1] ?? '')) as { amount: number };
+      sessions.push({ id: body.id, amount: config.amount });
+    }
+    expect(sessions.map((s) => s.amount)).toEqual([2500, 3100]);
+    expect(sessions[1]?.id).not.toBe(sessions[0]?.id);
   });
 
   it('lets a failed request be retried with the same key', async () => {
