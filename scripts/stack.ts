@@ -22,6 +22,8 @@ export interface StackOptions {
   simVars?: Record<string, string>;
   /** Print the processes' output (npm start); otherwise it is kept for error reports only. */
   inheritOutput?: boolean;
+  /** Every chunk each process prints, as it comes (e.g. a test scanning Bollard's logs for secrets). */
+  onOutput?: (name: 'checkout-sim' | 'bollard', chunk: string) => void;
   /** Skip Bollard (benchmarks of the simulator alone). */
   simOnly?: boolean;
   readyTimeoutMs?: number;
@@ -44,7 +46,12 @@ interface DevProcess {
   output: () => string;
 }
 
-function startDev(name: string, args: string[], inherit: boolean): DevProcess {
+function startDev(
+  name: 'checkout-sim' | 'bollard',
+  args: string[],
+  inherit: boolean,
+  onOutput?: StackOptions['onOutput'],
+): DevProcess {
   let output = '';
   const child = spawn(WRANGLER, ['dev', ...args], {
     cwd: ROOT,
@@ -62,6 +69,7 @@ function startDev(name: string, args: string[], inherit: boolean): DevProcess {
   });
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);
+    onOutput?.(name, chunk.toString());
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
@@ -160,6 +168,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ...varArgs(options.simVars),
       ],
       inherit,
+      options.onOutput,
     );
     procs.push(sim);
     if (!options.simOnly) {
@@ -177,6 +186,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           ...varArgs({ CHECKOUT_API_BASE: simUrl, ...options.vars }),
         ],
         inherit,
+        options.onOutput,
       );
       procs.push(bollard);
       await Promise.all([waitHealthy(simUrl, sim, deadline), waitHealthy(bollardUrl, bollard, deadline)]);

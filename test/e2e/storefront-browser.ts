@@ -1,43 +1,16 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
 /**
- * Real headless Chromium (Debian's, /usr/bin/chromium) with a fresh profile, for the storefront's
- * end-to-end tests. Failures leave a screenshot in a temporary folder, named in the error.
+ * Helpers for the storefront's end-to-end tests. The browser itself comes from the shared launcher
+ * (`browser.ts`: `BOLLARD_CHROMIUM`, else Debian's Chromium, else `@sparticuz/chromium`). Failures leave
+ * a screenshot in a temporary folder, named in the error.
  */
-export interface Browser {
-  context: BrowserContext;
-  close(): Promise<void>;
-}
+export { type Browser, launchChromium } from './browser';
 
 export const SCREENSHOT_DIR = join(tmpdir(), 'bollard-storefront-e2e');
-
-export async function launchChromium(): Promise<Browser> {
-  const profile = mkdtempSync(join(tmpdir(), 'bollard-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  return {
-    context,
-    close: async () => {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
-}
 
 /** Runs a browser step; on failure saves a full-page screenshot and adds its path to the error. */
 export async function withScreenshot<T>(page: Page, name: string, fn: () => Promise<T>): Promise<T> {

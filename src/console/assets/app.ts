@@ -139,6 +139,16 @@ window.addEventListener('hashchange', () => {
   route();
 });
 
+// A link to the page already shown (a nav link, "Done" after a key rotation) shows it afresh: the
+// browser fires no hashchange for it.
+document.addEventListener('click', (e) => {
+  const a = e.target instanceof Element ? e.target.closest('a[href^="#/"]') : null;
+  if (a && a.getAttribute('href') === location.hash) {
+    e.preventDefault();
+    route();
+  }
+});
+
 (async () => {
   const s = await api('/admin/session');
   if (s && s.signed_in) {
