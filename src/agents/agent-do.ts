@@ -215,7 +215,7 @@ export class AgentObject extends DurableObject<Env> {
    * definitely did nothing. Idempotent: a second finish of the same call is a no-op.
    */
   async finish(request: FinishRequest): Promise<void> {
-    if (this.#finish(request.seq, request)) await this.#afterAppend();
+    if (this.#finish(request.seq, request, request.release !== null)) await this.#afterAppend();
   }
 
   /**
@@ -230,20 +230,24 @@ export class AgentObject extends DurableObject<Env> {
     const created = this.ctx.storage.sql
       .exec<{ created: number }>('SELECT created FROM start_holds WHERE seq = ?', seq)
       .toArray()[0];
-    this.#finish(seq, {
+    this.#finish(
       seq,
-      atMs: nowMs,
-      latencyMs: Math.max(0, nowMs - start.at_ms),
-      decision: 'failed',
-      reason: 'upstream_failed',
-      upstreamStatus: null,
-      upstreamRequestId: null,
-      idempotencyKey: start.idempotency_key,
-      amount: start.amount,
-      currency: start.currency,
-      release: null,
-    });
-    if (created?.created === 1) this.#releaseStart(seq);
+      {
+        seq,
+        atMs: nowMs,
+        latencyMs: Math.max(0, nowMs - start.at_ms),
+        decision: 'failed',
+        reason: 'upstream_failed',
+        upstreamStatus: null,
+        upstreamRequestId: null,
+        idempotencyKey: start.idempotency_key,
+        amount: start.amount,
+        currency: start.currency,
+        release: null,
+      },
+      // Only a reservation this start made: a retry's reused one belongs to the original call.
+      created?.created === 1,
+    );
     await this.#afterAppend();
   }
 
@@ -265,19 +269,23 @@ export class AgentObject extends DurableObject<Env> {
     for (const seq of seqs) {
       const start = this.#chain.get(seq);
       if (!start) continue;
-      this.#finish(seq, {
+      this.#finish(
         seq,
-        atMs: nowMs,
-        latencyMs: Math.max(0, nowMs - start.at_ms),
-        decision: 'failed',
-        reason: 'outcome_unrecorded',
-        upstreamStatus: null,
-        upstreamRequestId: null,
-        idempotencyKey: start.idempotency_key,
-        amount: start.amount,
-        currency: start.currency,
-        release: null,
-      });
+        {
+          seq,
+          atMs: nowMs,
+          latencyMs: Math.max(0, nowMs - start.at_ms),
+          decision: 'failed',
+          reason: 'outcome_unrecorded',
+          upstreamStatus: null,
+          upstreamRequestId: null,
+          idempotencyKey: start.idempotency_key,
+          amount: start.amount,
+          currency: start.currency,
+          release: null,
+        },
+        false,
+      );
     }
     return seqs.length;
   }
@@ -438,8 +446,8 @@ export class AgentObject extends DurableObject<Env> {
     return entry;
   }
 
-  /** Appends the outcome of a pending start; false when it already has one. */
-  #finish(seq: number, r: FinishRequest): boolean {
+  /** Appends the outcome of a pending start (giving its reservation back if `release`); false when it has one. */
+  #finish(seq: number, r: FinishRequest, release: boolean): boolean {
     const chain = this.#chain;
     if (!chain || !this.#calls?.pending(this.#state().chain, seq)) return false;
     const start = chain.get(seq);
@@ -458,7 +466,7 @@ export class AgentObject extends DurableObject<Env> {
       amount: r.amount,
       currency: r.currency,
     });
-    if (r.release) this.#releaseStart(seq);
+    if (release) this.#releaseStart(seq);
     else this.ctx.storage.sql.exec('DELETE FROM start_holds WHERE seq = ?', seq);
     return true;
   }

@@ -25,6 +25,8 @@ export interface GlobalVerification {
   first_invalid_seq: number | null;
   invalid_chain: string | null;
   problems: ChainProblem[];
+  /** What this run read: per chain, the entries after `from_seq` up to `to_seq` (its forwarded head). */
+  ranges: Array<{ chain: string; from_seq: number; to_seq: number }>;
   /** Entries appended but not yet forwarded to the index are not covered (at most ~1 s behind). */
   full: boolean;
 }
@@ -97,6 +99,7 @@ export async function verifyAll(env: Env, full: boolean): Promise<GlobalVerifica
     first_invalid_seq: problems[0]?.first_invalid_seq ?? null,
     invalid_chain: problems[0]?.chain ?? null,
     problems,
+    ranges: plan.map((t) => ({ chain: t.chain, from_seq: t.from_seq, to_seq: t.to_seq })),
     full,
   };
 }
