@@ -3,9 +3,11 @@ import * as z from 'zod';
 import { AREAS, EVENTS } from '../catalog';
 
 /**
- * The OpenAPI 3.1 description of the operator API, `/admin/*` (`GET /admin/openapi.json`). Loaded with a
- * dynamic `import()` by that route only, so no other request evaluates it or `@hono/zod-openapi`'s
- * generator. The admin API is the one source of truth; the console is only one of its clients.
+ * The OpenAPI 3.1 description of the operator API, `/admin/*`. Not part of the Worker: as for the
+ * storefront, test/console/openapi.test.ts writes the document built here into openapi-document.ts (and
+ * fails while the two differ), and `GET /admin/openapi.json` serves that text through a dynamic
+ * `import()`, so neither `@hono/zod-openapi` nor these schemas cost the Worker's size or any other
+ * request. The admin API is the one source of truth; the console is only one of its clients.
  */
 
 const areaIds = AREAS.map((a) => a.id) as [string, ...string[]];
@@ -251,6 +253,21 @@ const ROUTES: RouteConfig[] = [
     summary:
       'Auth mode, OAuth token state (never a token), governor budgets and shed counts, upstream error rates, the last webhook',
     responses: { 200: json(z.looseObject({}), 'The status'), ...errors(401) },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/metrics',
+    tags: ['health'],
+    summary: 'Requests, errors, latency and governor waits over a window',
+    description:
+      'From the Analytics Engine SQL API when configured (every isolate), else this isolate’s rolling aggregate.',
+    request: {
+      query: z.object({ window: z.string().optional().meta({ description: 'e.g. 15m, 1h', example: '1h' }) }),
+    },
+    responses: {
+      200: json(z.looseObject({ window: z.string(), source: z.string() }), 'The summary'),
+      ...errors(401, 422),
+    },
   }),
   route({
     method: 'get',

@@ -33,15 +33,13 @@ function publicUrlOf(given: unknown, requestUrl: string): string {
  * - `POST /admin/doctor/webhook-test { url }`: sends a signed test event through the workflow that delivers
  *   to `url` (the API's `POST /workflows/{id}/test`) and waits for it in the inbox.
  */
-let openApi: Promise<unknown> | undefined;
-
 export function adminRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/admin/status', adminAuth(), async (c) => c.json(await readStatus(c.env)));
-  // Built on first request only (a dynamic import keeps the generator off every other request's path).
+  // Generated ahead of time (openapi.ts → openapi-document.ts); loaded on first request only.
   app.get('/admin/openapi.json', adminAuth(), async (c) => {
-    openApi ??= import('./openapi').then((m) => m.adminOpenApiDocument());
-    return c.json(await openApi);
+    const { ADMIN_OPENAPI_JSON } = await import('./openapi-document');
+    return c.body(ADMIN_OPENAPI_JSON, 200, { 'content-type': 'application/json' });
   });
   app.get('/admin/doctor', adminAuth(), async (c) =>
     c.json(await runDoctor(c.env, publicUrlOf(c.req.query('url'), c.req.url))),
