@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,6 +20,12 @@ export interface StackOptions {
   vars?: Record<string, string>;
   /** Extra simulator vars. */
   simVars?: Record<string, string>;
+  /**
+   * Bollard's per-client rate limit (the `STOREFRONT_CLIENT_LIMITER` binding's requests per 60 s). The
+   * binding's limit is static config, so a load test that must not be throttled per client runs Bollard
+   * from a generated copy of wrangler.toml with this limit instead.
+   */
+  clientLimitPerMinute?: number;
   /** Print the processes' output (npm start); otherwise it is kept for error reports only. */
   inheritOutput?: boolean;
   /** Every chunk each process prints, as it comes (e.g. a test scanning Bollard's logs for secrets). */
@@ -133,6 +139,22 @@ async function kill(proc: DevProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/**
+ * A copy of wrangler.toml beside it (so relative paths hold) whose top-level `STOREFRONT_CLIENT_LIMITER`
+ * allows `perMinute` requests per client a minute. Removed when the stack stops.
+ */
+function raisedLimitConfig(perMinute: number): string {
+  const source = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
+  const raised = source.replace(
+    /(\[\[ratelimits\]\]\s*\nname = "STOREFRONT_CLIENT_LIMITER"\s*\nnamespace_id = "[^"]*"\s*\nsimple = \{ limit = )\d+/,
+    `$1${Math.floor(perMinute)}`,
+  );
+  if (raised === source) throw new Error('wrangler.toml has no top-level STOREFRONT_CLIENT_LIMITER to raise');
+  const file = join(ROOT, `.wrangler-stack-${process.pid}-${Date.now()}.toml`);
+  writeFileSync(file, raised);
+  return file;
+}
+
 /** Starts the simulator and (unless `simOnly`) Bollard; resolves once both answer `/healthz`. */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { simPort, bollardPort } = options;
@@ -144,11 +166,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const simDirectPort = await freePort();
   const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
   const procs: DevProcess[] = [];
+  const cleanups: Array<() => void> = [];
   let network: SimNetwork | undefined;
   const stop = async () => {
     await network?.close();
     await Promise.all(procs.map(kill));
     rmSync(stateDir, { recursive: true, force: true });
+    for (const cleanup of cleanups) cleanup();
   };
   try {
     network = await startSimNetwork({ port: simPort, upstreamPort: simDirectPort });
@@ -172,9 +196,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     );
     procs.push(sim);
     if (!options.simOnly) {
+      const config =
+        options.clientLimitPerMinute === undefined ? null : raisedLimitConfig(options.clientLimitPerMinute);
+      if (config) cleanups.push(() => rmSync(config, { force: true }));
       const bollard = startDev(
         'bollard',
         [
+          ...(config ? ['-c', config] : []),
           '--ip',
           '127.0.0.1',
           '--port',

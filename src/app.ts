@@ -4,6 +4,7 @@ import { mountAgents } from './agents';
 import { consoleRoutes, consoleSecurityHeaders } from './console';
 import { createDemoApp } from './demo';
 import { type AppEnv, errorHandler, notFoundHandler, requestContext } from './http';
+import { metricsRoutes, requestMetrics } from './metrics';
 import { createStorefrontApp, storefrontClient } from './storefront';
 import { webhookRoutes } from './webhooks';
 
@@ -13,6 +14,8 @@ import { webhookRoutes } from './webhooks';
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use('*', requestContext());
+  // One Analytics Engine data point per request, errors and 404s included (src/metrics, docs/operations.md).
+  app.use('*', requestMetrics());
   app.onError(errorHandler);
   app.notFound(notFoundHandler);
   // Every /admin answer carries the console's security headers (CSP: no inline script); registered
@@ -32,6 +35,8 @@ export function createApp(): Hono<AppEnv> {
   // Operators: the console at /admin (its files, sign-in and session), /admin/status, /admin/openapi.json.
   app.route('/', consoleRoutes());
   app.route('/', adminRoutes());
+  // GET /admin/metrics?window=1h: the metrics summary.
+  app.route('/', metricsRoutes());
   // Agent gateway: /agent/v1/*, /agent/mcp, /admin/agents*, /admin/audit*.
   mountAgents(app);
 

@@ -1,5 +1,6 @@
 import { type CatalogEntry, fillPath } from '../catalog';
 import { BollardError } from '../http/errors';
+import { noteGovernorWait, noteUpstreamAnswer } from '../metrics/request-observer';
 import { type AttemptOutcome, sendAttempt, sleepUnlessAborted } from './attempt';
 import type {
   CallOptions,
@@ -208,7 +209,11 @@ export function createCheckoutClient(options: CheckoutClientOptions): CheckoutCl
         let auth: { header: string; token: string | null };
         try {
           // Every attempt, retries included, passes the account-wide governor, within the deadline.
-          await gate?.acquire(entry.access, deadline.signal);
+          const gateFrom = now();
+          // The wait is the request's (metrics: governor_wait_ms), shed or admitted.
+          await gate
+            ?.acquire(entry.access, deadline.signal)
+            .finally(() => noteGovernorWait(now() - gateFrom));
           auth = await deadline.race(authorization(entry));
         } catch (err) {
           call.signal?.throwIfAborted();
@@ -227,6 +232,7 @@ export function createCheckoutClient(options: CheckoutClientOptions): CheckoutCl
           Math.max(1, Math.min(timeoutMs, deadline.remaining())),
           call.signal,
         );
+        noteUpstreamAnswer(outcome.kind === 'response' ? outcome.status : null);
         let delay: number;
         if (outcome.kind === 'response') {
           const res: UpstreamResponse = {

@@ -6,5 +6,10 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     log: Logger;
+    /**
+     * The calling agent (`agt_…`), once the agent gateway has identified it: `c.set('agentId', id)`. The
+     * metrics middleware (src/metrics) records it with the request; nothing else reads it.
+     */
+    agentId?: string;
   };
 }

@@ -60,6 +60,7 @@ beforeAll(async () => {
       UPSTREAM_ATTEMPT_TIMEOUT_MS: '1000',
       STOREFRONT_CLIENT_LIMIT_PER_MINUTE: '1000',
     },
+    clientLimitPerMinute: 10_000,
     // The setup makes a few hundred resources straight on the simulator; its account limit is not under test.
     simVars: { SIM_READS_PER_SECOND: '1000', SIM_WRITES_PER_SECOND: '1000' },
   });
