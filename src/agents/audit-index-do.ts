@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { createHash } from 'node:crypto';
 import { type AuditFilter, type AuditPage, CALLS_SCHEMA, CallsProjection } from './audit-calls';
 import {
   type AuditEntry,
@@ -27,6 +28,11 @@ export interface IndexSummary {
   /** Entries covered by verified checkpoints. */
   verified: number;
   calls: number;
+  /**
+   * One digest of every chain's verified checkpoint: sha256 of the lines `<chain> <seq> <hash>\n`, sorted
+   * by chain. Kept elsewhere, it shows later whether any chain lost entries it had when it was taken.
+   */
+  head: string;
 }
 
 export interface ExportPage {
@@ -181,7 +187,12 @@ export class AuditIndex extends DurableObject<Env> {
       .one();
     const verified = sql.exec<{ v: number | null }>('SELECT SUM(seq) AS v FROM checkpoints').one().v ?? 0;
     const calls = sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM calls').one().n;
-    return { chains: chains.n, entries: chains.entries ?? 0, verified, calls };
+    const digest = createHash('sha256');
+    for (const k of sql.exec<{ chain: string; seq: number; hash: string }>(
+      'SELECT chain, seq, hash FROM checkpoints ORDER BY chain',
+    ))
+      digest.update(`${k.chain} ${k.seq} ${k.hash}\n`);
+    return { chains: chains.n, entries: chains.entries ?? 0, verified, calls, head: digest.digest('hex') };
   }
 
   /** The head the index holds for a chain (0 when it has none). */

@@ -19,6 +19,8 @@ export interface GlobalVerification {
   chains: number;
   /** Entries covered by verified checkpoints after this run (every chain, up to what was forwarded). */
   count: number;
+  /** A digest of every chain's verified head (`AuditIndex.summary`): keep it elsewhere to detect truncation. */
+  head: string;
   /** Entries recomputed by this run: only those after each chain's checkpoint (all of them with `full`). */
   checked: number;
   /** The first problem found (chain order), or null. */
@@ -95,6 +97,7 @@ export async function verifyAll(env: Env, full: boolean): Promise<GlobalVerifica
     valid: problems.length === 0,
     chains: summary.chains,
     count: summary.verified,
+    head: summary.head,
     checked: checks.reduce((n, c) => n + c.checked, 0),
     first_invalid_seq: problems[0]?.first_invalid_seq ?? null,
     invalid_chain: problems[0]?.chain ?? null,
