@@ -7,6 +7,8 @@ import { entriesForSurface, type OAuthSurface, tokenCacheKey, tokenScopes } from
 import { GOVERNOR_NAME, rateGateFromEnv } from '../ratelimit/from-env';
 import type { GovernorSnapshot } from '../ratelimit/governor-do';
 import { CATALOGUE } from '../webhooks/inbox-do';
+import { describeRetention, retentionFromEnv } from '../webhooks/retention-settings';
+import { inboxShardCount } from '../webhooks/shard';
 
 /** How long the status page waits on each object it asks (it must answer even when one is stuck). */
 const PROBE_TIMEOUT_MS = 2_000;
@@ -22,6 +24,131 @@ export interface OAuthTokenState {
   last_failure: string | null;
   retry_at: string | null;
   token_requests: number;
+}
+
+/** The newest event in the inbox's catalogue and the newest quarantined body. */
+export interface WebhookActivity {
+  last_received: { id: string; type: string; subject: string; status: string; received_at: string } | null;
+  last_quarantined: { id: number; reason: string; deliveries: number; last_received_at: string } | null;
+}
+
+/** Shards asked for their size at most: more are sampled evenly and the total extrapolated. */
+const MAX_SHARD_PROBES = 64;
+
+/** One object's SQLite size (`ctx.storage.sql.databaseSize`), or why it could not be read. */
+export interface StorageReading {
+  bytes: number | null;
+  error?: string;
+}
+
+export interface StorageStatus {
+  webhooks: {
+    /** The effective retention settings (docs/operations.md, "Retention"). */
+    retention: Record<string, number>;
+    catalogue: StorageReading;
+    shards: {
+      count: number;
+      /** How many shards answered this probe (all of them up to 64, else an even sample). */
+      probed: number;
+      /** Sum over the shards that answered. */
+      bytes: number | null;
+      /** `bytes` scaled to every shard when only a sample answered. */
+      estimated_total_bytes: number | null;
+      largest_bytes: number | null;
+      failed: number;
+    };
+  };
+  governor: StorageReading;
+  /** With OAuth: one refresher per surface's scope set. */
+  token_refreshers: Partial<Record<OAuthSurface, StorageReading>>;
+  /** Sizes other areas report through `registerStorageProbe` (e.g. the agents' objects). */
+  [area: string]: unknown;
+}
+
+/**
+ * A size probe another area adds to `GET /admin/status` → `storage.<name>`: it must bound its own round
+ * trips (sample, time out) and never throw for a missing object. The agent objects are to report here:
+ *
+ * @example
+ * registerStorageProbe('agents', async (env) => ({
+ *   registry: { bytes: await env.AGENT_REGISTRY.getByName('global').databaseSize() },
+ * }));
+ */
+export type StorageProbe = (env: Env) => Promise<Record<string, StorageReading | number | string>>;
+
+const storageProbes = new Map<string, StorageProbe>();
+
+export function registerStorageProbe(name: string, probe: StorageProbe): void {
+  storageProbes.set(name, probe);
+}
+
+async function sized(probe: Promise<number>, what: string): Promise<StorageReading> {
+  try {
+    return { bytes: await withTimeout(probe, PROBE_TIMEOUT_MS, () => new Error('timeout')) };
+  } catch {
+    return { bytes: null, error: `${what} did not answer` };
+  }
+}
+
+/** The shards to ask: all of them, or MAX_SHARD_PROBES spread evenly over the range. */
+export function shardSample(count: number, max: number = MAX_SHARD_PROBES): number[] {
+  if (count <= max) return Array.from({ length: count }, (_, i) => i);
+  return Array.from({ length: max }, (_, i) => Math.floor((i * count) / max));
+}
+
+async function webhookStorage(env: Env): Promise<StorageStatus['webhooks']> {
+  const count = inboxShardCount(env);
+  const sample = shardSample(count);
+  const [catalogue, ...shards] = await Promise.all([
+    sized(env.WEBHOOK_INBOX.getByName(CATALOGUE).databaseSize(), 'the catalogue'),
+    ...sample.map((i) => sized(env.WEBHOOK_INBOX.getByName(`shard:${i}`).databaseSize(), `shard ${i}`)),
+  ]);
+  const answered = shards.flatMap((r) => (r.bytes === null ? [] : [r.bytes]));
+  const sum = answered.reduce((a, b) => a + b, 0);
+  return {
+    retention: describeRetention(retentionFromEnv(env)),
+    catalogue: catalogue ?? { bytes: null },
+    shards: {
+      count,
+      probed: answered.length,
+      bytes: answered.length ? sum : null,
+      estimated_total_bytes: answered.length ? Math.round((sum * count) / answered.length) : null,
+      largest_bytes: answered.length ? Math.max(...answered) : null,
+      failed: shards.length - answered.length,
+    },
+  };
+}
+
+async function readStorage(env: Env, oauthSurfaces: readonly OAuthSurface[]): Promise<StorageStatus> {
+  const refresherSize = async (surface: OAuthSurface): Promise<StorageReading> => {
+    const configured = (env as Env & { CHECKOUT_OAUTH_SCOPES?: string }).CHECKOUT_OAUTH_SCOPES;
+    const key = await tokenCacheKey(
+      env.CHECKOUT_OAUTH_CLIENT_ID,
+      tokenScopes(entriesForSurface(surface), configured),
+    );
+    return sized(env.TOKEN_REFRESHER.getByName(key).databaseSize(), 'the token refresher');
+  };
+  const extra = [...storageProbes.entries()].map(async ([name, probe]) => {
+    try {
+      return [name, await withTimeout(probe(env), PROBE_TIMEOUT_MS * 2, () => new Error('timeout'))] as const;
+    } catch {
+      return [name, { error: `${name} storage probe did not answer` }] as const;
+    }
+  });
+  const [webhooks, governor, refreshers, extras] = await Promise.all([
+    webhookStorage(env),
+    sized(env.RATE_GOVERNOR.getByName(GOVERNOR_NAME).databaseSize(), 'the rate governor'),
+    Promise.all(oauthSurfaces.map(refresherSize)),
+    Promise.all(extra),
+  ]);
+  return {
+    webhooks,
+    governor,
+    token_refreshers: Object.fromEntries(oauthSurfaces.map((s, i) => [s, refreshers[i]])),
+    // The agents' objects are another area's: they report through registerStorageProbe('agents', …).
+    ...(storageProbes.has('agents') ? {} : { agents: { reported: false } }),
+    ...Object.fromEntries(extras),
+  };
 }
 
 /** The newest event in the inbox's catalogue and the newest quarantined body. */
@@ -60,6 +187,8 @@ export interface BollardStatus {
   governor: GovernorSnapshot | { error: string };
   /** The isolate that answered: its own share of admissions (isolates do not share these counters). */
   this_isolate_gate: { acquired: number; shed: number; leases: number; expired: number };
+  /** Each object's SQLite size, by bounded probes (a probe that fails reports `bytes: null`). */
+  storage: StorageStatus;
 }
 
 function iso(ms: number | null): string | null {
@@ -133,6 +262,7 @@ export async function readStatus(env: Env): Promise<BollardStatus> {
   ).catch(() => ({ error: 'the rate governor did not answer' }));
   const oauthSurfaces: OAuthSurface[] = authMode === 'oauth' ? ['storefront', 'webhooks', 'agents'] : [];
   const webhooksProbe = lastWebhooks(env);
+  const storageProbe = readStorage(env, oauthSurfaces);
   const tokenStates = await Promise.all(oauthSurfaces.map((s) => oauthState(env, s)));
   const deadlines = Object.fromEntries(
     SURFACES.map((s) => {
@@ -168,5 +298,6 @@ export async function readStatus(env: Env): Promise<BollardStatus> {
     webhooks: await webhooksProbe,
     governor: await governorProbe,
     this_isolate_gate: rateGateFromEnv(env).stats(),
+    storage: await storageProbe,
   };
 }

@@ -23,6 +23,17 @@ import {
   upsertSummaries,
 } from './index-store';
 import {
+  forgetSummaries,
+  markUncatalogued,
+  nextCatalogueExpiry,
+  nextShardExpiry,
+  pruneCatalogue,
+  pruneShard,
+  type ScanCursor,
+  uncatalogued,
+} from './retention';
+import { type RetentionPolicy, retentionFromEnv } from './retention-settings';
+import {
   type ClaimedRun,
   claimDueRuns,
   eventDetail,
@@ -51,6 +62,15 @@ const INDEX_RETRY_MS = 5_000;
  * for its type), the alarm waits this long so that a burst on one subject is pushed in one call.
  */
 const INDEX_BATCH_MS = 250;
+/**
+ * Retention (retention.ts): a pruning pass runs at most this often, unless the previous one left work
+ * behind, when the next follows after PRUNE_BACKLOG_MS. A quiet object sleeps until something can expire.
+ */
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+const PRUNE_BACKLOG_MS = 1_000;
+/** Pruned ids sent to the catalogue per call, and calls per alarm. */
+const FORGET_BATCH = 500;
+const FORGET_CALLS_PER_ALARM = 4;
 
 /**
  * The webhook inbox. One class, two roles by name:
@@ -71,6 +91,11 @@ export class WebhookInbox extends DurableObject<Env> {
   /** The last catalogue push failed: retry it after INDEX_RETRY_MS rather than at once. */
   #indexFailed = false;
   #log: Logger = createLogger({ service: 'bollard', component: 'webhook-inbox' });
+  /** When the next pruning pass is due (in memory: a fresh instance prunes at its first alarm). */
+  #pruneDueAt = 0;
+  #pruneCursor: ScanCursor | null = null;
+  /** The last `forget` push to the catalogue failed: retry it after INDEX_RETRY_MS. */
+  #forgetFailed = false;
 
   // ---- subject role -------------------------------------------------------------------------------
 
@@ -119,6 +144,10 @@ export class WebhookInbox extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     // This alarm is consumed; a record() arriving while it drains must schedule the next one.
     this.#alarmAt = null;
+    if (this.#isCatalogue()) {
+      await this.#pruneCatalogue();
+      return;
+    }
     // A test may run the alarm by hand while the scheduled one is running: share one drain...
     this.#draining ??= this.#drain().finally(() => {
       this.#draining = null;
@@ -130,8 +159,14 @@ export class WebhookInbox extends DurableObject<Env> {
 
   // ---- catalogue role -----------------------------------------------------------------------------
 
-  upsertSummaries(rows: EventSummary[]): void {
+  async upsertSummaries(rows: EventSummary[]): Promise<void> {
     upsertSummaries(this.#catalogue(), rows);
+    await this.#ensurePruneAlarm();
+  }
+
+  /** Drops the listing rows of events a shard has pruned (retention). */
+  forget(ids: string[]): void {
+    forgetSummaries(this.#catalogue(), ids.slice(0, FORGET_BATCH));
   }
 
   list(filter: ListFilter): Page<ListedEvent> {
@@ -142,15 +177,102 @@ export class WebhookInbox extends DurableObject<Env> {
     return locateEvent(this.#catalogue(), id);
   }
 
-  quarantine(record: QuarantineRecord): { id: number; deliveries: number } {
-    return addQuarantine(this.#catalogue(), record, Date.now());
+  async quarantine(record: QuarantineRecord): Promise<{ id: number; deliveries: number }> {
+    const kept = addQuarantine(this.#catalogue(), record, Date.now());
+    await this.#ensurePruneAlarm();
+    return kept;
   }
 
   quarantined(limit: number, skip: number): Page<QuarantineEntry> {
     return listQuarantine(this.#catalogue(), limit, skip);
   }
 
+  // ---- both roles ---------------------------------------------------------------------------------
+
+  /** This object's SQLite size in bytes (`GET /admin/status`). Reads only; creates no table. */
+  databaseSize(): number {
+    return this.ctx.storage.sql.databaseSize;
+  }
+
   // ---- internals ----------------------------------------------------------------------------------
+
+  #retention(): RetentionPolicy {
+    return retentionFromEnv(this.env);
+  }
+
+  /** The catalogue holds its table and no events (a shard never creates the catalogue table). */
+  #isCatalogue(): boolean {
+    if (this.#catalogueReady) return true;
+    if (this.#subjectReady) return false;
+    const tables = new Set(
+      this.ctx.storage.sql
+        .exec<{ name: string }>(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('catalogue', 'events')",
+        )
+        .toArray()
+        .map((t) => t.name),
+    );
+    return tables.has('catalogue') && !tables.has('events');
+  }
+
+  /** The catalogue prunes on its own alarm: make sure one is set while it holds anything. */
+  async #ensurePruneAlarm(): Promise<void> {
+    if (this.#alarmAt === undefined) this.#alarmAt = await this.ctx.storage.getAlarm();
+    if (this.#alarmAt !== null) return;
+    const next = nextCatalogueExpiry(this.#catalogue(), this.#retention());
+    if (next === null) return;
+    this.#alarmAt = Math.max(next, Date.now() + PRUNE_INTERVAL_MS);
+    await this.ctx.storage.setAlarm(this.#alarmAt);
+  }
+
+  async #pruneCatalogue(): Promise<void> {
+    const sql = this.#catalogue();
+    const policy = this.#retention();
+    const now = Date.now();
+    const pruned = pruneCatalogue(sql, policy, now);
+    if (pruned.quarantine + pruned.orphans > 0) {
+      this.#log.info('webhook catalogue pruned', { quarantine: pruned.quarantine, orphans: pruned.orphans });
+    }
+    const next = pruned.more ? now + PRUNE_BACKLOG_MS : nextCatalogueExpiry(sql, policy);
+    if (next === null) return;
+    this.#alarmAt = Math.max(next, pruned.more ? now : now + PRUNE_INTERVAL_MS);
+    await this.ctx.storage.setAlarm(this.#alarmAt);
+  }
+
+  /** A bounded pruning pass when one is due, then the pruned ids' catalogue rows. */
+  async #pruneShard(): Promise<void> {
+    const sql = this.#subject();
+    const now = Date.now();
+    const policy = this.#retention();
+    const expiry = now >= this.#pruneDueAt ? nextShardExpiry(sql, policy) : null;
+    if (expiry !== null && expiry <= now) {
+      const pruned = pruneShard(sql, policy, now, this.#pruneCursor);
+      this.#pruneCursor = pruned.cursor;
+      this.#pruneDueAt = now + (pruned.more ? PRUNE_BACKLOG_MS : PRUNE_INTERVAL_MS);
+      if (pruned.events + pruned.expiredIds > 0) {
+        const { events, subjects, expiredIds, more } = pruned;
+        this.#log.info('webhook inbox pruned', { events, subjects, expired_ids: expiredIds, more });
+      }
+    }
+    this.#forgetFailed = !(await this.#pushForgotten());
+  }
+
+  /** Tells the catalogue which events were pruned; false when it could not (retried by alarm). */
+  async #pushForgotten(): Promise<boolean> {
+    const sql = this.ctx.storage.sql;
+    for (let call = 0; call < FORGET_CALLS_PER_ALARM; call++) {
+      const ids = uncatalogued(sql, FORGET_BATCH);
+      if (ids.length === 0) return true;
+      try {
+        await this.env.WEBHOOK_INBOX.getByName(CATALOGUE).forget(ids);
+      } catch (err) {
+        this.#log.warn('webhook catalogue forget failed; will retry', { error: err });
+        return false;
+      }
+      markUncatalogued(sql, ids);
+    }
+    return true;
+  }
 
   #subject(): SqlStorage {
     const sql = this.ctx.storage.sql;
@@ -196,6 +318,7 @@ export class WebhookInbox extends DurableObject<Env> {
       );
     }
     this.#indexFailed = !(await this.#pushSummaries());
+    await this.#pruneShard();
   }
 
   /** Sets the alarm for the earliest of: a due retry, stale catalogue rows, an alarm already asked for. */
@@ -207,6 +330,11 @@ export class WebhookInbox extends DurableObject<Env> {
     if (due !== null) candidates.push(due);
     if (unindexed(sql, 1).length > 0)
       candidates.push(now + (this.#indexFailed ? INDEX_RETRY_MS : INDEX_BATCH_MS));
+    if (uncatalogued(sql, 1).length > 0)
+      candidates.push(now + (this.#forgetFailed ? INDEX_RETRY_MS : INDEX_BATCH_MS));
+    // Retention: the next pruning pass, no sooner than something can expire (a quiet shard sleeps).
+    const expiry = nextShardExpiry(sql, this.#retention());
+    if (expiry !== null) candidates.push(Math.max(expiry, this.#pruneDueAt));
     if (typeof this.#alarmAt === 'number') candidates.push(this.#alarmAt);
     if (candidates.length === 0) return;
     this.#alarmAt = Math.max(Math.min(...candidates), now);
