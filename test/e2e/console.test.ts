@@ -299,7 +299,9 @@ describe('the operator console in Chromium', () => {
     await page.fill('#audit-to', '2001-01-01T00:00');
     await page.click('#audit-filter button[type=submit]');
     await page.locator('main p.empty', { hasText: 'No records match.' }).waitFor();
-    await page.fill('#audit-to', '');
+    await page.locator('#audit-to').evaluate((el) => {
+      (el as HTMLInputElement).value = '';
+    });
     await page.click('#audit-filter button[type=submit]');
     await page.locator('.pager', { hasText: 'of 55' }).waitFor();
 

@@ -3,7 +3,7 @@
  * chain verified with its result on screen, and the NDJSON export of the same filter.
  */
 export const AUDIT_JS = `import {
-  AREAS, api, errorBox, h, hrefWith, inputField, isoToLocal, localToIso, pager, routeQuery, selectField, table, timeCell,
+  AREAS, api, errorBox, go, h, hrefWith, inputField, isoToLocal, localToIso, pager, routeQuery, selectField, table, timeCell,
 } from '/admin/console/lib.js';
 
 const PAGE = 50;
@@ -32,13 +32,13 @@ export async function auditView() {
   );
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    location.hash = hrefWith('#/audit', {
+    go(hrefWith('#/audit', {
       agent: form.querySelector('#audit-agent').value.trim(),
       area: form.querySelector('#audit-area').value,
       decision: form.querySelector('#audit-decision').value,
       from: localToIso(form.querySelector('#audit-from').value),
       to: localToIso(form.querySelector('#audit-to').value),
-    });
+    }));
   });
 
   const verifyResult = h('div', { id: 'verify-result', role: 'status' });

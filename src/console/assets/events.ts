@@ -4,7 +4,7 @@
  * dispute (ordered by event time), dead letters with replay, and the quarantine.
  */
 export const EVENTS_JS = `import {
-  EVENT_TYPES, announce, api, errorBox, facts, h, hrefWith, inputField, pager, routeQuery, selectField, table, timeCell,
+  EVENT_TYPES, announce, api, errorBox, facts, go, h, hrefWith, inputField, pager, routeQuery, selectField, table, timeCell,
 } from '/admin/console/lib.js';
 
 const PAGE = 50;
@@ -51,9 +51,9 @@ function searchForm() {
     e.preventDefault();
     const id = form.querySelector('#search-id').value.trim();
     error.replaceChildren();
-    if (/^evt_[A-Za-z0-9]+$/.test(id)) location.hash = '#/events/' + id;
-    else if (/^pay_[A-Za-z0-9]+$/.test(id)) location.hash = '#/payments/' + id;
-    else if (/^dsp_[A-Za-z0-9]+$/.test(id)) location.hash = '#/disputes/' + id;
+    if (/^evt_[A-Za-z0-9]+$/.test(id)) go('#/events/' + id);
+    else if (/^pay_[A-Za-z0-9]+$/.test(id)) go('#/payments/' + id);
+    else if (/^dsp_[A-Za-z0-9]+$/.test(id)) go('#/disputes/' + id);
     else error.replaceChildren(errorBox(new Error('Enter an id starting with evt_, pay_ or dsp_.')));
   });
   return form;
@@ -89,11 +89,11 @@ export async function eventsView() {
   );
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    location.hash = hrefWith('#/events', {
+    go(hrefWith('#/events', {
       type: form.querySelector('#filter-type').value,
       status: form.querySelector('#filter-status').value,
       subject: form.querySelector('#filter-subject').value.trim(),
-    });
+    }));
   });
   return h(
     'section',

@@ -138,6 +138,12 @@ export function routeQuery() {
   return new URLSearchParams(q >= 0 ? hash.slice(q + 1) : '');
 }
 
+/** Goes to a route; going to the one shown shows it afresh (the browser fires no hashchange then). */
+export function go(hash) {
+  if (location.hash === hash) window.dispatchEvent(new HashChangeEvent('hashchange'));
+  else location.hash = hash;
+}
+
 export function hrefWith(base, params) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== '') q.set(k, String(v));
