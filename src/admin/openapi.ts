@@ -90,11 +90,14 @@ const AuditRecord = z.looseObject({
   prev_hash: z.string(),
   hash: z.string(),
 });
-const AuditVerification = z.object({
+const AuditVerification = z.looseObject({
   valid: z.boolean(),
   count: z.number().int(),
-  head: z.string(),
+  head: z
+    .union([z.string(), z.object({ seq: z.number().int(), hash: z.string() })])
+    .meta({ description: 'Every chain: a digest of their heads; one agent’s chain: its last record' }),
   first_invalid_seq: z.number().int().nullable(),
+  invalid_chain: z.string().nullable().optional(),
 });
 
 const EventStatus = z.enum(['pending', 'retrying', 'processed', 'dead_lettered']);
@@ -378,7 +381,13 @@ const ROUTES: RouteConfig[] = [
     method: 'get',
     path: '/admin/audit/verify',
     tags: ['audit'],
-    summary: 'Recompute the hash chain',
+    summary: 'Recompute the hash chains (every chain from its checkpoint, or one agent’s in full)',
+    request: {
+      query: z.object({
+        agent: z.string().optional().meta({ description: 'One agent’s chain (also `agent_id`)' }),
+        full: z.string().optional().meta({ description: '`1`: every chain from its genesis' }),
+      }),
+    },
     responses: { 200: json(AuditVerification, 'The verification'), ...errors(401) },
   }),
   route({

@@ -47,11 +47,14 @@ export async function auditView() {
     verify.disabled = true;
     verifyResult.replaceChildren(h('p', {}, 'Verifying…'));
     try {
-      const v = await api('/admin/audit/verify');
+      // With an agent filter, that agent's chain; else every chain (from their verified checkpoints).
+      const v = await api(hrefWith('/admin/audit/verify', { agent: filter.agent }));
+      const head = typeof v.head === 'string' ? v.head : v.head && v.head.hash;
+      const scope = filter.agent ? 'the chain of ' + filter.agent : v.chains !== undefined ? v.chains + ' chains' : 'the log';
       verifyResult.replaceChildren(
         v.valid
-          ? h('p', { class: 'ok', dataset: { valid: 'true' } }, 'Chain valid: ' + v.count + ' records. Head ', h('code', {}, v.head), ' (keep it elsewhere to detect truncation).')
-          : h('p', { class: 'error', dataset: { valid: 'false' } }, 'Chain broken at record ' + v.first_invalid_seq + ' of ' + v.count + '.'),
+          ? h('p', { class: 'ok', dataset: { valid: 'true' } }, 'Chain valid: ' + v.count + ' records in ' + scope + '. Head ', h('code', {}, head || '—'), ' (keep it elsewhere to detect truncation).')
+          : h('p', { class: 'error', dataset: { valid: 'false' } }, 'Chain broken' + (v.invalid_chain ? ' in ' + v.invalid_chain : '') + ' at record ' + v.first_invalid_seq + '.'),
       );
     } catch (err) {
       verifyResult.replaceChildren(errorBox(err));
@@ -70,7 +73,7 @@ export async function auditView() {
     verifyResult,
     table(
       'Audit records, in sequence order',
-      ['Seq', 'Time', 'Agent', 'Channel', 'Call', 'Decision', 'Reason', 'Upstream', 'Latency', 'Amount'],
+      ['Seq in its chain', 'Time', 'Agent', 'Channel', 'Call', 'Decision', 'Reason', 'Upstream', 'Latency', 'Amount'],
       page.data.map((r) => [
         String(r.seq),
         timeCell(r.at),
