@@ -126,7 +126,14 @@ export default async function run(): Promise<void> {
       const misleading = mine.filter(
         (l) => !isSuccess(l.status) && !unknown.includes(l) && (counts.get(l.reference) ?? 0) > 0,
       ).length;
-      const refusals = mine.filter((l) => !isSuccess(l.status) && !unknown.includes(l)).length;
+      const refused = mine.filter((l) => !isSuccess(l.status) && !unknown.includes(l));
+      const refusals = refused.length;
+      // What the refusals were (e.g. `429 too_many_requests`): each must be one where nothing happened.
+      const refusalKinds: Record<string, number> = {};
+      for (const r of refused) {
+        const kind = `${r.status} ${r.errorType ?? ''}`.trim();
+        refusalKinds[kind] = (refusalKinds[kind] ?? 0) + 1;
+      }
       const latencies = mine.map((l) => l.latencyMs).sort((a, b) => a - b);
       const row = {
         surface: name,
@@ -141,7 +148,7 @@ export default async function run(): Promise<void> {
         'p99 ms': round(percentile(latencies, 99)),
       };
       rows.push(row);
-      perSurface[name] = { ...row, unknown_resolutions: resolutions };
+      perSurface[name] = { ...row, unknown_resolutions: resolutions, refusals_by_kind: refusalKinds };
     }
     printTable(
       `chaos soak: ${PAYMENTS_PER_SURFACE} payments per surface, ${FAULT_RATE * 100}% mixed faults (seed ${chaos.seed}), ${round((performance.now() - started) / 1000)} s`,
