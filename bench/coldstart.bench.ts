@@ -59,8 +59,11 @@ async function once(worker: WorkerOptions, kind: Kind): Promise<Sample> {
     const t4 = performance.now();
     return { readyMs: t1 - t0, firstMs: t3 - t2, secondMs: t4 - t3, status: first.status };
   } finally {
-    await mf.dispose();
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      await mf.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
 

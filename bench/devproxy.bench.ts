@@ -143,8 +143,11 @@ export default async function run(): Promise<void> {
     printHotPath('Simulator via wrangler dev (via) vs via its own Miniflare socket (direct)', result);
     writeResult('devproxy', result);
   } finally {
-    await stop(dev.child);
-    await mf.dispose();
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      await stop(dev.child);
+      await mf.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 }

@@ -179,8 +179,12 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
   ];
   const { mf, output } = startMiniflare(workers, persistRoot);
   const dispose = async () => {
-    await mf.dispose();
-    rmSync(persistRoot, { recursive: true, force: true });
+    try {
+      await mf.dispose();
+    } finally {
+      // Also when workerd never started (dispose then throws too).
+      rmSync(persistRoot, { recursive: true, force: true });
+    }
   };
   try {
     await mf.ready;
