@@ -59,9 +59,11 @@ describe('handler faults', () => {
     await waitFor(async () => (await stub.event(e.id))?.runs[0]?.attempts === 1, 'first attempt');
     expect(calls).toBe(1);
 
-    // Not due yet: the next alarm is the backoff away.
-    const scheduled = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
-    expect(scheduled).toBeGreaterThan(Date.now() + 1000);
+    // Not due yet: the next alarm is the backoff away. The alarm handler records the attempt before it
+    // sets the next alarm, so wait for that too rather than racing it.
+    const alarm = () => runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    await waitFor(async () => (await alarm()) !== null, 'retry scheduled');
+    expect(await alarm()).toBeGreaterThan(Date.now() + 1000);
     let detail = await stub.event(e.id);
     expect(detail).toMatchObject({ status: 'retrying' });
     expect(detail?.runs[0]).toMatchObject({
