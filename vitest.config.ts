@@ -13,6 +13,11 @@ const simScript = await buildSimulator();
 const webhookSink = await webhookSinkWorker();
 // A deliberately misbehaving upstream for the outbound client's tests, behind FLAKY_UPSTREAM.
 const flakyScript = await buildFlakyUpstream();
+// The fuzz suite's run count and seed (test/fuzz/support/config.ts): `npm run fuzz -- --runs N --seed S`.
+const fuzz = {
+  fuzzRuns: Number(process.env.FUZZ_RUNS ?? 0) || 0,
+  fuzzSeed: Number(process.env.FUZZ_SEED ?? 0) || 0,
+};
 
 export default defineConfig({
   test: {
@@ -30,6 +35,7 @@ export default defineConfig({
         ],
         test: {
           name: 'bollard',
+          provide: fuzz,
           include: ['test/**/*.test.ts'],
           exclude: ['test/checkout-sim/**', 'test/e2e/**'],
         },
@@ -47,7 +53,7 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: 'checkout-sim', include: ['test/checkout-sim/**/*.test.ts'] },
+        test: { name: 'checkout-sim', provide: fuzz, include: ['test/checkout-sim/**/*.test.ts'] },
       },
       {
         test: {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { AREAS } from '../catalog';
-import { BollardError } from '../http';
+import { BollardError, redactString } from '../http';
 import type { AgentLimits, Grants } from './types';
 
 const areaIds = AREAS.map((a) => a.id) as [string, ...string[]];
@@ -52,13 +52,27 @@ export interface PatchAgentInput {
   expires_at?: string | null;
 }
 
+/**
+ * A path segment as it may be named back: a key the caller chose (a grant's area, a currency, an unknown
+ * field) only when it is a plain name, as it could be anything (a card number, a secret key).
+ */
+function segment(key: PropertyKey): string {
+  const text = String(key);
+  return typeof key === 'number' ||
+    (/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(text) && redactString(text) === text)
+    ? text
+    : 'field';
+}
+
 /** One 422 naming every bad field (`grants.refunds_invalid` style codes: `<path>_invalid`). */
 function invalid(error: z.ZodError): BollardError {
-  const fields = error.issues.map((i) => (i.path.length ? i.path.join('.') : 'body'));
+  const path = (i: z.core.$ZodIssue) => (i.path.length ? i.path.map(segment).join('.') : 'body');
+  const fields = error.issues.map(path);
   const codes = [...new Set(fields.map((f) => `${f.replaceAll('.', '_')}_invalid`))];
-  const message = error.issues
-    .map((i) => `${i.path.length ? i.path.join('.') : 'body'}: ${i.message}`)
-    .join('; ');
+  // zod's own text for unknown keys quotes them: name them here, plain ones only.
+  const text = (i: z.core.$ZodIssue) =>
+    i.code === 'unrecognized_keys' ? `unknown fields: ${i.keys.map(segment).join(', ')}` : i.message;
+  const message = error.issues.map((i) => `${path(i)}: ${text(i)}`).join('; ');
   return new BollardError('request_invalid', { codes, message });
 }
 
@@ -66,10 +80,20 @@ function normaliseExpiry(value: string | null | undefined): string | null | unde
   return typeof value === 'string' ? new Date(value).toISOString() : value;
 }
 
-export function parseCreateAgent(body: unknown): CreateAgentInput {
+/**
+ * A new agent's input. An `expires_at` already past is refused (422 `expires_at_invalid`): such an agent
+ * would get a key that can never work. An update may still set a past time, to end a key's validity now
+ * (and a later update can extend it again, unlike a revocation).
+ */
+export function parseCreateAgent(body: unknown, nowMs: number = Date.now()): CreateAgentInput {
   const parsed = createSchema.safeParse(body);
   if (!parsed.success) throw invalid(parsed.error);
   const { name, grants, limits, expires_at } = parsed.data;
+  if (typeof expires_at === 'string' && Date.parse(expires_at) <= nowMs)
+    throw new BollardError('request_invalid', {
+      codes: ['expires_at_invalid'],
+      message: 'expires_at: must be in the future (a key that has already expired could never be used)',
+    });
   return {
     name,
     grants: grants as Grants,

@@ -8,10 +8,13 @@ import { withObjectDeadline } from './deadlines';
 import { executeAgentCall } from './execute';
 import { callContext } from './gateway-routes';
 import { hashAgentKey, type PresentedKey, presentedKey } from './keys';
-import type { McpHost } from './mcp-server';
+import type { McpBody, McpHost } from './mcp-server';
 import { allowedEntries } from './policy';
 
 export const MCP_PATH = '/agent/mcp';
+
+/** Largest MCP message accepted, as on the REST gateway. */
+const MAX_BODY_BYTES = 1_000_000;
 
 /**
  * Where the MCP server module is in the deployed Worker: wrangler uploads `workers/bollard/.build/
@@ -61,6 +64,21 @@ function unauthenticatedResponse(ctx: CallContext, reason: string): Response {
   });
 }
 
+/** JSON-RPC errors for the whole HTTP message (`protocolError` in mcp-server.ts, without loading it). */
+function rpcError(
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return Response.json({ jsonrpc: '2.0', id: null, error: { code, message } }, { status, headers });
+}
+
+const methodNotAllowed = () =>
+  rpcError(405, -32000, 'Method not allowed: this stateless server takes POST only', { allow: 'POST' });
+const payloadTooLarge = () =>
+  rpcError(413, -32600, `Invalid Request: the body is larger than ${MAX_BODY_BYTES} bytes`);
+
 /** One round trip: who is this key? Failures are recorded (by the object, or in `anonymous`). */
 async function authenticate(
   ctx: CallContext,
@@ -97,16 +115,19 @@ export function mountMcp(app: Hono<AppEnv>): void {
       await recordAnonymous(ctx, { method, reason });
       return unauthenticatedResponse(ctx, reason);
     }
-    let parsed: unknown;
+    let body: McpBody = { kind: 'unparsable' };
+    let tooLarge = false;
     if (method === 'POST') {
+      const text = await c.req.text();
+      tooLarge = text.length > MAX_BODY_BYTES;
       try {
-        parsed = await c.req.json();
+        if (!tooLarge) body = { kind: 'json', value: JSON.parse(text) as unknown };
       } catch {
-        parsed = undefined;
+        // not JSON: a parse error, answered once the key is known good
       }
     }
 
-    const tool = singleToolCall(parsed);
+    const tool = body.kind === 'json' ? singleToolCall(body.value) : null;
     let entries: readonly CatalogEntry[] = CATALOG;
     if (!tool) {
       const auth = await authenticate(ctx, presented, method);
@@ -117,6 +138,10 @@ export function mountMcp(app: Hono<AppEnv>): void {
         );
       entries = allowedEntries(auth.agent.grants);
     }
+    // Stateless: no stream to open (GET) and no session to end (DELETE). The transport would hold a GET
+    // open as an SSE stream nothing is ever sent on; Streamable HTTP lets a server answer 405 instead.
+    if (method !== 'POST') return methodNotAllowed();
+    if (tooLarge) return payloadTooLarge();
     let refusedKey: CallOutcome | null = null;
     let ran = false;
     const host: McpHost = {
@@ -134,7 +159,7 @@ export function mountMcp(app: Hono<AppEnv>): void {
       },
     };
     const { serveMcp } = await loadMcpModule();
-    const response = await serveMcp(c, parsed, host);
+    const response = await serveMcp(c, body, host);
     const refused = refusedKey as CallOutcome | null;
     if (refused !== null && refused.kind === 'refused') return unauthenticatedResponse(ctx, refused.reason);
     if (tool && !ran) {

@@ -1,3 +1,5 @@
+import { redactString } from './redact';
+
 /** A request id: 26 lowercase base32 chars, the shape Checkout.com uses for ids. */
 export function newRequestId(): string {
   return `req_${randomBase32(26)}`;
@@ -13,7 +15,14 @@ export function randomBase32(length: number): string {
   return out;
 }
 
-/** Accepts a caller's request id only if it is short and plain, so it is safe to echo and log. */
+/**
+ * Accepts a caller's request id only if it is short and plain, so it is safe to echo, log and store (the
+ * audit records keep it): letters, digits, `.`, `:` and `-` — no `_`, so no credential shape (`sk_…`,
+ * `bak_…`, `whsec_…`) passes — and nothing card-like (13 or more digits) or that the log redactor would
+ * mask. Anything else gets a fresh id.
+ */
 export function sanitizeRequestId(value: string | null | undefined): string | null {
-  return value && /^[A-Za-z0-9._:-]{1,64}$/.test(value) ? value : null;
+  if (!value || !/^[A-Za-z0-9.:-]{1,64}$/.test(value)) return null;
+  if (/\d{13}/.test(value.replace(/[.:-]/g, '')) || redactString(value) !== value) return null;
+  return value;
 }

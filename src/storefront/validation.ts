@@ -1,10 +1,19 @@
 import type * as z from 'zod';
-import { BollardError } from '../http';
+import { BollardError, redactString } from '../http';
+
+/**
+ * A caller's unknown key is named back only when it is a plain field name: a key can carry anything (a
+ * card number, a secret key), and an error code must stay machine-readable.
+ */
+function nameable(key: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(key) && redactString(key) === key;
+}
 
 /**
  * Turns zod issues into the one error shape, one code per bad field in Checkout.com's style
  * (`amount_invalid`, `billing_address_country_required`, `processing_channel_id_not_allowed`). The
- * message names the fields by their dotted path. Input values are never echoed (they may be card data).
+ * message names the fields by their dotted path. Input values are never echoed (they may be card data), nor
+ * unknown keys that are not plain field names (`field_not_allowed` instead).
  */
 export function issuesToError(issues: readonly z.core.$ZodIssue[], where = 'body'): BollardError {
   const codes = new Set<string>();
@@ -13,6 +22,11 @@ export function issuesToError(issues: readonly z.core.$ZodIssue[], where = 'body
     const path = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
+        if (!nameable(key)) {
+          codes.add(`${[...path, 'field'].join('_')}_not_allowed`);
+          fields.add(`${path.length ? `${path.join('.')}: ` : ''}a field that is not accepted`);
+          continue;
+        }
         const full = [...path, key];
         codes.add(`${full.join('_')}_not_allowed`);
         fields.add(`${full.join('.')} (not accepted)`);

@@ -42,14 +42,19 @@ describe('agent keys', { timeout: 30_000 }, () => {
   });
 
   it('refuses an expired key, and an extended expiry restores it', async () => {
-    const agent = await createAgent({ disputes: 'read' }, { expires_at: '2020-01-01T00:00:00Z' });
-    expect(agent.status).toBe('expired');
+    // A new agent cannot be created already expired (422); an update can end a key's validity now.
+    const agent = await createAgent({ disputes: 'read' }, { expires_at: '2999-01-01T00:00:00Z' });
+    const { admin } = await import('./helpers');
+    const expired = await admin(`/admin/agents/${agent.id}`, {
+      method: 'PATCH',
+      json: { expires_at: '2020-01-01T00:00:00Z' },
+    });
+    expect(((await expired.json()) as { status: string }).status).toBe('expired');
     const res = await gateway(agent.key, 'GET', '/disputes');
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ error_codes: ['agent_key_expired'] });
     const [rec] = await auditFor(agent.id);
     expect(rec).toMatchObject({ decision: 'denied', reason: 'agent_key_expired', upstream_status: null });
-    const { admin } = await import('./helpers');
     await admin(`/admin/agents/${agent.id}`, {
       method: 'PATCH',
       json: { expires_at: '2999-01-01T00:00:00Z' },

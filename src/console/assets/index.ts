@@ -10,14 +10,19 @@ const JS = 'text/javascript; charset=utf-8';
 
 /**
  * The console's static files, served at `/admin/console/<name>`. Loaded with a dynamic `import()` by
- * the route, so a Worker isolate that never serves the console never evaluates them.
+ * the route, so a Worker isolate that never serves the console never evaluates them. A null-prototype
+ * object: a name like `__proto__` or `constructor` finds no file, not one of `Object.prototype`'s members
+ * (which the route would try to serve: a 500).
  */
-export const CONSOLE_ASSETS: Readonly<Record<string, { type: string; body: string }>> = {
-  'app.js': { type: JS, body: APP_JS },
-  'lib.js': { type: JS, body: LIB_JS },
-  'agents.js': { type: JS, body: AGENTS_JS },
-  'audit.js': { type: JS, body: AUDIT_JS },
-  'events.js': { type: JS, body: EVENTS_JS },
-  'health.js': { type: JS, body: HEALTH_JS },
-  'console.css': { type: 'text/css; charset=utf-8', body: CONSOLE_CSS },
-};
+export const CONSOLE_ASSETS: Readonly<Record<string, { type: string; body: string }>> = Object.assign(
+  Object.create(null),
+  {
+    'app.js': { type: JS, body: APP_JS },
+    'lib.js': { type: JS, body: LIB_JS },
+    'agents.js': { type: JS, body: AGENTS_JS },
+    'audit.js': { type: JS, body: AUDIT_JS },
+    'events.js': { type: JS, body: EVENTS_JS },
+    'health.js': { type: JS, body: HEALTH_JS },
+    'console.css': { type: 'text/css; charset=utf-8', body: CONSOLE_CSS },
+  },
+);
