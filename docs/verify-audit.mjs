@@ -7,8 +7,11 @@
 // Each line is one chain entry. For every entry:
 //   hash = sha256_hex( prev_hash + "\n" + JSON.stringify([ the HASHED_FIELDS values, in this order ]) )
 // (UTF-8; JSON.stringify as JavaScript writes it: null for absent values, integers without decimals,
-// strings with JSON escapes). Within a chain (`chain`: the agent id or `anonymous`), entries are numbered
-// 1, 2, 3, … and each entry's prev_hash is the previous entry's hash; entry 1's prev_hash is 64 zeros.
+// strings with JSON escapes); for an entry of kind "attempts" the array goes on with the ATTEMPT_FIELDS
+// values. Within a chain (`chain`: the agent id or `anonymous`), entries are numbered 1, 2, 3, … and each
+// entry's prev_hash is the previous entry's hash; entry 1's prev_hash is 64 zeros.
+// A line of kind "checkpoint" is not an entry: it says the chain's entries up to `seq` were pruned
+// (retention) and entry seq + 1 links to `hash`; the chain is verified from there, as from a genesis.
 // Exit code 0 when every chain verifies, 1 otherwise. docs/agents.md, "The audit log", says more.
 import { createHash } from 'node:crypto';
 
@@ -38,24 +41,47 @@ export const HASHED_FIELDS = [
   'currency',
 ];
 
+/** Hashed after HASHED_FIELDS for `kind: "attempts"` entries only. Kept equal to `ATTEMPT_FIELDS` too. */
+export const ATTEMPT_FIELDS = ['source', 'key_shape', 'attempts', 'last_at_ms'];
+
 export const GENESIS_HASH = '0'.repeat(64);
 
 export function entryHash(prevHash, entry) {
-  const canonical = JSON.stringify(HASHED_FIELDS.map((f) => (entry[f] === undefined ? null : entry[f])));
+  const fields = entry.kind === 'attempts' ? [...HASHED_FIELDS, ...ATTEMPT_FIELDS] : HASHED_FIELDS;
+  const canonical = JSON.stringify(fields.map((f) => (entry[f] === undefined ? null : entry[f])));
   return createHash('sha256').update(prevHash).update('\n').update(canonical).digest('hex');
+}
+
+/** The entry after `prev` (an entry, or a checkpoint line), or why `e` cannot be it. */
+function linkProblem(prev, e, complete) {
+  if (e.seq === prev.seq) return { seq: e.seq, why: 'duplicate seq' };
+  if (e.seq === prev.seq + 1 && e.prev_hash !== prev.hash)
+    return { seq: e.seq, why: 'prev_hash is not the previous entry hash' };
+  if (complete && e.seq !== prev.seq + 1) return { seq: prev.seq + 1, why: 'entry missing' };
+  return null;
 }
 
 /**
  * Verifies NDJSON text. Returns one result per chain: `valid`, the entries checked, the head reached, the
- * first bad seq and why, and whether the chain was checked from its genesis (an export filtered by time,
- * decision or area holds parts of chains: each entry's own hash is still checked, links only between
- * consecutive entries).
+ * first bad seq and why, and where the chain was checked from: its genesis (`from_genesis`), a checkpoint
+ * line (`from_checkpoint`: the oldest entries were pruned; every entry after it must be present and link
+ * to it), or neither — an export filtered by time, decision or area holds parts of chains: each entry's
+ * own hash is still checked, links only between consecutive entries. Entries at or before a checkpoint
+ * (an export racing a pruning pass) are checked on their own, and the one at the checkpoint must have its
+ * hash.
  */
 export function verifyNdjson(text) {
   const chains = new Map();
+  const checkpoints = new Map();
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     const entry = JSON.parse(line);
+    if (entry.kind === 'checkpoint') {
+      const known = checkpoints.get(entry.chain);
+      if (!known || entry.seq > known.seq) checkpoints.set(entry.chain, entry);
+      if (!chains.has(entry.chain)) chains.set(entry.chain, []);
+      continue;
+    }
     const list = chains.get(entry.chain) ?? [];
     list.push(entry);
     chains.set(entry.chain, list);
@@ -63,28 +89,39 @@ export function verifyNdjson(text) {
   const results = [];
   for (const [chain, entries] of [...chains.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     entries.sort((a, b) => a.seq - b.seq);
-    const fromGenesis = entries[0]?.seq === 1;
+    const checkpoint = checkpoints.get(chain) ?? null;
+    const fromGenesis = checkpoint === null && entries[0]?.seq === 1;
     let prev = null;
     let problem = null;
-    for (const e of entries) {
+    if (
+      checkpoint &&
+      (!Number.isInteger(checkpoint.seq) || checkpoint.seq < 1 || !/^[0-9a-f]{64}$/.test(checkpoint.hash))
+    )
+      problem = { seq: checkpoint.seq, why: 'malformed checkpoint line' };
+    else if (checkpoint && checkpoint.count !== undefined && checkpoint.count !== checkpoint.seq)
+      problem = { seq: checkpoint.seq, why: 'checkpoint count is not its seq' };
+    for (const e of problem ? [] : entries) {
+      const after = checkpoint !== null && e.seq > checkpoint.seq;
+      // The first entry past the checkpoint continues it; entries before it continue each other.
+      const from = after && (prev === null || prev.seq <= checkpoint.seq) ? checkpoint : prev;
       if (e.seq === 1 && e.prev_hash !== GENESIS_HASH)
         problem = { seq: e.seq, why: 'first entry does not start from the genesis hash' };
-      else if (prev && e.seq === prev.seq + 1 && e.prev_hash !== prev.hash)
-        problem = { seq: e.seq, why: 'prev_hash is not the previous entry hash' };
-      else if (prev && e.seq === prev.seq) problem = { seq: e.seq, why: 'duplicate seq' };
-      else if (fromGenesis && prev && e.seq !== prev.seq + 1)
-        problem = { seq: prev.seq + 1, why: 'entry missing' };
-      else if (entryHash(e.prev_hash, e) !== e.hash)
+      else if (from) problem = linkProblem(from, e, fromGenesis || after);
+      if (!problem && entryHash(e.prev_hash, e) !== e.hash)
         problem = { seq: e.seq, why: 'hash does not match the fields' };
+      if (!problem && checkpoint && e.seq === checkpoint.seq && e.hash !== checkpoint.hash)
+        problem = { seq: e.seq, why: 'the entry at the checkpoint does not have its hash' };
       if (problem) break;
       prev = e;
     }
+    const head = prev && (!checkpoint || prev.seq > checkpoint.seq) ? prev : checkpoint;
     results.push({
       chain,
       valid: problem === null,
       entries: entries.length,
       from_genesis: fromGenesis,
-      head: prev ? { seq: prev.seq, hash: prev.hash } : null,
+      from_checkpoint: checkpoint && { seq: checkpoint.seq, hash: checkpoint.hash },
+      head: head ? { seq: head.seq, hash: head.hash } : null,
       first_invalid_seq: problem?.seq ?? null,
       problem: problem?.why ?? null,
     });
@@ -100,7 +137,11 @@ async function main() {
   else for await (const chunk of process.stdin) text += chunk;
   const results = verifyNdjson(text);
   for (const r of results) {
-    const where = r.from_genesis ? 'from genesis' : 'partial (no genesis in the export)';
+    const where = r.from_genesis
+      ? 'from genesis'
+      : r.from_checkpoint
+        ? `from checkpoint ${r.from_checkpoint.seq} (older entries pruned)`
+        : 'partial (no genesis in the export)';
     console.log(
       r.valid
         ? `ok       ${r.chain}: ${r.entries} entries, ${where}, head ${r.head?.seq} ${r.head?.hash}`

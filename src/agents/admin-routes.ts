@@ -6,6 +6,7 @@ import { parseCreateAgent, parsePatchAgent } from './admin-input';
 import type { IssuedAgent } from './agent-do';
 import type { AuditFilter } from './audit-calls';
 import { ANONYMOUS_CHAIN, type AuditEntry } from './audit-entry';
+import type { ChainAnchor } from './audit-index-do';
 import { verifyAll } from './audit-verify';
 import { agentObject } from './audit-writer';
 import { withObjectDeadline } from './deadlines';
@@ -84,45 +85,89 @@ function entryMatches(e: AuditEntry, f: AuditFilter): boolean {
   );
 }
 
+/** An export line saying where a pruned chain now starts (not a chain entry: it has no `prev_hash`). */
+interface CheckpointLine {
+  kind: 'checkpoint';
+  chain: string;
+  /** The last pruned entry: the chain's next entry links to `hash`. */
+  seq: number;
+  hash: string;
+  /** Entries pruned (equal to `seq`). */
+  count: number;
+  at: string;
+  at_ms: number;
+  pruned_at: string;
+}
+
+function checkpointLine(chain: string, a: Omit<ChainAnchor, 'chain'>): CheckpointLine {
+  return {
+    kind: 'checkpoint',
+    chain,
+    seq: a.seq,
+    hash: a.hash,
+    count: a.count,
+    at: new Date(a.at_ms).toISOString(),
+    at_ms: a.at_ms,
+    pruned_at: new Date(a.pruned_at).toISOString(),
+  };
+}
+
+function unfiltered(f: AuditFilter): boolean {
+  return f.from_ms === undefined && f.to_ms === undefined && f.decision === undefined && f.area === undefined;
+}
+
 /**
- * Streams chain entries (both `call`/`start` and `outcome`), one JSON object per line: one agent's chain
- * from its own object (`agent=`, complete to the last entry), else every chain from the global index
- * (up to what was forwarded). Filters apply to each entry's own fields. An unfiltered export is what
- * `docs/verify-audit.mjs` re-verifies offline.
+ * Streams chain entries (`call`, `start`, `outcome`, `attempts`), one JSON object per line: one agent's
+ * chain from its own object (`agent=`, complete to the last entry), else every chain from the global index
+ * (up to what was forwarded). Filters apply to each entry's own fields. An unfiltered export ends with a
+ * `checkpoint` line per chain whose oldest entries were pruned (read after the entries, so it is never
+ * behind them); it is what `docs/verify-audit.mjs` re-verifies offline.
  */
 function exportNdjson(env: Env, filter: AuditFilter): Response {
   const encoder = new TextEncoder();
   const chain = chainOf(filter);
+  const index = env.AUDIT_INDEX.getByName('global');
   let after = 0;
-  let done = false;
-  const next = async (): Promise<AuditEntry[]> => {
-    if (chain === 'invalid') {
-      done = true;
-      return [];
-    }
+  let phase: 'entries' | 'checkpoints' | 'done' = chain === 'invalid' ? 'done' : 'entries';
+  let afterChain = '';
+  const entries = async (): Promise<unknown[]> => {
+    if (chain === 'invalid') return [];
     if (chain !== null) {
-      const entries = await withObjectDeadline(
+      const page = await withObjectDeadline(
         agentObject(env, chain).entries(after, EXPORT_CHUNK),
         'an agent chain',
       );
-      after = entries.at(-1)?.seq ?? after;
-      done = entries.length < EXPORT_CHUNK;
-      return entries.filter((e) => entryMatches(e, filter));
+      after = page.at(-1)?.seq ?? after;
+      if (page.length < EXPORT_CHUNK) phase = 'checkpoints';
+      return page.filter((e) => entryMatches(e, filter));
     }
-    const page = await withObjectDeadline(
-      env.AUDIT_INDEX.getByName('global').exportPage(filter, after, EXPORT_CHUNK),
-      'the audit index',
-    );
+    const page = await withObjectDeadline(index.exportPage(filter, after, EXPORT_CHUNK), 'the audit index');
     after = page.last;
-    done = page.entries.length < EXPORT_CHUNK;
+    if (page.entries.length < EXPORT_CHUNK) phase = 'checkpoints';
     return page.entries;
+  };
+  const checkpoints = async (): Promise<unknown[]> => {
+    if (!unfiltered(filter) || chain === 'invalid') {
+      phase = 'done';
+      return [];
+    }
+    if (chain !== null) {
+      phase = 'done';
+      const anchor = await withObjectDeadline(agentObject(env, chain).prunedThrough(), 'an agent chain');
+      return anchor ? [checkpointLine(chain, anchor)] : [];
+    }
+    const anchors = await withObjectDeadline(index.anchors(afterChain, EXPORT_CHUNK), 'the audit index');
+    afterChain = anchors.at(-1)?.chain ?? afterChain;
+    if (anchors.length < EXPORT_CHUNK) phase = 'done';
+    return anchors.map((a) => checkpointLine(a.chain, a));
   };
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const entries = await next();
-      if (entries.length)
-        controller.enqueue(encoder.encode(entries.map((e) => `${JSON.stringify(e)}\n`).join('')));
-      if (done) controller.close();
+      const lines =
+        phase === 'entries' ? await entries() : phase === 'checkpoints' ? await checkpoints() : [];
+      if (lines.length)
+        controller.enqueue(encoder.encode(lines.map((l) => `${JSON.stringify(l)}\n`).join('')));
+      if (phase === 'done') controller.close();
     },
   });
   return new Response(stream, { headers: { 'content-type': `${NDJSON}; charset=utf-8` } });
@@ -200,15 +245,18 @@ export function mountAgentAdmin(app: Hono<AppEnv>): void {
     const agent = url.searchParams.get('agent') ?? url.searchParams.get('agent_id');
     if (agent) {
       if (!isAgentId(agent) && agent !== ANONYMOUS_CHAIN) throw agentNotFound();
-      // One chain, from its genesis to its last entry, in its own object.
+      // One chain, from its genesis (or the anchor its pruned prefix left) to its last entry, in its own object.
       const stub = agentObject(c.env, agent);
       const r = await withObjectDeadline(stub.verify(), 'an agent chain');
+      const pruned = r.pruned_through;
       return c.json({
         valid: r.valid,
         chain: agent,
         count: r.checked,
         head: { seq: r.head_seq, hash: r.head_hash },
         first_invalid_seq: r.first_invalid_seq,
+        from_genesis: pruned === null,
+        pruned_through: pruned && { seq: pruned.seq, hash: pruned.hash, count: pruned.count },
       });
     }
     const full = ['1', 'true'].includes(url.searchParams.get('full') ?? '');

@@ -10,13 +10,21 @@ import {
   type ProfileRow,
 } from './agent-profile';
 import type { AuthenticateResult, BeginRequest, BeginResult, FinishRequest, RequestMeta } from './agent-rpc';
+import { type Attempt, AttemptWindows, UNKNOWN_SOURCE } from './attempts';
 import { type AuditFilter, type AuditPage, CALLS_SCHEMA, CallsProjection } from './audit-calls';
-import { AuditChain, CHAIN_SCHEMA } from './audit-chain';
-import { type AuditEntry, type EntryInput, GENESIS_HASH, type RangeCheck } from './audit-entry';
+import { AuditChain, CHAIN_SCHEMA, type PrunedThrough, type PruneResult } from './audit-chain';
+import {
+  type AuditEntry,
+  type EntryInput,
+  GENESIS_HASH,
+  type KeyShape,
+  type RangeCheck,
+} from './audit-entry';
 import { beginCall } from './begin';
 import { withObjectDeadline } from './deadlines';
 import { hashAgentKey, issueAgentKey, KEY_PREFIX_LENGTH } from './keys';
 import { allowedEntries, type Money } from './policy';
+import { auditRetention, chainRetentionMs } from './retention';
 import { SPEND_SCHEMA, type SpendCheck, type SpendHold, SpendLedger } from './spend-ledger';
 import type { AgentView } from './types';
 
@@ -28,6 +36,14 @@ export const SWEEP_AFTER_MS = 5 * 60_000;
 export const MAX_FLUSH_BACKOFF_MS = 60_000;
 const FLUSH_BATCH = 200;
 const FLUSH_BATCHES_PER_ALARM = 10;
+/** Entries pruned per alarm at most; the alarm comes back this soon while more are due. */
+export const PRUNE_BATCH = 500;
+export const PRUNE_AGAIN_MS = 1_000;
+/** While a chain holds entries, its alarm looks at least this often (a shorter retention takes effect). */
+export const PRUNE_CHECK_MAX_MS = 24 * 60 * 60 * 1000;
+
+/** A chain check, with where the chain now starts when its oldest entries were pruned. */
+export type ChainCheck = RangeCheck & { pruned_through: PrunedThrough | null };
 
 /** The agent's key, returned once on creation and rotation. */
 export interface IssuedAgent {
@@ -72,6 +88,7 @@ export class AgentObject extends DurableObject<Env> {
   #chain: AuditChain | null = null;
   #calls: CallsProjection | null = null;
   #ledger: SpendLedger | null = null;
+  #attempts: AttemptWindows | null = null;
   /** The alarm time this instance last set, to skip storage reads on the hot path. */
   #alarmAt: number | null = null;
 
@@ -174,7 +191,7 @@ export class AgentObject extends DurableObject<Env> {
     if (!row) return { kind: 'unknown_agent' };
     const failed = this.#keyCheck(row, keyHash, meta);
     if (failed) {
-      await this.#afterAppend();
+      await this.#afterAttempt();
       return failed;
     }
     return { kind: 'ok', agent: identity(row) };
@@ -190,22 +207,24 @@ export class AgentObject extends DurableObject<Env> {
     const row = this.#profile();
     if (!row) return { kind: 'unknown_agent' };
     const failed = this.#keyCheck(row, request.keyHash, request);
-    const result =
-      failed ??
-      (await beginCall(request, identity(row), {
-        env: this.env,
-        append: (input) => this.#append(input),
-        reserve: (agentId, entryName, money, hold) =>
-          this.reserveSpend(agentId, entryName, money, Date.now(), hold),
-        remember: (seq, hold, created) =>
-          this.ctx.storage.sql.exec(
-            'INSERT OR REPLACE INTO start_holds (seq, idem_key, scope, created) VALUES (?, ?, ?, ?)',
-            seq,
-            hold.key,
-            hold.scope,
-            created ? 1 : 0,
-          ),
-      }));
+    if (failed) {
+      await this.#afterAttempt();
+      return failed;
+    }
+    const result = await beginCall(request, identity(row), {
+      env: this.env,
+      append: (input) => this.#append(input),
+      reserve: (agentId, entryName, money, hold) =>
+        this.reserveSpend(agentId, entryName, money, Date.now(), hold),
+      remember: (seq, hold, created) =>
+        this.ctx.storage.sql.exec(
+          'INSERT OR REPLACE INTO start_holds (seq, idem_key, scope, created) VALUES (?, ?, ?, ?)',
+          seq,
+          hold.key,
+          hold.scope,
+          created ? 1 : 0,
+        ),
+    });
     await this.#afterAppend();
     return result;
   }
@@ -251,11 +270,22 @@ export class AgentObject extends DurableObject<Env> {
     await this.#afterAppend();
   }
 
-  /** Appends one complete `call` entry: calls no agent could be named for land in `anonymous`. */
+  /** Appends one complete `call` entry to this object's chain (made `chain` if it has none yet). */
   async record(chain: string, input: EntryInput): Promise<void> {
     if (!this.#chain) this.#init(chain);
     this.#append(input);
     await this.#afterAppend();
+  }
+
+  /**
+   * Counts a call refused for its key in the minute's `attempts` entry of its source (`anonymous`: no key,
+   * a malformed one, or one naming no agent). An update of one row after the minute's first attempt; the
+   * entry is appended when the minute is over.
+   */
+  async recordAttempt(chain: string, attempt: Attempt): Promise<void> {
+    if (!this.#chain) this.#init(chain);
+    this.#attempts?.add(attempt);
+    await this.#afterAttempt();
   }
 
   /**
@@ -317,11 +347,15 @@ export class AgentObject extends DurableObject<Env> {
 
   // ── reading the chain ──────────────────────────────────────────────────────────────────────────
 
-  query(filter: AuditFilter, limit: number, skip: number): AuditPage {
+  /** Calls in this chain; bad-key minutes still open are closed first, so the answer is complete. */
+  async query(filter: AuditFilter, limit: number, skip: number): Promise<AuditPage> {
+    await this.#closeAttemptsNow();
     return this.#calls?.query(filter, limit, skip) ?? { total_count: 0, limit, skip, data: [] };
   }
 
-  entries(afterSeq: number, limit: number): AuditEntry[] {
+  /** Entries after `afterSeq`, for the export (open bad-key minutes closed first, as for `query`). */
+  async entries(afterSeq: number, limit: number): Promise<AuditEntry[]> {
+    await this.#closeAttemptsNow();
     return this.#chain?.after(afterSeq, limit) ?? [];
   }
 
@@ -329,17 +363,56 @@ export class AgentObject extends DurableObject<Env> {
     return this.#chain?.head() ?? { seq: 0, hash: GENESIS_HASH };
   }
 
-  /** Verifies the chain after `fromSeq` (a checkpoint, or 0 for all of it) up to `toSeq`. */
-  verify(fromSeq = 0, fromHash: string = GENESIS_HASH, toSeq?: number): RangeCheck {
+  /** Where the chain starts after pruning (null: it still starts at entry 1). */
+  prunedThrough(): PrunedThrough | null {
+    return this.#chain?.prunedThrough() ?? null;
+  }
+
+  /**
+   * Verifies the chain after `fromSeq` (a checkpoint, or 0 for all of it) up to `toSeq`; a range inside
+   * the pruned prefix starts at the anchor. The whole chain (no `toSeq`) includes the open bad-key minutes.
+   */
+  async verify(fromSeq = 0, fromHash: string = GENESIS_HASH, toSeq?: number): Promise<ChainCheck> {
     if (!this.#chain)
       return {
         valid: fromSeq === 0,
+        start_seq: 0,
         checked: 0,
         head_seq: 0,
         head_hash: GENESIS_HASH,
         first_invalid_seq: null,
+        pruned_through: null,
       };
-    return this.#chain.verify(fromSeq, fromHash, toSeq);
+    if (toSeq === undefined) await this.#closeAttemptsNow();
+    return { ...this.#chain.verify(fromSeq, fromHash, toSeq), pruned_through: this.#chain.prunedThrough() };
+  }
+
+  /**
+   * One bounded pruning pass (the alarm runs it): at most `PRUNE_BATCH` of the oldest entries older than
+   * the chain's retention (`AUDIT_RETENTION_DAYS`, or `AUDIT_ANONYMOUS_RETENTION_DAYS` for `anonymous`),
+   * only entries the global index already has, never a start still waiting for its outcome, and only
+   * after they verify from the current anchor. Their per-call rows go too. `nowMs` is injectable for tests.
+   */
+  prune(nowMs: number = Date.now()): PruneResult {
+    const chain = this.#chain;
+    const calls = this.#calls;
+    if (!chain || !calls) return { pruned: 0, through: null, more: false, blocked: null };
+    const state = this.#state();
+    const retention = chainRetentionMs(auditRetention(this.env), state.chain);
+    const pendingFrom = calls.oldestPendingSeq() ?? Number.POSITIVE_INFINITY;
+    return chain.prune(
+      nowMs - retention,
+      state.forwarded_seq,
+      PRUNE_BATCH,
+      nowMs,
+      (seq) => seq >= pendingFrom,
+      (through) => calls.forget(state.chain, through),
+    );
+  }
+
+  /** This object's SQLite size in bytes (`GET /admin/status`). */
+  databaseSize(): number {
+    return this.ctx.storage.sql.databaseSize;
   }
 
   /** The OAuth scopes this agent's calls need (its grants' minimal scopes). */
@@ -356,14 +429,23 @@ export class AgentObject extends DurableObject<Env> {
     const row = this.#profile();
     if (row && row.version > state.directory_version) await this.#syncDirectory();
     this.sweep(now);
+    this.#closeAttempts(now);
     const flushed = await this.#flush();
-    let next: number | null = null;
+    // After the forward, so what the index now holds may go.
+    const pruned = this.prune(now);
+    const times: number[] = [];
     if (flushed === 'failed')
-      next = now + Math.min(MAX_FLUSH_BACKOFF_MS, 1_000 * 2 ** Math.max(0, this.#state().flush_failures - 1));
-    else if (flushed === 'more') next = now;
+      times.push(
+        now + Math.min(MAX_FLUSH_BACKOFF_MS, 1_000 * 2 ** Math.max(0, this.#state().flush_failures - 1)),
+      );
+    else if (flushed === 'more') times.push(now);
     const oldest = this.#calls?.stale(0, 0).oldestPendingMs ?? null;
-    if (oldest !== null) next = Math.min(next ?? Number.POSITIVE_INFINITY, oldest + SWEEP_AFTER_MS);
-    if (next !== null) await this.#setAlarm(next);
+    if (oldest !== null) times.push(oldest + SWEEP_AFTER_MS);
+    const attemptsDue = this.#attempts?.nextDue() ?? null;
+    if (attemptsDue !== null) times.push(attemptsDue);
+    const pruneAt = this.#nextPrune(now, pruned, state.chain);
+    if (pruneAt !== null) times.push(pruneAt);
+    if (times.length) await this.#setAlarm(Math.min(...times));
   }
 
   // ── internals ──────────────────────────────────────────────────────────────────────────────────
@@ -387,6 +469,42 @@ export class AgentObject extends DurableObject<Env> {
     this.#chain = new AuditChain(sql, chain);
     this.#calls = new CallsProjection(sql);
     this.#ledger = new SpendLedger(sql);
+    this.#attempts = new AttemptWindows(sql);
+  }
+
+  /** When the next pruning pass is due: soon while a batch was full, else when the oldest entry expires. */
+  #nextPrune(now: number, pruned: PruneResult, chain: string): number | null {
+    if (pruned.more) return now + PRUNE_AGAIN_MS;
+    const oldest = this.#chain?.oldestAtMs() ?? null;
+    if (oldest === null) return null;
+    const expiry = oldest + chainRetentionMs(auditRetention(this.env), chain);
+    // Past due but not prunable now (not forwarded yet, a pending start, a chain that does not verify):
+    // the forward and the sweep have their own alarms; look again within a day.
+    if (expiry <= now || pruned.blocked !== null) return now + PRUNE_CHECK_MAX_MS;
+    return Math.max(now + PRUNE_AGAIN_MS, Math.min(expiry, now + PRUNE_CHECK_MAX_MS));
+  }
+
+  /** Appends the `attempts` entries of the minutes over by `nowMs` (all of them with `Infinity`). */
+  #closeAttempts(nowMs: number): number {
+    const windows = this.#attempts;
+    if (!windows || !this.#chain) return 0;
+    const closed = windows.close(nowMs);
+    if (closed.length === 0) return 0;
+    const row = this.#profile();
+    for (const entry of closed)
+      this.#append({ ...entry, agent_id: row?.id ?? null, agent_name: row?.name ?? null });
+    return closed.length;
+  }
+
+  /** Closes every open bad-key minute before a read, so what is read is complete. */
+  async #closeAttemptsNow(): Promise<void> {
+    if (this.#closeAttempts(Number.POSITIVE_INFINITY) > 0) await this.#afterAppend();
+  }
+
+  /** The alarm comes when the earliest open bad-key minute ends. */
+  async #afterAttempt(): Promise<void> {
+    const due = this.#attempts?.nextDue() ?? null;
+    if (due !== null) await this.#setAlarm(due);
   }
 
   #state(): ChainState {
@@ -402,39 +520,29 @@ export class AgentObject extends DurableObject<Env> {
     return agentView(directoryRow(this.#profile() as ProfileRow), nowMs);
   }
 
-  /** Null when the key is this agent's live key; else the recorded refusal. */
+  /** Null when the key is this agent's live key; else the refusal, counted in this chain's attempts. */
   #keyCheck(
     row: ProfileRow,
     keyHash: string,
     meta: RequestMeta,
   ): { kind: 'unauthenticated'; reason: 'agent_key_invalid' | 'agent_key_expired' } | null {
-    const now = Date.now();
-    let reason: 'agent_key_invalid' | 'agent_key_expired' | null = null;
-    if (row.key_hash !== keyHash || row.revoked_at !== null) reason = 'agent_key_invalid';
-    else if (row.expires_at !== null && row.expires_at <= now) reason = 'agent_key_expired';
-    if (reason === null) return null;
-    // The key names this agent, so the refusal is in its chain (the caller cannot tell the cases apart).
-    this.#append({
-      kind: 'call',
-      call_seq: null,
-      at_ms: meta.atMs,
-      agent_id: row.id,
-      agent_name: row.name,
+    let shape: KeyShape | null = null;
+    if (row.key_hash !== keyHash) shape = 'wrong_secret';
+    else if (row.revoked_at !== null) shape = 'revoked';
+    else if (row.expires_at !== null && row.expires_at <= Date.now()) shape = 'expired';
+    if (shape === null) return null;
+    const reason = shape === 'expired' ? 'agent_key_expired' : 'agent_key_invalid';
+    // The key names this agent, so the refusal is counted in its chain (the caller cannot tell the cases
+    // apart; the operator sees the shape). Counted, not appended: a flood of guesses adds one entry per
+    // source and minute.
+    this.#attempts?.add({
+      atMs: meta.atMs,
+      source: meta.source ?? UNKNOWN_SOURCE,
+      reason,
+      keyShape: shape,
       channel: meta.channel,
       method: meta.method,
-      path_template: null,
-      entry: null,
-      area: null,
-      access: null,
-      decision: 'denied',
-      reason,
-      upstream_status: null,
-      latency_ms: Math.max(0, now - meta.atMs),
-      request_id: meta.requestId,
-      upstream_request_id: null,
-      idempotency_key: null,
-      amount: null,
-      currency: null,
+      requestId: meta.requestId,
     });
     return { kind: 'unauthenticated', reason };
   }

@@ -20,6 +20,11 @@ export interface RequestMeta {
   /** When the request (or the MCP tool call) arrived, ms since the epoch. */
   atMs: number;
   method: string;
+  /**
+   * Where the request came from (`attemptSource` of `CF-Connecting-IP`), counted with a refused key's
+   * attempts; absent means `unknown`.
+   */
+  source?: string;
 }
 
 /** Everything `AgentObject.begin` needs to authenticate, authorise, reserve and record in one step. */

@@ -1,4 +1,4 @@
-import type { AuditEntry } from './audit-entry';
+import { type AuditEntry, ensureColumns } from './audit-entry';
 import type { Decision, DecisionReason } from './types';
 
 /**
@@ -39,6 +39,12 @@ export interface AuditRecord {
   outcome_seq: number | null;
   /** The hash of the call's `call`/`start` entry. */
   hash: string;
+  /** How many calls the record stands for: 1, or an `attempts` entry's count of bad-key calls. */
+  attempts: number;
+  /** For bad-key attempts: the source they came from (an address, an IPv6 /64, `*`, `unknown`). */
+  source: string | null;
+  /** For bad-key attempts: the last one's time (`at` is the first's). */
+  last_at: string | null;
 }
 
 export interface AuditFilter {
@@ -86,6 +92,9 @@ export const CALLS_SCHEMA = `
     state TEXT NOT NULL,
     outcome_seq INTEGER,
     hash TEXT NOT NULL,
+    source TEXT,
+    attempts INTEGER,
+    last_at_ms INTEGER,
     PRIMARY KEY (chain, seq)
   );
   CREATE INDEX IF NOT EXISTS calls_time ON calls (at_ms);
@@ -117,6 +126,9 @@ interface CallRow extends Record<string, SqlStorageValue> {
   state: string;
   outcome_seq: number | null;
   hash: string;
+  source: string | null;
+  attempts: number | null;
+  last_at_ms: number | null;
 }
 
 function toRecord(row: CallRow): AuditRecord {
@@ -145,6 +157,9 @@ function toRecord(row: CallRow): AuditRecord {
     outcome: (row.state as CallState) === 'done' ? 'recorded' : 'unrecorded',
     outcome_seq: row.outcome_seq,
     hash: row.hash,
+    attempts: row.attempts ?? 1,
+    source: row.source,
+    last_at: row.last_at_ms === null ? null : new Date(row.last_at_ms).toISOString(),
   };
 }
 
@@ -172,6 +187,8 @@ export class CallsProjection {
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
+    // Tables made before bad-key attempts were aggregated.
+    ensureColumns(sql, 'calls', { source: 'TEXT', attempts: 'INTEGER', last_at_ms: 'INTEGER' });
   }
 
   apply(entry: AuditEntry): void {
@@ -199,8 +216,8 @@ export class CallsProjection {
     this.#sql.exec(
       `INSERT OR IGNORE INTO calls (chain, seq, at_ms, agent_id, agent_name, channel, method, path_template, entry,
          area, access, decision, reason, upstream_status, latency_ms, request_id, upstream_request_id,
-         idempotency_key, amount, currency, state, outcome_seq, hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
+         idempotency_key, amount, currency, state, outcome_seq, hash, source, attempts, last_at_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)`,
       entry.chain,
       entry.seq,
       entry.at_ms,
@@ -223,6 +240,22 @@ export class CallsProjection {
       entry.currency,
       entry.kind === 'start' ? 'pending' : 'done',
       entry.hash,
+      entry.source ?? null,
+      entry.attempts ?? null,
+      entry.last_at_ms ?? null,
+    );
+  }
+
+  /** Drops the calls of a chain whose `call`/`start` entry is at or before `throughSeq` (pruned). */
+  forget(chain: string, throughSeq: number): void {
+    this.#sql.exec('DELETE FROM calls WHERE chain = ? AND seq <= ?', chain, throughSeq);
+  }
+
+  /** The oldest start still waiting for its outcome (pruning stops before it), or null. */
+  oldestPendingSeq(): number | null {
+    return (
+      this.#sql.exec<{ s: number | null }>("SELECT MIN(seq) AS s FROM calls WHERE state = 'pending'").one()
+        .s ?? null
     );
   }
 

@@ -2,13 +2,23 @@ import { DurableObject } from 'cloudflare:workers';
 import { createHash } from 'node:crypto';
 import { type AuditFilter, type AuditPage, CALLS_SCHEMA, CallsProjection } from './audit-calls';
 import {
+  ANONYMOUS_CHAIN,
   type AuditEntry,
   ENTRY_COLUMNS,
   ENTRY_COLUMNS_SQL,
+  ensureColumns,
   entryValues,
   GENESIS_HASH,
+  LATER_ENTRY_COLUMNS,
   rowToEntry,
 } from './audit-entry';
+import { auditRetention } from './retention';
+
+/** Entries the index prunes per alarm at most; it comes back this soon while more are due. */
+export const INDEX_PRUNE_BATCH = 500;
+const PRUNE_AGAIN_MS = 1_000;
+/** While it holds entries, the index looks at least this often (a shorter retention takes effect). */
+const PRUNE_CHECK_MAX_MS = 60 * 60 * 1000;
 
 /** One chain's range to verify: from its checkpoint to the head the index was sent. */
 export interface VerifyTask {
@@ -33,6 +43,21 @@ export interface IndexSummary {
    * by chain. Kept elsewhere, it shows later whether any chain lost entries it had when it was taken.
    */
   head: string;
+}
+
+/**
+ * Where the index's copy of a chain starts after pruning: the NDJSON export's `checkpoint` line
+ * (`docs/verify-audit.mjs` verifies the chain's entries from it).
+ */
+export interface ChainAnchor {
+  chain: string;
+  seq: number;
+  hash: string;
+  /** Entries pruned from the copy: always `seq` (a chain only ever loses a prefix). */
+  count: number;
+  /** The last pruned entry's time. */
+  at_ms: number;
+  pruned_at: number;
 }
 
 export interface ExportPage {
@@ -68,6 +93,8 @@ function entryWhere(filter: AuditFilter): { clause: string; args: SqlStorageValu
  */
 export class AuditIndex extends DurableObject<Env> {
   readonly #calls: CallsProjection;
+  /** Whether this instance knows an alarm is set (the alarm is what prunes). */
+  #alarmSet = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -86,6 +113,16 @@ export class AuditIndex extends DurableObject<Env> {
         verified_at INTEGER NOT NULL
       );
     `);
+    ensureColumns(ctx.storage.sql, 'entries', LATER_ENTRY_COLUMNS);
+    // Pruning: where each chain's copy now starts, and the time of its oldest entry held.
+    ensureColumns(ctx.storage.sql, 'chains', {
+      pruned_seq: 'INTEGER NOT NULL DEFAULT 0',
+      pruned_hash: 'TEXT',
+      pruned_at_ms: 'INTEGER',
+      pruned_at: 'INTEGER',
+      oldest_at_ms: 'INTEGER',
+    });
+    ctx.storage.sql.exec('CREATE INDEX IF NOT EXISTS chains_oldest ON chains (oldest_at_ms)');
     ctx.storage.sql.exec(CALLS_SCHEMA);
     this.#calls = new CallsProjection(ctx.storage.sql);
   }
@@ -95,36 +132,149 @@ export class AuditIndex extends DurableObject<Env> {
    * batch (the sender resends from the returned head). A link that does not continue the head it holds
    * is kept and flagged (`mismatch_seq`), for verification to report.
    */
-  ingest(chain: string, entries: AuditEntry[]): { head_seq: number } {
+  async ingest(chain: string, entries: AuditEntry[]): Promise<{ head_seq: number }> {
     const sql = this.ctx.storage.sql;
     const row = sql
-      .exec<{ head_seq: number; head_hash: string; mismatch_seq: number | null }>(
-        'SELECT head_seq, head_hash, mismatch_seq FROM chains WHERE chain = ?',
-        chain,
-      )
+      .exec<{
+        head_seq: number;
+        head_hash: string;
+        mismatch_seq: number | null;
+        oldest_at_ms: number | null;
+      }>('SELECT head_seq, head_hash, mismatch_seq, oldest_at_ms FROM chains WHERE chain = ?', chain)
       .toArray()[0];
     let seq = row?.head_seq ?? 0;
     let hash = row?.head_hash ?? GENESIS_HASH;
     let mismatch = row?.mismatch_seq ?? null;
+    let oldest = row?.oldest_at_ms ?? null;
     for (const entry of entries) {
       if (entry.seq <= seq) continue;
       if (entry.seq !== seq + 1 || entry.chain !== chain) break;
       if (entry.prev_hash !== hash && mismatch === null) mismatch = entry.seq;
       sql.exec(INSERT, chain, ...entryValues(entry));
       this.#calls.apply(entry);
+      oldest ??= entry.at_ms;
       seq = entry.seq;
       hash = entry.hash;
     }
     sql.exec(
-      `INSERT INTO chains (chain, head_seq, head_hash, mismatch_seq) VALUES (?, ?, ?, ?)
+      `INSERT INTO chains (chain, head_seq, head_hash, mismatch_seq, oldest_at_ms) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (chain) DO UPDATE SET head_seq = excluded.head_seq, head_hash = excluded.head_hash,
-         mismatch_seq = excluded.mismatch_seq`,
+         mismatch_seq = excluded.mismatch_seq, oldest_at_ms = excluded.oldest_at_ms`,
       chain,
       seq,
       hash,
       mismatch,
+      oldest,
     );
+    if (!this.#alarmSet) await this.#ensureAlarm(Date.now() + PRUNE_CHECK_MAX_MS);
     return { head_seq: seq };
+  }
+
+  /**
+   * One bounded pruning pass (the alarm runs it): at most `INDEX_PRUNE_BATCH` entries, oldest chains
+   * first, each chain's copy losing a prefix of entries older than its window (`AUDIT_INDEX_RETENTION_DAYS`,
+   * the anonymous window for `anonymous`), with their calls. Each chain keeps its anchor (`pruned_seq`,
+   * `pruned_hash`), which the export writes as a `checkpoint` line. `nowMs` is injectable for tests.
+   */
+  prune(nowMs: number = Date.now()): { pruned: number; more: boolean } {
+    const sql = this.ctx.storage.sql;
+    const r = auditRetention(this.env);
+    const cutoffs = [nowMs - r.indexAnonymousMs, nowMs - r.indexMs] as const;
+    const due = (limit: number) =>
+      sql
+        .exec<{ chain: string; pruned_seq: number }>(
+          `SELECT chain, pruned_seq FROM chains WHERE oldest_at_ms IS NOT NULL
+             AND oldest_at_ms < (CASE WHEN chain = ? THEN ? ELSE ? END) ORDER BY oldest_at_ms LIMIT ?`,
+          ANONYMOUS_CHAIN,
+          ...cutoffs,
+          limit,
+        )
+        .toArray();
+    let budget = INDEX_PRUNE_BATCH;
+    for (const c of due(100)) {
+      if (budget === 0) break;
+      const cutoff = c.chain === ANONYMOUS_CHAIN ? cutoffs[0] : cutoffs[1];
+      const rows = sql
+        .exec<{ seq: number; at_ms: number; hash: string }>(
+          'SELECT seq, at_ms, hash FROM entries WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?',
+          c.chain,
+          c.pruned_seq,
+          budget + 1,
+        )
+        .toArray();
+      let n = 0;
+      while (n < budget && n < rows.length && (rows[n]?.at_ms ?? cutoff) < cutoff) n++;
+      const last = rows[n - 1];
+      if (!last) continue;
+      sql.exec('DELETE FROM entries WHERE chain = ? AND seq <= ?', c.chain, last.seq);
+      this.#calls.forget(c.chain, last.seq);
+      sql.exec(
+        `UPDATE chains SET pruned_seq = ?, pruned_hash = ?, pruned_at_ms = ?, pruned_at = ?,
+           oldest_at_ms = (SELECT at_ms FROM entries WHERE chain = ? ORDER BY seq LIMIT 1) WHERE chain = ?`,
+        last.seq,
+        last.hash,
+        last.at_ms,
+        nowMs,
+        c.chain,
+        c.chain,
+      );
+      budget -= n;
+    }
+    return { pruned: INDEX_PRUNE_BATCH - budget, more: budget === 0 && due(1).length > 0 };
+  }
+
+  override async alarm(): Promise<void> {
+    this.#alarmSet = false;
+    const now = Date.now();
+    const { more } = this.prune(now);
+    if (more) return this.#ensureAlarm(now + PRUNE_AGAIN_MS);
+    const oldest = this.ctx.storage.sql
+      .exec<{ at: number | null }>('SELECT MIN(oldest_at_ms) AS at FROM chains')
+      .one().at;
+    // Nothing held: the next ingest sets the alarm again.
+    if (oldest !== null) await this.#ensureAlarm(now + PRUNE_CHECK_MAX_MS);
+  }
+
+  async #ensureAlarm(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    this.#alarmSet = true;
+  }
+
+  /** Where each pruned chain's copy starts, by chain name after `afterChain` (the export's checkpoint lines). */
+  anchors(afterChain: string, limit: number): ChainAnchor[] {
+    return this.ctx.storage.sql
+      .exec<{ chain: string; seq: number; hash: string; at_ms: number; pruned_at: number }>(
+        `SELECT chain, pruned_seq AS seq, pruned_hash AS hash, pruned_at_ms AS at_ms, pruned_at FROM chains
+         WHERE pruned_seq > 0 AND chain > ? ORDER BY chain LIMIT ?`,
+        afterChain,
+        limit,
+      )
+      .toArray()
+      .map((a) => ({ ...a, count: a.seq }));
+  }
+
+  /** The hash the index's copy holds for a chain's entry (the anchor's, once pruned through it), or null. */
+  hashAt(chain: string, seq: number): string | null {
+    const sql = this.ctx.storage.sql;
+    const row = sql
+      .exec<{ hash: string }>('SELECT hash FROM entries WHERE chain = ? AND seq = ?', chain, seq)
+      .toArray()[0];
+    if (row) return row.hash;
+    return (
+      sql
+        .exec<{ pruned_hash: string | null }>(
+          'SELECT pruned_hash FROM chains WHERE chain = ? AND pruned_seq = ?',
+          chain,
+          seq,
+        )
+        .toArray()[0]?.pruned_hash ?? null
+    );
+  }
+
+  /** This object's SQLite size in bytes (`GET /admin/status`). */
+  databaseSize(): number {
+    return this.ctx.storage.sql.databaseSize;
   }
 
   /** Calls across every chain, in the order the index received them. */

@@ -27,8 +27,12 @@ export interface GlobalVerification {
   first_invalid_seq: number | null;
   invalid_chain: string | null;
   problems: ChainProblem[];
-  /** What this run read: per chain, the entries after `from_seq` up to `to_seq` (its forwarded head). */
-  ranges: Array<{ chain: string; from_seq: number; to_seq: number }>;
+  /**
+   * What this run read: per chain, the entries after `from_seq` (its checkpoint) up to `to_seq` (its
+   * forwarded head); `start_seq` is where the chain's object started, past `from_seq` when the checkpoint
+   * lies in the chain's pruned prefix (it then starts at its pruned-through anchor).
+   */
+  ranges: Array<{ chain: string; from_seq: number; start_seq: number; to_seq: number }>;
   /** Entries appended but not yet forwarded to the index are not covered (at most ~1 s behind). */
   full: boolean;
 }
@@ -48,6 +52,7 @@ async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) =>
 
 interface Check {
   task: VerifyTask;
+  start: number;
   checked: number;
   problem: ChainProblem['problem'] | null;
   /** The first invalid seq, or the verified head when valid. */
@@ -56,7 +61,7 @@ interface Check {
 }
 
 function check(task: VerifyTask, checked: number, problem: Check['problem'], seq: number): Check {
-  return { task, checked, problem, seq, hash: '' };
+  return { task, start: task.from_seq, checked, problem, seq, hash: '' };
 }
 
 /**
@@ -79,7 +84,14 @@ export async function verifyAll(env: Env, full: boolean): Promise<GlobalVerifica
       if (r.head_seq !== task.to_seq || r.head_hash !== task.to_hash)
         return check(task, r.checked, 'diverged', r.head_seq + 1);
       if (task.mismatch_seq !== null) return check(task, r.checked, 'diverged', task.mismatch_seq);
-      return { ...check(task, r.checked, null, r.head_seq), hash: r.head_hash };
+      if (r.start_seq > task.from_seq) {
+        // The checkpoint lies in the chain's pruned prefix: the chain verified from its anchor, which its
+        // object verified when it pruned. While the index's copy still holds that entry, they must agree.
+        const witnessed = await withObjectDeadline(index.hashAt(task.chain, r.start_seq), 'the audit index');
+        if (witnessed !== null && witnessed !== r.pruned_through?.hash)
+          return { ...check(task, r.checked, 'diverged', r.start_seq), start: r.start_seq };
+      }
+      return { ...check(task, r.checked, null, r.head_seq), start: r.start_seq, hash: r.head_hash };
     } catch {
       return check(task, 0, 'unreachable', task.from_seq + 1);
     }
@@ -102,7 +114,12 @@ export async function verifyAll(env: Env, full: boolean): Promise<GlobalVerifica
     first_invalid_seq: problems[0]?.first_invalid_seq ?? null,
     invalid_chain: problems[0]?.chain ?? null,
     problems,
-    ranges: plan.map((t) => ({ chain: t.chain, from_seq: t.from_seq, to_seq: t.to_seq })),
+    ranges: checks.map((c) => ({
+      chain: c.task.chain,
+      from_seq: c.task.from_seq,
+      start_seq: c.start,
+      to_seq: c.task.to_seq,
+    })),
     full,
   };
 }

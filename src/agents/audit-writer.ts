@@ -1,5 +1,6 @@
 import type { AgentObject } from './agent-do';
 import type { FinishRequest } from './agent-rpc';
+import type { Attempt } from './attempts';
 import { ANONYMOUS_CHAIN, type EntryInput } from './audit-entry';
 import type { CallContext } from './call';
 import { withObjectDeadline } from './deadlines';
@@ -9,40 +10,30 @@ export function agentObject(env: Env, chain: string): DurableObjectStub<AgentObj
   return env.AGENT.getByName(chain);
 }
 
-/** The fields of a complete refusal no agent could be named for. */
+/** The fields of a refusal no agent could be named for. */
 export type AnonymousFields = Pick<EntryInput, 'method' | 'reason'>;
 
 /**
- * Records, after the answer, a call no agent could be named for (no key, a malformed one, or a
- * well-formed one naming no agent) in the `anonymous` chain. One retry covers an object reset.
+ * Counts, after the answer, a call no agent could be named for (no key, a malformed one, or a
+ * well-formed one naming no agent) in the `anonymous` chain's attempts of its source and minute
+ * (`src/agents/attempts.ts`): one entry per source and minute, not one per call. One retry covers an
+ * object reset.
  */
 export function recordAnonymous(ctx: CallContext, fields: AnonymousFields): Promise<void> {
-  const input: EntryInput = {
-    kind: 'call',
-    call_seq: null,
-    at_ms: ctx.startedMs,
-    agent_id: null,
-    agent_name: null,
+  const attempt: Attempt = {
+    atMs: ctx.startedMs,
+    source: ctx.source,
+    reason: fields.reason === 'agent_key_missing' ? 'agent_key_missing' : 'agent_key_invalid',
+    keyShape:
+      ctx.presented === 'missing' ? 'none' : ctx.presented === 'malformed' ? 'malformed' : 'unknown_agent',
     channel: ctx.channel,
     method: fields.method,
-    path_template: null,
-    entry: null,
-    area: null,
-    access: null,
-    decision: 'denied',
-    reason: fields.reason,
-    upstream_status: null,
-    latency_ms: Math.max(0, Date.now() - ctx.startedMs),
-    request_id: ctx.requestId,
-    upstream_request_id: null,
-    idempotency_key: null,
-    amount: null,
-    currency: null,
+    requestId: ctx.requestId,
   };
   return ctx.after('audit: anonymous call', () =>
     twice(() =>
       withObjectDeadline(
-        agentObject(ctx.env, ANONYMOUS_CHAIN).record(ANONYMOUS_CHAIN, input),
+        agentObject(ctx.env, ANONYMOUS_CHAIN).recordAttempt(ANONYMOUS_CHAIN, attempt),
         'the audit log',
       ),
     ),

@@ -15,6 +15,10 @@ export interface CallContext {
   channel: EntryInput['channel'];
   /** When the request arrived (ms since the epoch); latency is measured from here. */
   startedMs: number;
+  /** Where it came from: `CF-Connecting-IP` as `attemptSource` counts it (never the key). */
+  source: string;
+  /** What `Authorization` held, for a refused key's record: nothing, not an agent key, or an agent key. */
+  presented: 'missing' | 'malformed' | 'key';
   log: Logger;
   /**
    * Bookkeeping the answer does not wait for (the outcome entry): `ctx.waitUntil` where the runtime gives

@@ -78,6 +78,22 @@ export class AgentDirectory extends DurableObject<Env> {
     };
   }
 
+  /** Up to `n` agent ids picked at random, and how many agents there are (the status page's size sample). */
+  sample(n: number): { total: number; ids: string[] } {
+    const sql = this.ctx.storage.sql;
+    const total = sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM agents').one().n;
+    const ids = sql
+      .exec<{ id: string }>('SELECT id FROM agents ORDER BY random() LIMIT ?', n)
+      .toArray()
+      .map((r) => r.id);
+    return { total, ids };
+  }
+
+  /** This object's SQLite size in bytes (`GET /admin/status`). */
+  databaseSize(): number {
+    return this.ctx.storage.sql.databaseSize;
+  }
+
   /**
    * The least OAuth scopes that cover every active (unrevoked, unexpired) agent's grants: what a single
    * upstream credential for the whole agents surface would need. Empty when no agent is active.

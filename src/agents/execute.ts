@@ -101,6 +101,7 @@ export async function executeAgentCall(
         channel: ctx.channel,
         atMs: ctx.startedMs,
         method: call.method,
+        source: ctx.source,
         entry: entry?.name ?? null,
         params,
         refusal: (refusal?.reason as PreRefusalReason | undefined) ?? null,

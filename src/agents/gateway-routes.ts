@@ -2,6 +2,7 @@ import type { Context, Hono } from 'hono';
 import { matchRequest, methodsForPath } from '../catalog';
 import type { CheckoutClient } from '../checkout/contract';
 import type { AppEnv } from '../http';
+import { attemptSource } from './attempts';
 import { type CallContext, type CallOutcome, errorResponse, outcomeMeta, type SurfaceRefusal } from './call';
 import { executeAgentCall } from './execute';
 import { presentedKey } from './keys';
@@ -50,6 +51,8 @@ export function callContext(c: Context<AppEnv>, channel: CallContext['channel'])
     requestId: c.get('requestId'),
     channel,
     startedMs: Date.now(),
+    source: attemptSource(c.req.header('cf-connecting-ip')),
+    presented: presentedKey(c.req.header('authorization')).kind,
     log: c.get('log'),
     after: afterAnswer(c),
   };

@@ -3,7 +3,16 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/agents/audit-calls';
 import type { GlobalVerification } from '../../src/agents/audit-verify';
-import { admin, call, cardPayment, createAgent, gateway, indexCaughtUp, simConfig } from './helpers';
+import {
+  admin,
+  auditFor,
+  call,
+  cardPayment,
+  createAgent,
+  gateway,
+  indexCaughtUp,
+  simConfig,
+} from './helpers';
 
 /** Every chain, incrementally from the checkpoints (`full`: from each genesis). */
 async function verify(full = false): Promise<GlobalVerification> {
@@ -116,6 +125,8 @@ describe('audit log', { timeout: 120_000 }, () => {
   it('exports NDJSON, one chain entry per line, by path or by Accept header', async () => {
     const agent = await createAgent({ disputes: 'read' });
     for (let i = 0; i < 3; i++) await gateway(agent.key, 'GET', '/disputes');
+    // Outcomes are appended after the answers: wait for them before comparing heads.
+    await auditFor(agent.id);
     await indexCaughtUp(agent.id);
     for (const res of [
       await admin(`/admin/audit/export?agent=${agent.id}`),

@@ -262,24 +262,24 @@ describe('the global index and incremental verification', { timeout: 60_000 }, (
     await indexCaughtUp(agent.id);
     type Verification = {
       valid: boolean;
-      ranges: Array<{ chain: string; from_seq: number; to_seq: number }>;
+      ranges: Array<{ chain: string; from_seq: number; start_seq: number; to_seq: number }>;
     };
     const run = async () => (await (await admin('/admin/audit/verify')).json()) as Verification;
     const rangeOf = (v: Verification) => v.ranges.find((r) => r.chain === agent.id);
     const first = await run();
     expect(first.valid).toBe(true);
-    expect(rangeOf(first)).toEqual({ chain: agent.id, from_seq: 0, to_seq: 6 });
+    expect(rangeOf(first)).toEqual({ chain: agent.id, from_seq: 0, start_seq: 0, to_seq: 6 });
     // Nothing new for this chain: it is not read again.
     expect(rangeOf(await run())).toBeUndefined();
     await gateway(agent.key, 'GET', '/disputes?limit=1');
     await indexCaughtUp(agent.id);
     const third = await run();
-    expect(rangeOf(third)).toEqual({ chain: agent.id, from_seq: 6, to_seq: 8 });
+    expect(rangeOf(third)).toEqual({ chain: agent.id, from_seq: 6, start_seq: 6, to_seq: 8 });
     expect(third.valid).toBe(true);
     // A full run starts every chain from its genesis.
     const full = (await (
       await admin('/admin/audit/verify?full=true', { headers: ADMIN })
     ).json()) as Verification;
-    expect(rangeOf(full)).toEqual({ chain: agent.id, from_seq: 0, to_seq: 8 });
+    expect(rangeOf(full)).toEqual({ chain: agent.id, from_seq: 0, start_seq: 0, to_seq: 8 });
   });
 });

@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { HASHED_FIELDS as SCRIPT_FIELDS, verifyNdjson } from '../../docs/verify-audit.mjs';
-import { HASHED_FIELDS } from '../../src/agents/audit-entry';
+import {
+  ATTEMPT_FIELDS as SCRIPT_ATTEMPT_FIELDS,
+  HASHED_FIELDS as SCRIPT_FIELDS,
+  verifyNdjson,
+} from '../../docs/verify-audit.mjs';
+import { ATTEMPT_FIELDS, HASHED_FIELDS } from '../../src/agents/audit-entry';
 import { admin, cardPayment, createAgent, gateway, indexCaughtUp } from './helpers';
 
 describe('docs/verify-audit.mjs: an operator re-verifies an export offline', { timeout: 60_000 }, () => {
-  it('hashes the same fields in the same order as the chain', () => {
+  it('hashes the same fields in the same order as the chain (and the same extra fields for attempts)', () => {
     expect([...SCRIPT_FIELDS]).toEqual([...HASHED_FIELDS]);
+    expect([...SCRIPT_ATTEMPT_FIELDS]).toEqual([...ATTEMPT_FIELDS]);
   });
 
   it("verifies a real export (one agent's chain, and the global one), and finds an edited line", async () => {
