@@ -91,7 +91,8 @@ function violationsOf(req: SimRequest, request: Request, answer: Answer, logs: s
     } catch {
       if (!html) out.push(`an error body that is not JSON: ${answer.text.slice(0, 100)}`);
     }
-    if (path === '/connect/token') {
+    // Only POST is the token endpoint; another method there is an API path like any other (the gate's answers).
+    if (path === '/connect/token' && request.method === 'POST') {
       if (typeof body.error !== 'string') out.push('a token endpoint error without { error }');
     } else if (!html) {
       if (
