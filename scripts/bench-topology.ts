@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { Miniflare, type WorkerOptions } from 'miniflare';
@@ -82,11 +82,27 @@ export function bollardWorker(script: string, name = 'bollard'): WorkerOptions {
 }
 
 /**
- * A bundle as its one ES module, listed rather than found: given `scriptPath`, Miniflare scans the code
- * for imports and refuses the `import(...)` it finds inside Bollard's embedded browser scripts.
+ * A bundle as its ES modules, listed rather than found: given `scriptPath`, Miniflare scans the code
+ * for imports and refuses the `import(...)` it finds inside Bollard's embedded browser scripts. The
+ * additional modules wrangler wrote beside the main one (`.build/*.mjs`: the MCP server, the operator
+ * surfaces) are listed too, so the main module's `import('./.build/…')` finds them.
  */
-export function mainModule(script: string): Pick<WorkerOptions, 'modules'> {
-  return { modules: [{ type: 'ESModule', path: script, contents: readFileSync(script, 'utf8') }] };
+export function mainModule(script: string): Pick<WorkerOptions, 'modules' | 'modulesRoot'> {
+  const root = dirname(script);
+  const extra = join(root, '.build');
+  const additional = existsSync(extra)
+    ? readdirSync(extra)
+        .filter((f) => f.endsWith('.mjs'))
+        .map((f) => ({
+          type: 'ESModule' as const,
+          path: join(extra, f),
+          contents: readFileSync(join(extra, f), 'utf8'),
+        }))
+    : [];
+  return {
+    modulesRoot: root,
+    modules: [{ type: 'ESModule', path: script, contents: readFileSync(script, 'utf8') }, ...additional],
+  };
 }
 
 /** A Worker behind its own loopback socket (port 0: any free one). */

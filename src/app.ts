@@ -1,10 +1,9 @@
 import { Hono } from 'hono';
-import { adminRoutes } from './admin/routes';
 import { mountAgents } from './agents';
-import { consoleRoutes, consoleSecurityHeaders } from './console';
-import { createDemoApp } from './demo';
+import { consoleSecurityHeaders } from './console/security-headers';
 import { type AppEnv, errorHandler, notFoundHandler, requestContext } from './http';
-import { metricsRoutes, requestMetrics } from './metrics';
+import { requestMetrics } from './metrics/middleware';
+import { mountOperator } from './operator/routes';
 import { createStorefrontApp, storefrontClient } from './storefront';
 import { webhookRoutes } from './webhooks';
 
@@ -26,18 +25,16 @@ export function createApp(): Hono<AppEnv> {
   app.get('/healthz', (c) =>
     c.json({ status: 'ok', service: 'bollard', environment: c.env.CHECKOUT_ENVIRONMENT }),
   );
+  // Operators and the demo, in a module loaded on first use (src/operator): the console at /admin,
+  // /admin/status, /admin/doctor*, /admin/metrics, /admin/openapi.json, /admin/agents*, /admin/audit*, the
+  // webhook inbox's /admin/* routes; the demo shop at / and /demo/* and its GET /v1/events/recent feed,
+  // only when DEMO_ENABLED=true.
+  mountOperator(app);
+  // Webhook receiver: POST /webhooks/checkout.
   app.route('/', webhookRoutes());
   // Storefront: /v1/payment-sessions*, /v1/payment-links*, /v1/config, /v1/tokenize.js, /openapi.json.
   app.route('/', createStorefrontApp({ client: storefrontClient }));
-  // Demo shop at / (and /demo/*), only when DEMO_ENABLED=true.
-  app.route('/', createDemoApp());
-
-  // Operators: the console at /admin (its files, sign-in and session), /admin/status, /admin/openapi.json.
-  app.route('/', consoleRoutes());
-  app.route('/', adminRoutes());
-  // GET /admin/metrics?window=1h: the metrics summary.
-  app.route('/', metricsRoutes());
-  // Agent gateway: /agent/v1/*, /agent/mcp, /admin/agents*, /admin/audit*.
+  // Agent gateway: /agent/v1/*, /agent/mcp.
   mountAgents(app);
 
   return app;

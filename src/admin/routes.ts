@@ -5,7 +5,7 @@ import type { AppEnv } from '../http/hono-env';
 import { adminClient, runDoctor } from './doctor/run';
 import { sendTestEvent } from './doctor/test-event';
 import { fail } from './doctor/types';
-import { readStatus } from './status';
+import { type IsolateCounters, readStatus } from './status';
 
 /** The public URL to check: `?url=` / `{ url }` from the CLI, else the origin this request came in on. */
 function publicUrlOf(given: unknown, requestUrl: string): string {
@@ -32,10 +32,12 @@ function publicUrlOf(given: unknown, requestUrl: string): string {
  *   `{ check, ok, detail, fix }` (`npx bollard doctor` renders them).
  * - `POST /admin/doctor/webhook-test { url }`: sends a signed test event through the workflow that delivers
  *   to `url` (the API's `POST /workflows/{id}/test`) and waits for it in the inbox.
+ *
+ * `isolate`: this isolate's counters for the status (the main module's, when served by src/operator).
  */
-export function adminRoutes(): Hono<AppEnv> {
+export function adminRoutes(isolate?: IsolateCounters): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.get('/admin/status', adminAuth(), async (c) => c.json(await readStatus(c.env)));
+  app.get('/admin/status', adminAuth(), async (c) => c.json(await readStatus(c.env, isolate)));
   // Generated ahead of time (openapi.ts → openapi-document.ts); loaded on first request only.
   app.get('/admin/openapi.json', adminAuth(), async (c) => {
     const { ADMIN_OPENAPI_JSON } = await import('./openapi-document');

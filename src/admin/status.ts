@@ -251,8 +251,20 @@ async function lastWebhooks(env: Env): Promise<BollardStatus['webhooks']> {
   }
 }
 
+/**
+ * This isolate's in-memory counters. The operator module (src/operator) bundles its own copy of this code,
+ * so it passes the main module's instances, which the hot paths feed.
+ */
+export interface IsolateCounters {
+  upstream: Pick<typeof upstreamStats, 'window' | 'sinceStart'>;
+  gate: (env: Env) => Pick<ReturnType<typeof rateGateFromEnv>, 'stats'>;
+}
+
 /** Gathers the status; each probe is bounded, and a failed probe is reported, not thrown. */
-export async function readStatus(env: Env): Promise<BollardStatus> {
+export async function readStatus(
+  env: Env,
+  isolate: IsolateCounters = { upstream: upstreamStats, gate: rateGateFromEnv },
+): Promise<BollardStatus> {
   const mode = env.CHECKOUT_AUTH === 'oauth' ? 'oauth' : env.CHECKOUT_AUTH ? env.CHECKOUT_AUTH : 'secret_key';
   const authMode = mode === 'oauth' || mode === 'secret_key' ? mode : 'invalid';
   const governorProbe = withTimeout(
@@ -293,11 +305,11 @@ export async function readStatus(env: Env): Promise<BollardStatus> {
     upstream: {
       base_url: env.CHECKOUT_API_BASE,
       deadlines,
-      this_isolate_calls: { ...upstreamStats.window(), since_start: upstreamStats.sinceStart() },
+      this_isolate_calls: { ...isolate.upstream.window(), since_start: isolate.upstream.sinceStart() },
     },
     webhooks: await webhooksProbe,
     governor: await governorProbe,
-    this_isolate_gate: rateGateFromEnv(env).stats(),
+    this_isolate_gate: isolate.gate(env).stats(),
     storage: await storageProbe,
   };
 }

@@ -1,3 +1,4 @@
 export { accessConfig, useAccessCertsFetch, verifyAccessJwt } from './access';
-export { consoleRoutes, consoleSecurityHeaders } from './routes';
+export { consoleRoutes } from './routes';
+export { consoleSecurityHeaders } from './security-headers';
 export { csrfToken, mintSession, SESSION_IDLE_S, SESSION_MAX_S, verifySession } from './session';

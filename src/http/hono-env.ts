@@ -11,5 +11,10 @@ export interface AppEnv {
      * metrics middleware (src/metrics) records it with the request; nothing else reads it.
      */
     agentId?: string;
+    /**
+     * The route template that answered inside the lazily loaded operator module (src/operator), which
+     * has its own router: the metrics middleware records it in place of the dispatching `/admin/*`.
+     */
+    route?: string;
   };
 }

@@ -25,7 +25,7 @@ interface MetricsEnv {
  * The route template that answered: the handler's registered path (`/admin/events/:id`), or `unmatched`
  * when only catch-all middleware ran (a 404 without a route).
  */
-function routeOf(c: Parameters<MiddlewareHandler<AppEnv>>[0]): string {
+export function routeOf(c: Parameters<MiddlewareHandler<AppEnv>>[0]): string {
   const route = matchedRoutes(c).at(c.req.routeIndex);
   if (!route) return 'unmatched';
   if (route.method === 'ALL' && (route.path === '*' || route.path === '/*')) return 'unmatched';
@@ -53,7 +53,7 @@ export function requestMetrics(options: RequestMetricsOptions = {}): MiddlewareH
     const cf = (c.req.raw as Request & { cf?: { colo?: unknown } }).cf;
     const metric: RequestMetric = sanitizeMetric({
       surface: surfaceOf(c.req.path),
-      route: routeOf(c),
+      route: c.get('route') ?? routeOf(c),
       method: c.req.method,
       agentId: c.get('agentId') ?? '',
       status,

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../http';
+import { loadOperatorModule } from '../operator/routes';
 import { clientLimit } from './client-limit';
 import { jsonBody, storefrontCors } from './middleware';
-import { OPENAPI_JSON } from './openapi-document';
 import { type ClientFactory, mountPaymentRoutes } from './payment-routes';
 import { mountPublicRoutes } from './public-routes';
 
@@ -46,7 +46,11 @@ export function createStorefrontApp(options: StorefrontOptions): Hono<AppEnv> {
   }
   mountPaymentRoutes(app, { client: options.client, now: options.now ?? Date.now });
   mountPublicRoutes(app);
-  // Generated from route-docs.ts ahead of time, so the Worker carries the text and not the generator.
-  app.get('/openapi.json', (c) => c.body(OPENAPI_JSON, 200, { 'content-type': 'application/json' }));
+  // Generated from route-docs.ts ahead of time, so the Worker carries the text and not the generator; the
+  // text itself is in the operator module (src/operator), loaded on first use: a document, not a hot path.
+  app.get('/openapi.json', async (c) => {
+    const { STOREFRONT_OPENAPI_JSON } = await loadOperatorModule();
+    return c.body(STOREFRONT_OPENAPI_JSON, 200, { 'content-type': 'application/json' });
+  });
   return app;
 }

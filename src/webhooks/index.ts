@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../http';
-import { adminWebhookRoutes } from './admin-routes';
 import { receiverRoutes } from './receiver-routes';
 
 export type { EventDataMap } from './event-schemas';
@@ -9,10 +8,12 @@ export type { Handler, HandlerContext, HandlerOptions } from './registry';
 export { HandlerRegistry } from './registry';
 export { signCko, verifyCkoSignature } from './signature';
 
-/** Every webhook route: the receiver, the operator endpoints and the demo feed. */
+/**
+ * The webhook receiver. The operator endpoints and the demo feed (`adminWebhookRoutes`) are served by the
+ * lazily loaded operator module (src/operator).
+ */
 export function webhookRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.route('/', receiverRoutes());
-  app.route('/', adminWebhookRoutes());
   return app;
 }

@@ -1,0 +1,83 @@
+import { type Context, Hono } from 'hono';
+import { adminRoutes } from '../admin/routes';
+import type { IsolateCounters } from '../admin/status';
+import { mountAgentAdmin } from '../agents/admin-routes';
+import { registerAgentStorageProbe } from '../agents/storage-probe';
+import { consoleRoutes } from '../console/routes';
+import { createDemoApp } from '../demo';
+import { type AppEnv, errorHandler, type Logger, notFoundHandler } from '../http';
+import type { RollingAggregate } from '../metrics/aggregate';
+import { routeOf } from '../metrics/middleware';
+import { metricsRoutes } from '../metrics/routes';
+import { adminWebhookRoutes } from '../webhooks/admin-routes';
+
+/** What the main module shares with the operator module once, when it loads it: this isolate's state. */
+export interface OperatorIsolate extends IsolateCounters {
+  /** The metrics middleware's rolling aggregate (`GET /admin/metrics` without the SQL API). */
+  aggregate: RollingAggregate;
+}
+
+/** The main module's request context for one request: its id (`Cko-Request-Id`) and logger. */
+export interface OperatorRequest {
+  requestId: string;
+  log: Logger;
+}
+
+/** One answer: the response, and the route template that answered (null: none matched). */
+export interface OperatorAnswer {
+  response: Response;
+  route: string | null;
+}
+
+export interface Operator {
+  /** The sub-app's routes (method, path), as Hono's `app.routes` lists them. */
+  readonly routes: readonly { method: string; path: string }[];
+  fetch(
+    request: Request,
+    env: Env,
+    ctx: Context['executionCtx'] | undefined,
+    context: OperatorRequest,
+  ): Promise<OperatorAnswer>;
+}
+
+/**
+ * The operator surfaces and the demo shop as one sub-app with its own router, error handler and 404:
+ * the console, `/admin/status`, `/admin/doctor*`, `/admin/openapi.json`, `/admin/metrics`, the agents' and
+ * webhooks' admin routes, and (when `DEMO_ENABLED`) the demo shop and its event feed. Every failure is
+ * rendered here as a Response (this module's own `BollardError` never crosses into the main module); the
+ * main module keeps the request id, the metrics and the `/admin*` security headers.
+ */
+export function createOperator(isolate: OperatorIsolate): Operator {
+  const contexts = new WeakMap<Request, OperatorRequest & { route: string | null }>();
+  const app = new Hono<AppEnv>();
+  app.use('*', async function operatorContext(c, next) {
+    const context = contexts.get(c.req.raw);
+    if (context) {
+      c.set('requestId', context.requestId);
+      c.set('log', context.log);
+    }
+    await next();
+    const route = routeOf(c);
+    if (context && route !== 'unmatched') context.route = route;
+  });
+  app.onError(errorHandler);
+  app.notFound(notFoundHandler);
+
+  registerAgentStorageProbe();
+  app.route('/', adminWebhookRoutes());
+  app.route('/', createDemoApp());
+  app.route('/', consoleRoutes());
+  app.route('/', adminRoutes(isolate));
+  app.route('/', metricsRoutes({ aggregate: isolate.aggregate }));
+  mountAgentAdmin(app);
+
+  return {
+    routes: app.routes,
+    async fetch(request, env, ctx, context) {
+      const state = { ...context, route: null };
+      contexts.set(request, state);
+      const response = await app.fetch(request, env, ctx);
+      return { response, route: state.route };
+    },
+  };
+}

@@ -1,0 +1,30 @@
+// Builds the operator module (src/operator/module.ts and what it imports: the console and its browser
+// assets, the admin OpenAPI document, the doctor, status, metrics summary, the agents' and webhooks' admin
+// routes, the demo shop) into one ES module, `workers/bollard/.build/operator.mjs`, which wrangler uploads
+// beside the main module (`find_additional_modules` + the `[[rules]]` in wrangler.toml) and
+// `src/operator/routes.ts` loads with `import()` on the first `/admin*` (or demo) request. Run by wrangler's
+// `[build]` command before every deploy, `wrangler dev` and dry run; the vitest pool loads the source instead.
+import { builtinModules } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const outfile = join(root, 'workers', 'bollard', '.build', 'operator.mjs');
+
+await esbuild.build({
+  entryPoints: [join(root, 'src', 'operator', 'module.ts')],
+  outfile,
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  platform: 'neutral',
+  // The same resolution as wrangler's own bundling for workerd.
+  conditions: ['workerd', 'worker', 'browser'],
+  mainFields: ['browser', 'module', 'main'],
+  minify: process.argv.includes('--minify') || process.env.BOLLARD_MINIFY === '1',
+  // nodejs_compat provides the node built-ins at run time.
+  external: ['cloudflare:*', 'node:*', ...builtinModules],
+  legalComments: 'none',
+  logLevel: 'warning',
+});

@@ -1,0 +1,9 @@
+/**
+ * The operator module's entry: `build-operator-chunk.mjs` bundles this file (and everything it imports)
+ * into `workers/bollard/.build/operator.mjs`, which `routes.ts` loads with `import()` on the first
+ * operator or demo request. Only plain data, functions and Responses cross between the two modules.
+ */
+
+export { OPENAPI_JSON as STOREFRONT_OPENAPI_JSON } from '../storefront/openapi-document';
+export type { Operator, OperatorAnswer, OperatorIsolate, OperatorRequest } from './app';
+export { createOperator } from './app';
