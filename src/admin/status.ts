@@ -26,12 +26,6 @@ export interface OAuthTokenState {
   token_requests: number;
 }
 
-/** The newest event in the inbox's catalogue and the newest quarantined body. */
-export interface WebhookActivity {
-  last_received: { id: string; type: string; subject: string; status: string; received_at: string } | null;
-  last_quarantined: { id: number; reason: string; deliveries: number; last_received_at: string } | null;
-}
-
 /** Shards asked for their size at most: more are sampled evenly and the total extrapolated. */
 const MAX_SHARD_PROBES = 64;
 
@@ -273,8 +267,8 @@ export async function readStatus(
     () => new Error('timeout'),
   ).catch(() => ({ error: 'the rate governor did not answer' }));
   const oauthSurfaces: OAuthSurface[] = authMode === 'oauth' ? ['storefront', 'webhooks', 'agents'] : [];
-  const webhooksProbe = lastWebhooks(env);
   const storageProbe = readStorage(env, oauthSurfaces);
+  const webhooksProbe = lastWebhooks(env);
   const tokenStates = await Promise.all(oauthSurfaces.map((s) => oauthState(env, s)));
   const deadlines = Object.fromEntries(
     SURFACES.map((s) => {
