@@ -173,6 +173,3 @@ export function unexpectedLogLines(lines: readonly string[]): string[] {
     /unhandled error|Uncaught|TypeError|RangeError|SyntaxError|Maximum call stack/i.test(l),
   );
 }
-
-/** Writes to the real console (the captured one is silent), for the run's summary line. */
-export const report: (line: string) => void = console.info.bind(console);
