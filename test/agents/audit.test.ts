@@ -125,7 +125,9 @@ describe('audit log', { timeout: 120_000 }, () => {
   it('exports NDJSON, one chain entry per line, by path or by Accept header', async () => {
     const agent = await createAgent({ disputes: 'read' });
     for (let i = 0; i < 3; i++) await gateway(agent.key, 'GET', '/disputes');
-    // Outcomes are appended after the answers: wait for them before comparing heads.
+    // Outcomes are appended after the answers: wait for all six entries before comparing heads.
+    const chain = env.AGENT.getByName(agent.id);
+    for (let i = 0; i < 400 && (await chain.head()).seq < 6; i++) await new Promise((r) => setTimeout(r, 25));
     await auditFor(agent.id);
     await indexCaughtUp(agent.id);
     for (const res of [

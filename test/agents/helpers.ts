@@ -75,7 +75,8 @@ export function gateway(
  */
 export async function auditFor(agentId: string): Promise<AuditRecord[]> {
   let data: AuditRecord[] = [];
-  for (let i = 0; i < 40; i++) {
+  // Outcomes are appended after the answers (`waitUntil`); under CI load that can take seconds.
+  for (let i = 0; i < 200; i++) {
     const res = await admin(`/admin/audit?agent=${agentId}&limit=1000`);
     data = ((await res.json()) as { data: AuditRecord[] }).data;
     if (data.every((r) => r.outcome === 'recorded')) return data;
@@ -207,4 +208,22 @@ export function simApi(method: string, path: string, body: unknown, headers: Rec
 export async function spentToday(agentId: string): Promise<Record<string, number>> {
   const res = await admin(`/admin/agents/${agentId}`);
   return ((await res.json()) as { spent_today: Record<string, number> }).spent_today;
+}
+
+/**
+ * The day's spend once it reads `expected`, or as it stands after `timeoutMs`. A release is part of the
+ * call's outcome, appended after the answer (`waitUntil`), so under load it can land a moment later.
+ */
+export async function spentTodaySettled(
+  agentId: string,
+  expected: Record<string, number>,
+  timeoutMs = 5_000,
+): Promise<Record<string, number>> {
+  const until = Date.now() + timeoutMs;
+  let spent = await spentToday(agentId);
+  while (JSON.stringify(spent) !== JSON.stringify(expected) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 25));
+    spent = await spentToday(agentId);
+  }
+  return spent;
 }
