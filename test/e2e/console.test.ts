@@ -113,6 +113,24 @@ async function view(heading: string | RegExp, name: string, options: { showsKey?
   views.push({ name, html: await page.content(), showsKey: options.showsKey ?? false });
 }
 
+/**
+ * Clicks `selector` and waits for the view that click routes to: a render finished after the click,
+ * of the route then in the address bar (the console sets main's data-route and data-shown after each).
+ */
+async function clickAndWaitForView(selector: string): Promise<void> {
+  const before = await page.evaluate(() => Number(document.getElementById('main')?.dataset.shown ?? 0));
+  await page.click(selector);
+  await page.waitForFunction((shownBefore) => {
+    const main = document.getElementById('main');
+    return (
+      main !== null &&
+      Number(main.dataset.shown ?? 0) > shownBefore &&
+      main.dataset.route === location.hash &&
+      !main.hasAttribute('aria-busy')
+    );
+  }, before);
+}
+
 async function focusIsHeading(text: string | RegExp) {
   const tag = await page.evaluate(() => document.activeElement?.tagName);
   expect(tag).toBe('H1');
@@ -291,18 +309,22 @@ describe('the operator console in Chromium', () => {
     await page.locator('.pager', { hasText: 'Showing 51–55 of 55' }).waitFor();
     await view('Audit log', 'audit-page-2');
 
-    // Another area, or a window before the calls: nothing.
+    // Another area, or a window before the calls: nothing. Each filter is applied to the form of the
+    // view the previous one produced (the views look alike, so the wait is for the render itself).
     await page.selectOption('#audit-area', 'disputes');
-    await page.click('#audit-filter button[type=submit]');
+    await clickAndWaitForView('#audit-filter button[type=submit]');
+    expect(await page.evaluate(() => location.hash)).toContain('area=disputes');
     await page.locator('main p.empty', { hasText: 'No records match.' }).waitFor();
     await page.selectOption('#audit-area', '');
     await page.fill('#audit-to', '2001-01-01T00:00');
-    await page.click('#audit-filter button[type=submit]');
+    await clickAndWaitForView('#audit-filter button[type=submit]');
+    expect(await page.evaluate(() => location.hash)).toMatch(/to=2001-01-01T/);
     await page.locator('main p.empty', { hasText: 'No records match.' }).waitFor();
     await page.locator('#audit-to').evaluate((el) => {
       (el as HTMLInputElement).value = '';
     });
-    await page.click('#audit-filter button[type=submit]');
+    await clickAndWaitForView('#audit-filter button[type=submit]');
+    expect(await page.evaluate(() => location.hash)).not.toContain('to=');
     await page.locator('.pager', { hasText: 'of 55' }).waitFor();
 
     await tabTo(page, '#verify-chain');

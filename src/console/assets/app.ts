@@ -59,7 +59,13 @@ async function route() {
   try {
     const view = await found[1](hash.match(found[0]));
     // A later navigation may have superseded this one while it loaded.
-    if (location.hash === hash) show(view);
+    if (location.hash === hash) {
+      show(view);
+      // Which route the main region now shows, and how many views it has shown: a test (or an
+      // extension) waits for the view its own action produced rather than whatever is on screen.
+      main.dataset.route = hash;
+      main.dataset.shown = String(Number(main.dataset.shown || 0) + 1);
+    }
   } catch (err) {
     if (err && err.status === 401) return;
     show(h('section', {}, h('h1', {}, 'Something went wrong'), errorBox(err)));
