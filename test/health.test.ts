@@ -1,5 +1,6 @@
 import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { simFetcher } from './oauth/sim-control';
 
 describe('GET /healthz', () => {
   it('answers 200 with status ok and a request id', async () => {
@@ -18,9 +19,7 @@ describe('GET /healthz', () => {
   });
 
   it('reaches the simulator through the CHECKOUT_SIM service binding', async () => {
-    const { env } = await import('cloudflare:workers');
-    const sim = (env as unknown as { CHECKOUT_SIM: Fetcher }).CHECKOUT_SIM;
-    const res = await sim.fetch('http://sim/healthz');
+    const res = await simFetcher().fetch('http://sim/healthz');
     expect(res.status).toBe(200);
   });
 });

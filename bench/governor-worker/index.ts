@@ -3,9 +3,9 @@ import { createCheckoutClient } from '../../src/checkout/client';
 import type { RateGate } from '../../src/checkout/contract';
 import { upstreamFetch } from '../../src/checkout/upstream';
 import { BollardError, renderError } from '../../src/http/errors';
-import { GOVERNOR_NAME } from '../../src/ratelimit/from-env';
 import { LeasedRateGate } from '../../src/ratelimit/rate-gate';
 import type { SettingsOverrides } from '../../src/ratelimit/settings';
+import { accountGovernor } from '../../src/ratelimit/stubs';
 
 export { RateGovernor } from '../../src/ratelimit/governor-do';
 
@@ -13,7 +13,7 @@ export { RateGovernor } from '../../src/ratelimit/governor-do';
 let gate: LeasedRateGate | null = null;
 
 function gateFor(env: Env): LeasedRateGate {
-  gate ??= new LeasedRateGate({ governor: () => env.RATE_GOVERNOR.getByName(GOVERNOR_NAME) });
+  gate ??= new LeasedRateGate({ governor: () => accountGovernor(env) });
   return gate;
 }
 
@@ -28,7 +28,7 @@ const UNKNOWN_PAYMENT = 'pay_aaaaaaaaaaaaaaaaaaaaaaaaaa';
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     const url = new URL(request.url);
-    const governor = env.RATE_GOVERNOR.getByName(GOVERNOR_NAME);
+    const governor = accountGovernor(env);
     if (url.pathname === '/healthz') return Response.json({ status: 'ok' });
     if (url.pathname === '/snapshot')
       return Response.json({ governor: await governor.snapshot(), gate: gateFor(env).stats() });

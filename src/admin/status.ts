@@ -3,12 +3,13 @@ import type { Surface } from '../checkout/from-env';
 import { upstreamTiming } from '../checkout/from-env';
 import { type UpstreamWindow, upstreamStats } from '../checkout/upstream-stats';
 import { withTimeout } from '../http/timeout';
-import { entriesForSurface, type OAuthSurface, tokenCacheKey, tokenScopes } from '../oauth';
-import { GOVERNOR_NAME, rateGateFromEnv } from '../ratelimit/from-env';
+import { entriesForSurface, type OAuthSurface, refresherFor, tokenCacheKey, tokenScopes } from '../oauth';
+import { rateGateFromEnv } from '../ratelimit/from-env';
 import type { GovernorSnapshot } from '../ratelimit/governor-do';
-import { CATALOGUE } from '../webhooks/inbox-do';
+import { accountGovernor } from '../ratelimit/stubs';
 import { describeRetention, retentionFromEnv } from '../webhooks/retention-settings';
 import { inboxShardCount } from '../webhooks/shard';
+import { inboxCatalogue, inboxShardAt } from '../webhooks/stubs';
 
 /** How long the status page waits on each object it asks (it must answer even when one is stuck). */
 const PROBE_TIMEOUT_MS = 2_000;
@@ -94,8 +95,8 @@ async function webhookStorage(env: Env): Promise<StorageStatus['webhooks']> {
   const count = inboxShardCount(env);
   const sample = shardSample(count);
   const [catalogue, ...shards] = await Promise.all([
-    sized(env.WEBHOOK_INBOX.getByName(CATALOGUE).databaseSize(), 'the catalogue'),
-    ...sample.map((i) => sized(env.WEBHOOK_INBOX.getByName(`shard:${i}`).databaseSize(), `shard ${i}`)),
+    sized(inboxCatalogue(env).databaseSize(), 'the catalogue'),
+    ...sample.map((i) => sized(inboxShardAt(env, i).databaseSize(), `shard ${i}`)),
   ]);
   const answered = shards.flatMap((r) => (r.bytes === null ? [] : [r.bytes]));
   const sum = answered.reduce((a, b) => a + b, 0);
@@ -115,12 +116,11 @@ async function webhookStorage(env: Env): Promise<StorageStatus['webhooks']> {
 
 async function readStorage(env: Env, oauthSurfaces: readonly OAuthSurface[]): Promise<StorageStatus> {
   const refresherSize = async (surface: OAuthSurface): Promise<StorageReading> => {
-    const configured = (env as Env & { CHECKOUT_OAUTH_SCOPES?: string }).CHECKOUT_OAUTH_SCOPES;
     const key = await tokenCacheKey(
       env.CHECKOUT_OAUTH_CLIENT_ID,
-      tokenScopes(entriesForSurface(surface), configured),
+      tokenScopes(entriesForSurface(surface), env.CHECKOUT_OAUTH_SCOPES),
     );
-    return sized(env.TOKEN_REFRESHER.getByName(key).databaseSize(), 'the token refresher');
+    return sized(refresherFor(env, key).databaseSize(), 'the token refresher');
   };
   const extra = [...storageProbes.entries()].map(async ([name, probe]) => {
     try {
@@ -131,7 +131,7 @@ async function readStorage(env: Env, oauthSurfaces: readonly OAuthSurface[]): Pr
   });
   const [webhooks, governor, refreshers, extras] = await Promise.all([
     webhookStorage(env),
-    sized(env.RATE_GOVERNOR.getByName(GOVERNOR_NAME).databaseSize(), 'the rate governor'),
+    sized(accountGovernor(env).databaseSize(), 'the rate governor'),
     Promise.all(oauthSurfaces.map(refresherSize)),
     Promise.all(extra),
   ]);
@@ -197,13 +197,12 @@ function count(list: string | undefined): number {
 }
 
 async function oauthState(env: Env, surface: OAuthSurface): Promise<OAuthTokenState | { error: string }> {
-  const configured = (env as Env & { CHECKOUT_OAUTH_SCOPES?: string }).CHECKOUT_OAUTH_SCOPES;
   const entries: CatalogEntry[] = entriesForSurface(surface);
-  const scopes = tokenScopes(entries, configured);
+  const scopes = tokenScopes(entries, env.CHECKOUT_OAUTH_SCOPES);
   try {
     const key = await tokenCacheKey(env.CHECKOUT_OAUTH_CLIENT_ID, scopes);
     const s = await withTimeout(
-      env.TOKEN_REFRESHER.getByName(key).status(),
+      refresherFor(env, key).status(),
       PROBE_TIMEOUT_MS,
       () => new Error('timeout'),
     );
@@ -223,7 +222,7 @@ async function oauthState(env: Env, surface: OAuthSurface): Promise<OAuthTokenSt
 }
 
 async function lastWebhooks(env: Env): Promise<BollardStatus['webhooks']> {
-  const catalogue = env.WEBHOOK_INBOX.getByName(CATALOGUE);
+  const catalogue = inboxCatalogue(env);
   try {
     const [events, quarantine] = await withTimeout(
       Promise.all([catalogue.list({ limit: 1, skip: 0 }), catalogue.quarantined(1, 0)]),
@@ -262,7 +261,7 @@ export async function readStatus(
   const mode = env.CHECKOUT_AUTH === 'oauth' ? 'oauth' : env.CHECKOUT_AUTH ? env.CHECKOUT_AUTH : 'secret_key';
   const authMode = mode === 'oauth' || mode === 'secret_key' ? mode : 'invalid';
   const governorProbe = withTimeout(
-    env.RATE_GOVERNOR.getByName(GOVERNOR_NAME).snapshot(),
+    accountGovernor(env).snapshot(),
     PROBE_TIMEOUT_MS,
     () => new Error('timeout'),
   ).catch(() => ({ error: 'the rate governor did not answer' }));

@@ -36,14 +36,6 @@ export interface AuditRetention {
   indexAnonymousMs: number;
 }
 
-/** Optional configuration (wrangler.toml `[vars]`). */
-interface AuditEnv {
-  AUDIT_RETENTION_DAYS?: string;
-  AUDIT_ANONYMOUS_RETENTION_DAYS?: string;
-  AUDIT_INDEX_RETENTION_DAYS?: string;
-  AGENT_BAD_KEY_LIMIT_PER_MINUTE?: string;
-}
-
 /** Days as a positive decimal (`400`, `0.5`) up to ten years; anything else is the fallback. */
 function days(raw: string | undefined, fallbackMs: number): number {
   const text = raw?.trim() ?? '';
@@ -53,11 +45,13 @@ function days(raw: string | undefined, fallbackMs: number): number {
 }
 
 export function auditRetention(env: Env): AuditRetention {
-  const e = env as Env & AuditEnv;
-  const chainsMs = days(e.AUDIT_RETENTION_DAYS, DEFAULT_AUDIT_RETENTION_DAYS.chains * DAY_MS);
-  const anonymousMs = days(e.AUDIT_ANONYMOUS_RETENTION_DAYS, DEFAULT_AUDIT_RETENTION_DAYS.anonymous * DAY_MS);
+  const chainsMs = days(env.AUDIT_RETENTION_DAYS, DEFAULT_AUDIT_RETENTION_DAYS.chains * DAY_MS);
+  const anonymousMs = days(
+    env.AUDIT_ANONYMOUS_RETENTION_DAYS,
+    DEFAULT_AUDIT_RETENTION_DAYS.anonymous * DAY_MS,
+  );
   // The index is a view of the chains: it may forget sooner, never later than they do.
-  const indexMs = Math.min(chainsMs, days(e.AUDIT_INDEX_RETENTION_DAYS, chainsMs));
+  const indexMs = Math.min(chainsMs, days(env.AUDIT_INDEX_RETENTION_DAYS, chainsMs));
   return { chainsMs, anonymousMs, indexMs, indexAnonymousMs: Math.min(anonymousMs, indexMs) };
 }
 
@@ -68,7 +62,7 @@ export function chainRetentionMs(r: AuditRetention, chain: string): number {
 
 /** Bad-key attempts per source per minute before 429; `0` turns the limit off. */
 export function badKeyLimitPerMinute(env: Env): number {
-  const raw = (env as Env & AuditEnv).AGENT_BAD_KEY_LIMIT_PER_MINUTE?.trim() ?? '';
+  const raw = env.AGENT_BAD_KEY_LIMIT_PER_MINUTE?.trim() ?? '';
   if (!/^\d{1,9}$/.test(raw)) return DEFAULT_BAD_KEY_LIMIT_PER_MINUTE;
   return Number(raw);
 }

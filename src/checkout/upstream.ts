@@ -1,17 +1,12 @@
 import { countedFetch } from './upstream-stats';
 
-/** Bindings that exist only where Bollard runs beside the simulator in one workerd (the tests). */
-interface SimulatorBinding {
-  CHECKOUT_SIM?: Fetcher;
-}
-
 /**
  * The `fetch` used for every call to Checkout.com. In the workerd test pool the simulator is an
  * auxiliary Worker reached through the `CHECKOUT_SIM` service binding (no sockets); everywhere else it is
  * the global `fetch` to `CHECKOUT_API_BASE`. Every answer is counted (`upstreamStats`).
  */
 export function upstreamFetch(env: Env): typeof fetch {
-  const sim = (env as Env & SimulatorBinding).CHECKOUT_SIM;
+  const sim = env.CHECKOUT_SIM;
   // Counted per isolate for GET /admin/status (upstream-stats.ts).
   if (sim) return countedFetch((input, init) => sim.fetch(input instanceof URL ? input.href : input, init));
   return countedFetch((input, init) => fetch(input, init));

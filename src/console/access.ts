@@ -6,7 +6,6 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from 'jose';
-import type { ConsoleEnv } from './session';
 
 /**
  * Cloudflare Access as an alternative to the admin token. With `ACCESS_TEAM_DOMAIN` and `ACCESS_AUD`
@@ -35,13 +34,12 @@ export type AccessCheck =
 
 /** Access's configuration, or null when it is off (either variable missing). */
 export function accessConfig(env: Env): AccessConfig | null {
-  const e = env as Env & ConsoleEnv;
-  const team = (e.ACCESS_TEAM_DOMAIN ?? '')
+  const team = (env.ACCESS_TEAM_DOMAIN ?? '')
     .trim()
     .replace(/^https?:\/\//i, '')
     .replace(/\/+$/, '')
     .toLowerCase();
-  const audiences = (e.ACCESS_AUD ?? '')
+  const audiences = (env.ACCESS_AUD ?? '')
     .split(',')
     .map((a) => a.trim())
     .filter(Boolean);

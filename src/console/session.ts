@@ -26,16 +26,6 @@ const AUDIENCE = 'bollard-console';
 const COOKIE_SECURE = '__Host-bollard_session';
 const COOKIE_LOOPBACK = 'bollard_session';
 
-/** Optional configuration, not declared in wrangler.toml. */
-export interface ConsoleEnv {
-  /** A dedicated secret mixed into the session key; rotating it also ends every session. */
-  CONSOLE_SESSION_KEY?: string;
-  /** Cloudflare Access: the team domain (`myteam` or `myteam.cloudflareaccess.com`). */
-  ACCESS_TEAM_DOMAIN?: string;
-  /** Cloudflare Access: the application's audience tag(s), comma-separated. */
-  ACCESS_AUD?: string;
-}
-
 const encoder = new TextEncoder();
 
 export function isLoopbackHost(hostname: string): boolean {
@@ -78,7 +68,7 @@ let keyCache: { ikm: string; keys: Map<string, Uint8Array> } | null = null;
  */
 export async function consoleKey(env: Env, purpose: 'session' | 'csrf'): Promise<Uint8Array | null> {
   if (!env.ADMIN_TOKEN) return null;
-  const ikm = `${env.ADMIN_TOKEN}\u0000${(env as Env & ConsoleEnv).CONSOLE_SESSION_KEY ?? ''}`;
+  const ikm = `${env.ADMIN_TOKEN}\u0000${env.CONSOLE_SESSION_KEY ?? ''}`;
   if (keyCache?.ikm !== ikm) keyCache = { ikm, keys: new Map() };
   const cached = keyCache.keys.get(purpose);
   if (cached) return cached;
@@ -169,8 +159,7 @@ export async function csrfToken(env: Env, principal: string): Promise<string> {
   // Without an admin token (Access alone) the token is still bound to the principal and unreadable
   // cross-site, but computable by whoever knows the audience: the Origin check is then what holds.
   const raw =
-    (await consoleKey(env, 'csrf')) ??
-    encoder.encode(`bollard-console-csrf:${(env as Env & ConsoleEnv).ACCESS_AUD ?? ''}`);
+    (await consoleKey(env, 'csrf')) ?? encoder.encode(`bollard-console-csrf:${env.ACCESS_AUD ?? ''}`);
   const key = await crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(`csrf:${principal}`)));
   return base64url(mac);

@@ -17,10 +17,6 @@ export interface RequestMetricsOptions {
   now?: () => number;
 }
 
-interface MetricsEnv {
-  METRICS?: AnalyticsEngineDataset;
-}
-
 /**
  * The route template that answered: the handler's registered path (`/admin/events/:id`), or `unmatched`
  * when only catch-all middleware ran (a 404 without a route).
@@ -43,7 +39,7 @@ export function routeOf(c: Parameters<MiddlewareHandler<AppEnv>>[0]): string {
  * app.use('*', requestMetrics());
  */
 export function requestMetrics(options: RequestMetricsOptions = {}): MiddlewareHandler<AppEnv> {
-  const writerFor = options.writer ?? ((env: Env) => (env as Env & MetricsEnv).METRICS);
+  const writerFor = options.writer ?? ((env: Env) => env.METRICS);
   const aggregate = options.aggregate ?? isolateAggregate;
   const now = options.now ?? Date.now;
   return async function requestMetricsMiddleware(c, next) {

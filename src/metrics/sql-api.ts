@@ -8,16 +8,6 @@ import { type MetricsSurface, SURFACES } from './surface';
  * "Account Analytics: Read" (docs/operations.md, "Metrics"). The same queries work from a terminal.
  */
 
-/** Optional configuration (absent: the summary comes from the isolate). */
-export interface SqlApiEnv {
-  /** The account the dataset is in (var). */
-  CLOUDFLARE_ACCOUNT_ID?: string;
-  /** An API token with Account Analytics: Read (secret). */
-  CF_API_TOKEN?: string;
-  /** The dataset the `METRICS` binding writes (var; default `bollard_requests`). */
-  METRICS_DATASET?: string;
-}
-
 export const DEFAULT_DATASET = 'bollard_requests';
 const QUERY_TIMEOUT_MS = 5_000;
 
@@ -27,12 +17,15 @@ export interface SqlApiConfig {
   dataset: string;
 }
 
-/** The SQL API settings when all are present and well-formed (they go into a URL and a query). */
+/**
+ * The SQL API settings when all are present and well-formed (they go into a URL and a query); absent, the
+ * summary comes from the isolate.
+ */
 export function sqlApiConfig(env: Env): SqlApiConfig | null {
-  const e = env as Env & SqlApiEnv;
-  const accountId = e.CLOUDFLARE_ACCOUNT_ID?.trim() ?? '';
-  const token = e.CF_API_TOKEN?.trim() ?? '';
-  const dataset = e.METRICS_DATASET?.trim() || DEFAULT_DATASET;
+  const accountId = env.CLOUDFLARE_ACCOUNT_ID?.trim() ?? '';
+  const token = env.CF_API_TOKEN?.trim() ?? '';
+  // wrangler.toml declares it (so it is typed as set); an environment that leaves it out gets the default.
+  const dataset = env.METRICS_DATASET?.trim() || DEFAULT_DATASET;
   if (!/^[0-9a-f]{32}$/.test(accountId) || token === '' || !/^[A-Za-z0-9_]{1,64}$/.test(dataset)) return null;
   return { accountId, token, dataset };
 }

@@ -1,15 +1,8 @@
 import type { CatalogEntry } from '../catalog';
 import { tokenScopes } from './scopes';
+import { refresherFor } from './stubs';
 import { tokenUrlFor } from './token-endpoint';
 import { KvTokenSource, TokenMemory } from './token-source';
-
-/** Optional settings read from the environment when present (not every deployment declares them). */
-interface OAuthOptionalVars {
-  /** Explicit scopes (space or comma separated), overriding the catalog-derived least set. */
-  CHECKOUT_OAUTH_SCOPES?: string;
-  /** Explicit token endpoint, overriding the one derived from `CHECKOUT_API_BASE`. */
-  CHECKOUT_OAUTH_TOKEN_URL?: string;
-}
 
 // One memory per credential + scope set per isolate: module scope lives as long as the isolate does.
 const MEMORIES = new Map<string, TokenMemory>();
@@ -29,9 +22,8 @@ export function oauthTokenSourceFromEnv(
     scopes?: readonly string[];
   } = {},
 ): KvTokenSource {
-  const vars = env as Env & OAuthOptionalVars;
   const computed = options.scopes && options.scopes.length > 0 ? options.scopes.join(' ') : undefined;
-  const scopes = tokenScopes(entries, vars.CHECKOUT_OAUTH_SCOPES || computed);
+  const scopes = tokenScopes(entries, env.CHECKOUT_OAUTH_SCOPES || computed);
   const clientId = env.CHECKOUT_OAUTH_CLIENT_ID;
   const memoryKey = `${clientId}\0${scopes.join(' ')}`;
   let memory = MEMORIES.get(memoryKey);
@@ -43,9 +35,9 @@ export function oauthTokenSourceFromEnv(
     clientId,
     clientSecret: env.CHECKOUT_OAUTH_CLIENT_SECRET,
     scopes,
-    tokenUrl: vars.CHECKOUT_OAUTH_TOKEN_URL || tokenUrlFor(env.CHECKOUT_API_BASE),
+    tokenUrl: env.CHECKOUT_OAUTH_TOKEN_URL || tokenUrlFor(env.CHECKOUT_API_BASE),
     kv: env.OAUTH_TOKENS,
-    refresher: env.TOKEN_REFRESHER,
+    refresher: (key) => refresherFor(env, key),
     memory,
     ...(options.waitUntil ? { waitUntil: options.waitUntil } : {}),
     ...(options.now ? { now: options.now } : {}),

@@ -3,6 +3,7 @@ export { isOAuthFailure, isTransient, type OAuthFailure, OAuthTokenError } from 
 export { oauthTokenSourceFromEnv } from './from-env';
 export type { RefresherAnswer, RefresherRequest, RefresherStatus } from './refresher-do';
 export { tokenScopes } from './scopes';
+export { refresherFor } from './stubs';
 export { entriesForSurface, type OAuthSurface } from './surfaces';
 export { requestToken, type TokenRequest, type TokenResult, tokenUrlFor } from './token-endpoint';
 export * from './token-policy';

@@ -77,7 +77,8 @@ export interface KvTokenSourceOptions {
   /** The token endpoint (see `tokenUrlFor`). */
   tokenUrl: string;
   kv: KVNamespace;
-  refresher: DurableObjectNamespace<OAuthTokenRefresher>;
+  /** The refresher named by a token's cache key (`refresherFor`, stubs.ts). */
+  refresher: (cacheKey: string) => DurableObjectStub<OAuthTokenRefresher>;
   /** The isolate's memory for this credential; a fresh one when absent (a separate "isolate"). */
   memory?: TokenMemory;
   /** Keeps the background refresh alive after the response is sent (`ctx.waitUntil`). */
@@ -97,7 +98,7 @@ export interface KvTokenSourceOptions {
  *
  * @example
  * const tokens = new KvTokenSource({ clientId, clientSecret, scopes, tokenUrl: tokenUrlFor(base),
- *   kv: env.OAUTH_TOKENS, refresher: env.TOKEN_REFRESHER, waitUntil: (p) => ctx.waitUntil(p) });
+ *   kv: env.OAUTH_TOKENS, refresher: (key) => refresherFor(env, key), waitUntil: (p) => ctx.waitUntil(p) });
  * const bearer = await tokens.getToken();
  */
 export class KvTokenSource implements TokenSource {
@@ -129,7 +130,7 @@ export class KvTokenSource implements TokenSource {
     this.#memory.reject(token);
     const key = await this.#cacheKey();
     await withTimeout(
-      this.#options.refresher.getByName(key).invalidate(key, token, this.#now()),
+      this.#options.refresher(key).invalidate(key, token, this.#now()),
       this.#options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS,
       () => new OAuthTokenError('timeout', 1_000),
     );
@@ -203,7 +204,7 @@ export class KvTokenSource implements TokenSource {
       now,
     };
     if (replace !== undefined) req.replace = replace;
-    return o.refresher.getByName(key).getToken(req);
+    return o.refresher(key).getToken(req);
   }
 
   /** Keeps the token with the latest expiry: a slow answer never replaces a newer token. */

@@ -1,8 +1,6 @@
 import { LeasedRateGate } from './rate-gate';
 import { settingsFromEnv } from './settings';
-
-/** The one governor object of the account (every Worker of the account must use this name). */
-export const GOVERNOR_NAME = 'account';
+import { accountGovernor } from './stubs';
 
 // One gate per isolate: its leased slots serve every request the isolate handles.
 let isolateGate: LeasedRateGate | null = null;
@@ -13,7 +11,7 @@ let isolateGate: LeasedRateGate | null = null;
  */
 export function rateGateFromEnv(env: Env): LeasedRateGate {
   isolateGate ??= new LeasedRateGate({
-    governor: () => env.RATE_GOVERNOR.getByName(GOVERNOR_NAME),
+    governor: () => accountGovernor(env),
     maxWaitMs: settingsFromEnv(env).maxWaitMs,
   });
   return isolateGate;

@@ -60,7 +60,7 @@ interface StateRow extends Record<string, SqlStorageValue> {
 const CLASSES: readonly Access[] = ['read', 'write'];
 
 /**
- * The account-wide rate budget: one object (`getByName('account')`) schedules every outbound call of
+ * The account-wide rate budget: one object (`accountGovernor`, stubs.ts) schedules every outbound call of
  * every isolate, per class (reads, writes). Isolates lease a few slots at a time (`RateGate`), so the
  * object sees a fraction of a round trip per call; an upstream 429 lowers the class budget, which then
  * recovers additively. Settings come from the `RATE_LIMIT_*` vars, overridable at runtime (`configure`).

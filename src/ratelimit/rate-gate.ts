@@ -11,7 +11,7 @@ export interface GovernorPort {
 }
 
 export interface LeasedRateGateOptions {
-  /** The governor, fetched lazily (a stub per call is cheap; `() => env.RATE_GOVERNOR.getByName('account')`). */
+  /** The governor, fetched lazily (a stub per call is cheap; `() => accountGovernor(env)`, stubs.ts). */
   governor: () => GovernorPort;
   /** Slots asked for beyond the callers waiting right now, to serve the next calls without a round trip (default 7). */
   prefetch?: number;

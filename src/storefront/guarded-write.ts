@@ -1,10 +1,11 @@
 import { isCheckoutError, type UpstreamResponse } from '../checkout';
 import { BollardError } from '../http';
-import type { GuardBeginInput, GuardReleaseInput, IdempotencyRecord } from './guard-do';
+import type { GuardBeginInput, GuardReleaseInput, IdempotencyRecord, StorefrontGuard } from './guard-do';
 import { fingerprint, IDEMPOTENCY_TTL_MS } from './idempotency';
 import { clientIdOf } from './middleware';
 import type { ResolvedOrder } from './policy';
 import { afterAnswer, type Ctx, jsonResponse } from './route-helpers';
+import { clientGuard, orderGuard } from './stubs';
 
 /**
  * A storefront write: the browser's `Idempotency-Key` record (replay, 409 while in flight, 422 for another
@@ -74,20 +75,19 @@ function refusal(kind: 'in_flight' | 'mismatch' | 'order_used'): BollardError {
  * The guard object a write's records live in: the order token's when it carries one (a token's use must
  * be global), else the client's; null when there is nothing to record.
  */
-function guardName(c: Ctx, spec: GuardedWrite): string | null {
+function guardOf(c: Ctx, spec: GuardedWrite): DurableObjectStub<StorefrontGuard> | null {
   const token = spec.order?.token ?? null;
-  if (token !== null) return `order:${token.jti}`;
-  if (spec.guardKey !== null) return `client:${clientIdOf(c.req)}`;
+  if (token !== null) return orderGuard(c.env, token.jti);
+  if (spec.guardKey !== null) return clientGuard(c.env, clientIdOf(c.req));
   return null;
 }
 
 export async function guardedWrite(c: Ctx, spec: GuardedWrite): Promise<Response> {
-  const name = guardName(c, spec);
-  if (name === null) {
+  const guard = guardOf(c, spec);
+  if (guard === null) {
     const res = await spec.send();
     return jsonResponse(res.status, JSON.stringify(res.body), false);
   }
-  const guard = c.env.STOREFRONT_GUARD.getByName(name);
   const token = spec.order?.token ?? null;
   // Scoped to the client even in an order token's object: another client that knows both the token and
   // the key gets the token's refusal, never this client's stored answer.

@@ -9,6 +9,7 @@ import { afterAnswer, type Ctx, parseBody, parseId } from './route-helpers';
 import { PaymentLinkId, PaymentLinkRequest, PaymentSessionId, PaymentSessionRequest } from './schemas';
 import { storefrontSettings } from './settings';
 import { mountSessionStatusRoute } from './status-route';
+import { sessionGuard } from './stubs';
 import { mountSubmitRoute } from './submit-route';
 import { paymentLinkBody, paymentSessionBody } from './upstream-body';
 
@@ -22,7 +23,7 @@ export interface PaymentRouteOptions {
 }
 
 function orderKeys(env: Env): { secret?: string; publicKey?: string } {
-  const publicKey = (env as Env & { ORDER_TOKEN_PUBLIC_KEY?: string }).ORDER_TOKEN_PUBLIC_KEY;
+  const publicKey = env.ORDER_TOKEN_PUBLIC_KEY;
   return { secret: env.ORDER_TOKEN_KEY, publicKey };
 }
 
@@ -73,9 +74,7 @@ export function mountPaymentRoutes(app: Hono<AppEnv>, options: PaymentRouteOptio
             currency: order.currency,
             marker,
           };
-          await afterAnswer(c, 'session record', () =>
-            c.env.STOREFRONT_GUARD.getByName(`session:${id}`).rememberSession(record),
-          );
+          await afterAnswer(c, 'session record', () => sessionGuard(c.env, id).rememberSession(record));
         }
         return res;
       },

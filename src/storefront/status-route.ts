@@ -4,6 +4,7 @@ import type { PaymentRouteOptions } from './payment-routes';
 import { afterAnswer, parseId } from './route-helpers';
 import { PaymentSessionId } from './schemas';
 import { lookUpSessionStatus } from './session-status';
+import { sessionGuard } from './stubs';
 
 /**
  * `GET /v1/payment-sessions/{id}/status`: what the page polls after its submit answered
@@ -13,7 +14,7 @@ import { lookUpSessionStatus } from './session-status';
 export function mountSessionStatusRoute(app: Hono<AppEnv>, options: PaymentRouteOptions): void {
   app.get('/v1/payment-sessions/:id/status', async (c) => {
     const id = parseId(c, PaymentSessionId);
-    const guard = c.env.STOREFRONT_GUARD.getByName(`session:${id}`);
+    const guard = sessionGuard(c.env, id);
     const session = await guard.session(id);
     if (session === null) {
       throw new BollardError('not_found', {

@@ -7,6 +7,7 @@ import { parseIdempotencyKey } from './idempotency';
 import type { PaymentRouteOptions } from './payment-routes';
 import { afterAnswer, type Ctx, parseBody, parseId } from './route-helpers';
 import { PaymentSessionId, SubmitPaymentSessionRequest } from './schemas';
+import { sessionGuard } from './stubs';
 import { submitKeyFor } from './submit-key';
 
 /**
@@ -70,7 +71,7 @@ export function mountSubmitRoute(app: Hono<AppEnv>, options: PaymentRouteOptions
           const paymentId = answer.body.id;
           if (typeof paymentId === 'string' && /^pay_\w{1,64}$/.test(paymentId)) {
             await afterAnswer(c, 'session payment', () =>
-              c.env.STOREFRONT_GUARD.getByName(`session:${id}`).rememberSessionPayment(id, paymentId),
+              sessionGuard(c.env, id).rememberSessionPayment(id, paymentId),
             );
           }
           return answer;

@@ -1,5 +1,5 @@
 import type { PaymentProjection } from '../webhooks/projection';
-import { subjectInbox } from '../webhooks/receiver-routes';
+import { subjectInbox } from '../webhooks/stubs';
 import { outcomeOf, type SessionPaymentStatus } from './payment-outcome';
 
 /**

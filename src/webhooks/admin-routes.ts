@@ -13,11 +13,10 @@ import { Hono } from 'hono';
 import { type AppEnv, BollardError } from '../http';
 import { adminAuth } from '../http/admin-auth';
 import { locateEventShard } from './event-lookup';
-import { CATALOGUE } from './inbox-do';
 import type { EventStatus, ListFilter } from './inbox-types';
 import { listedEvent } from './index-store';
 import type { PaymentProjection } from './projection';
-import { subjectInbox } from './receiver-routes';
+import { inboxCatalogue, subjectInbox } from './stubs';
 
 const EVENT_ID = /^evt_[A-Za-z0-9]{1,64}$/;
 const PAYMENT_ID = /^pay_[A-Za-z0-9]{1,64}$/;
@@ -48,7 +47,6 @@ function paging(q: (name: string) => string | undefined): { limit: number; skip:
 
 export function adminWebhookRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const catalogue = (env: Env) => env.WEBHOOK_INBOX.getByName(CATALOGUE);
 
   for (const path of [
     '/admin/events',
@@ -80,7 +78,7 @@ export function adminWebhookRoutes(): Hono<AppEnv> {
         throw invalid('status', `status must be one of ${STATUSES.join(', ')}`);
       filter.status = status;
     }
-    return c.json(await catalogue(c.env).list(filter));
+    return c.json(await inboxCatalogue(c.env).list(filter));
   });
 
   // By id: found from the moment its delivery was acknowledged (event-lookup.ts), and in the listing's
@@ -121,12 +119,14 @@ export function adminWebhookRoutes(): Hono<AppEnv> {
   });
 
   app.get('/admin/dead-letters', async (c) => {
-    return c.json(await catalogue(c.env).list({ ...paging((n) => c.req.query(n)), status: 'dead_lettered' }));
+    return c.json(
+      await inboxCatalogue(c.env).list({ ...paging((n) => c.req.query(n)), status: 'dead_lettered' }),
+    );
   });
 
   app.get('/admin/quarantine', async (c) => {
     const { limit, skip } = paging((n) => c.req.query(n));
-    return c.json(await catalogue(c.env).quarantined(limit, skip));
+    return c.json(await inboxCatalogue(c.env).quarantined(limit, skip));
   });
 
   app.get('/v1/events/recent', async (c) => {

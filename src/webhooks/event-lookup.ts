@@ -1,6 +1,6 @@
-import { CATALOGUE, type WebhookInbox } from './inbox-do';
-import { subjectInbox } from './receiver-routes';
-import { inboxShardCount, shardNameAt } from './shard';
+import type { WebhookInbox } from './inbox-do';
+import { inboxShardCount } from './shard';
+import { inboxCatalogue, inboxShardAt, subjectInbox } from './stubs';
 
 /** Shards asked at once when the catalogue does not know an id yet. */
 const FAN_OUT = 64;
@@ -18,14 +18,14 @@ export async function locateEventShard(
   env: Env,
   id: string,
 ): Promise<DurableObjectStub<WebhookInbox> | null> {
-  const subject = await env.WEBHOOK_INBOX.getByName(CATALOGUE).locate(id);
+  const subject = await inboxCatalogue(env).locate(id);
   if (subject !== null) return subjectInbox(env, subject);
   const shards = inboxShardCount(env);
   for (let start = 0; start < shards; start += FAN_OUT) {
-    const names = Array.from({ length: Math.min(FAN_OUT, shards - start) }, (_, i) => shardNameAt(start + i));
-    const held = await Promise.all(names.map((n) => env.WEBHOOK_INBOX.getByName(n).holds(id)));
+    const indexes = Array.from({ length: Math.min(FAN_OUT, shards - start) }, (_, i) => start + i);
+    const held = await Promise.all(indexes.map((i) => inboxShardAt(env, i).holds(id)));
     const at = held.indexOf(true);
-    if (at >= 0) return env.WEBHOOK_INBOX.getByName(names[at] as string);
+    if (at >= 0) return inboxShardAt(env, start + at);
   }
   return null;
 }

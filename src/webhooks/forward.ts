@@ -7,14 +7,6 @@ import type { Handler } from './registry';
  * timestamp is signed, so the merchant can refuse stale or replayed deliveries.
  */
 
-/** Optional configuration, not declared in wrangler.toml (absent = forwarding off). */
-export interface ForwardEnv {
-  /** The merchant's HTTPS endpoint. */
-  WEBHOOK_FORWARD_URL?: string;
-  /** `whsec_<base64>` (Standard Webhooks secret format); set with `wrangler secret put`. */
-  WEBHOOK_FORWARD_SECRET?: string;
-}
-
 export interface ForwardConfig {
   url: string;
   secret: Uint8Array;
@@ -22,7 +14,7 @@ export interface ForwardConfig {
 
 /** The forwarding target, or null when forwarding is not configured. */
 export function forwardConfig(env: Env): ForwardConfig | null {
-  const { WEBHOOK_FORWARD_URL: url, WEBHOOK_FORWARD_SECRET: secret } = env as Env & ForwardEnv;
+  const { WEBHOOK_FORWARD_URL: url, WEBHOOK_FORWARD_SECRET: secret } = env;
   if (!url || !secret) return null;
   return { url, secret: decodeSecret(secret) };
 }

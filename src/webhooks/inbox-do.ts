@@ -33,6 +33,7 @@ import {
   uncatalogued,
 } from './retention';
 import { type RetentionPolicy, retentionFromEnv } from './retention-settings';
+import { inboxCatalogue } from './stubs';
 import {
   type ClaimedRun,
   claimDueRuns,
@@ -48,9 +49,6 @@ import {
   subjectEvents,
   unindexed,
 } from './subject-store';
-
-/** The name of the one catalogue object (operator listing and quarantine). */
-export const CATALOGUE = 'catalogue';
 
 /** How many runs one alarm claims per round, and rounds per alarm, before yielding to a new alarm. */
 const RUNS_PER_ROUND = 50;
@@ -264,7 +262,7 @@ export class WebhookInbox extends DurableObject<Env> {
       const ids = uncatalogued(sql, FORGET_BATCH);
       if (ids.length === 0) return true;
       try {
-        await this.env.WEBHOOK_INBOX.getByName(CATALOGUE).forget(ids);
+        await inboxCatalogue(this.env).forget(ids);
       } catch (err) {
         this.#log.warn('webhook catalogue forget failed; will retry', { error: err });
         return false;
@@ -386,7 +384,7 @@ export class WebhookInbox extends DurableObject<Env> {
       const stale = unindexed(sql, 200);
       if (stale.length === 0) return true;
       try {
-        await this.env.WEBHOOK_INBOX.getByName(CATALOGUE).upsertSummaries(stale.map((s) => s.summary));
+        await inboxCatalogue(this.env).upsertSummaries(stale.map((s) => s.summary));
       } catch (err) {
         this.#log.warn('webhook catalogue update failed; will retry', { error: err });
         return false;

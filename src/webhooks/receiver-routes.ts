@@ -3,29 +3,8 @@ import { type AppEnv, BollardError } from '../http';
 import { safeEqual } from '../http/admin-auth';
 import { readBodyCapped } from './body';
 import { parseEnvelope } from './envelope';
-import { CATALOGUE } from './inbox-do';
-import { inboxShardCount, inboxShardName } from './shard';
 import { verifyCkoSignature } from './signature';
-
-/** Optional configuration, not declared in wrangler.toml (absent = not required). */
-interface ReceiverEnv {
-  /**
-   * When set, every delivery must also carry `Authorization: <this value>` — the header configured on
-   * the workflow's webhook action (facts §6) — in addition to a valid `Cko-Signature`.
-   */
-  WEBHOOK_AUTH_HEADER_VALUE?: string;
-}
-
-/**
- * The inbox object holding an event's subject (payment, dispute, or the event itself): the subject's
- * shard, `shard:<fnv1a(subject) mod WEBHOOK_INBOX_SHARDS>`, shared with the other subjects that hash there.
- */
-export function subjectInbox(
-  env: Env,
-  subject: string,
-): DurableObjectStub<import('./inbox-do').WebhookInbox> {
-  return env.WEBHOOK_INBOX.getByName(inboxShardName(subject, inboxShardCount(env)));
-}
+import { inboxCatalogue, subjectInbox } from './stubs';
 
 const unauthorized = () =>
   new BollardError('unauthorized', {
@@ -67,7 +46,7 @@ export function receiverRoutes(): Hono<AppEnv> {
       // acknowledge it. Checkout.com retries every non-2xx on its schedule (facts §6), so a 4xx would bring
       // the same bytes back eight more times, to be quarantined again; one entry per distinct body counts
       // them instead. docs/webhooks.md says how an operator re-drives them once a release accepts the shape.
-      const kept = await c.env.WEBHOOK_INBOX.getByName(CATALOGUE).quarantine({
+      const kept = await inboxCatalogue(c.env).quarantine({
         request_id: c.get('requestId'),
         reason: parsed.reason,
         codes: [...parsed.codes],
@@ -131,7 +110,7 @@ async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
  * `bearer x` matches a configured `Bearer x`; the credential itself is compared exactly, in constant time.
  */
 async function checkAuthHeader(env: Env, presented: string | undefined): Promise<boolean> {
-  const expected = (env as Env & ReceiverEnv).WEBHOOK_AUTH_HEADER_VALUE;
+  const expected = env.WEBHOOK_AUTH_HEADER_VALUE;
   if (!expected) return true;
   if (presented === undefined) return false;
   return safeEqual(normaliseScheme(presented), normaliseScheme(expected));

@@ -30,14 +30,6 @@ export const DEFAULT_RETENTION_DAYS = {
   quarantine: 30,
 } as const;
 
-/** Optional configuration (wrangler.toml `[vars]`; absent = the default). */
-interface RetentionEnv {
-  WEBHOOK_RETENTION_DAYS?: string;
-  WEBHOOK_DEAD_LETTER_RETENTION_DAYS?: string;
-  WEBHOOK_EVENT_ID_RETENTION_DAYS?: string;
-  WEBHOOK_QUARANTINE_RETENTION_DAYS?: string;
-}
-
 /** Days as a positive decimal (`30`, `0.5`) up to ten years; anything else is the default. */
 function days(raw: string | undefined, fallback: number): number {
   const text = raw?.trim() ?? '';
@@ -46,21 +38,21 @@ function days(raw: string | undefined, fallback: number): number {
   return n > 0 && n <= 3650 ? Math.round(n * DAY_MS) : fallback * DAY_MS;
 }
 
+/** The `WEBHOOK_*_RETENTION_DAYS` vars (wrangler.toml); one missing or malformed is its default. */
 export function retentionFromEnv(env: Env): RetentionPolicy {
-  const e = env as Env & RetentionEnv;
-  const eventsMs = days(e.WEBHOOK_RETENTION_DAYS, DEFAULT_RETENTION_DAYS.events);
+  const eventsMs = days(env.WEBHOOK_RETENTION_DAYS, DEFAULT_RETENTION_DAYS.events);
   return {
     eventsMs,
     // A dead letter never goes before a processed event of the same age would.
     deadLettersMs: Math.max(
       eventsMs,
-      days(e.WEBHOOK_DEAD_LETTER_RETENTION_DAYS, DEFAULT_RETENTION_DAYS.deadLetters),
+      days(env.WEBHOOK_DEAD_LETTER_RETENTION_DAYS, DEFAULT_RETENTION_DAYS.deadLetters),
     ),
     eventIdsMs: Math.max(
       MIN_EVENT_ID_RETENTION_MS,
-      days(e.WEBHOOK_EVENT_ID_RETENTION_DAYS, DEFAULT_RETENTION_DAYS.eventIds),
+      days(env.WEBHOOK_EVENT_ID_RETENTION_DAYS, DEFAULT_RETENTION_DAYS.eventIds),
     ),
-    quarantineMs: days(e.WEBHOOK_QUARANTINE_RETENTION_DAYS, DEFAULT_RETENTION_DAYS.quarantine),
+    quarantineMs: days(env.WEBHOOK_QUARANTINE_RETENTION_DAYS, DEFAULT_RETENTION_DAYS.quarantine),
   };
 }
 

@@ -10,15 +10,6 @@ export const DEFAULT_INBOX_SHARDS = 32;
 /** Upper bound accepted from configuration (more buys nothing but object-creation cost). */
 export const MAX_INBOX_SHARDS = 4096;
 
-/** Optional configuration, not declared in wrangler.toml (absent = the default). */
-interface ShardEnv {
-  /**
-   * Number of inbox shards, a whole number from 1 to 4096. Fixed for a deployment's lifetime: changing
-   * it moves subjects to other objects, where their stored events are not.
-   */
-  WEBHOOK_INBOX_SHARDS?: string;
-}
-
 const encoder = new TextEncoder();
 
 /** 32-bit FNV-1a over the UTF-8 bytes of `text`: stable across runtimes, synchronous, well spread. */
@@ -33,7 +24,7 @@ export function fnv1a32(text: string): number {
 
 /** The configured shard count; a missing, malformed or out-of-range value falls back to the default. */
 export function inboxShardCount(env: Env): number {
-  const raw = (env as Env & ShardEnv).WEBHOOK_INBOX_SHARDS;
+  const raw = env.WEBHOOK_INBOX_SHARDS;
   if (raw === undefined || !/^\d{1,4}$/.test(raw.trim())) return DEFAULT_INBOX_SHARDS;
   const n = Number(raw.trim());
   return n >= 1 && n <= MAX_INBOX_SHARDS ? n : DEFAULT_INBOX_SHARDS;

@@ -2,6 +2,8 @@ import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { beforeAll, describe, it } from 'vitest';
 import { mintOrderToken } from '../../src/storefront';
+import type { StorefrontGuard } from '../../src/storefront/guard-do';
+import { clientGuard, orderGuard } from '../../src/storefront/stubs';
 import {
   bodyArb,
   contentTypeArb,
@@ -81,9 +83,9 @@ const UNLIMITED: Partial<Env> = {
 };
 
 /** Rows in every table of a guard object (0 when it holds none). */
-async function guardRows(name: string): Promise<number> {
+async function guardRows(guard: DurableObjectStub<StorefrontGuard>): Promise<number> {
   const { runInDurableObject } = await import('cloudflare:test');
-  return runInDurableObject(env.STOREFRONT_GUARD.getByName(name) as DurableObjectStub, (_i, state) => {
+  return runInDurableObject(guard as DurableObjectStub, (_i, state) => {
     let rows = 0;
     const tables = state.storage.sql
       .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%'")
@@ -96,8 +98,8 @@ async function guardRows(name: string): Promise<number> {
 
 async function guardFingerprint(): Promise<number[]> {
   return Promise.all([
-    ...CLIENTS.map((ip) => guardRows(`client:${ip ?? 'unknown'}`)),
-    ...JTIS.map((jti) => guardRows(`order:${jti}`)),
+    ...CLIENTS.map((ip) => guardRows(clientGuard(env, ip ?? 'unknown'))),
+    ...JTIS.map((jti) => guardRows(orderGuard(env, jti))),
   ]);
 }
 

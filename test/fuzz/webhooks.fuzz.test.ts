@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { EVENTS } from '../../src/catalog';
 import { locateEventShard } from '../../src/webhooks/event-lookup';
-import { CATALOGUE } from '../../src/webhooks/inbox-do';
+import { inboxCatalogue } from '../../src/webhooks/stubs';
 import {
   bodyArb,
   contentTypeArb,
@@ -76,7 +76,7 @@ function eventIdOf(bytes: Uint8Array): string | null {
 async function inboxState(eventId: string | null): Promise<{ held: boolean; quarantined: number }> {
   const [shard, quarantined] = await Promise.all([
     eventId === null ? null : locateEventShard(env, eventId),
-    env.WEBHOOK_INBOX.getByName(CATALOGUE).quarantined(1, 0),
+    inboxCatalogue(env).quarantined(1, 0),
   ]);
   return { held: shard !== null, quarantined: quarantined.total_count };
 }

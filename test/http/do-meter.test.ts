@@ -9,7 +9,8 @@ import {
   meterRequest,
   withDoMeter,
 } from '../../src/http/do-meter';
-import { GOVERNOR_NAME, rateGateFromEnv } from '../../src/ratelimit/from-env';
+import { rateGateFromEnv } from '../../src/ratelimit/from-env';
+import { accountGovernor, GOVERNOR_NAME } from '../../src/ratelimit/stubs';
 import worker from '../../workers/bollard/index';
 
 afterEach(() => reset());
@@ -128,8 +129,8 @@ describe('withDoMeter', () => {
 
   it('reports a round trip still in flight at the answer as background, not as waited on', async () => {
     const handler = withDoMeter<Env>(async (_request, e, ctx) => {
-      await e.RATE_GOVERNOR.getByName(GOVERNOR_NAME).snapshot();
-      ctx.waitUntil(e.RATE_GOVERNOR.getByName(GOVERNOR_NAME).snapshot());
+      await accountGovernor(e).snapshot();
+      ctx.waitUntil(accountGovernor(e).snapshot());
       return new Response('ok');
     });
     const ctx = createExecutionContext();
@@ -199,7 +200,7 @@ describe('meterEnv and meterRequest', () => {
     const built = gate();
     const requestA = meterRequest(async () => {
       const e = meterEnv(metered);
-      cached = () => e.RATE_GOVERNOR.getByName(GOVERNOR_NAME);
+      cached = () => accountGovernor(e);
       await cached().snapshot();
       built.open();
       // A is still running while B uses A's object.
@@ -221,7 +222,7 @@ describe('meterEnv and meterRequest', () => {
 
   it('counts nothing outside a metered request', async () => {
     const e = meterEnv(metered);
-    await e.RATE_GOVERNOR.getByName(GOVERNOR_NAME).snapshot();
+    await accountGovernor(e).snapshot();
     const [, reading] = await meterRequest(() => 'nothing');
     expect(reading).toEqual({ calls: 0, byBinding: [], background: 0 });
   });

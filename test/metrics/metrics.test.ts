@@ -48,7 +48,7 @@ const fields = (p: AnalyticsEngineDataPoint | undefined) => {
 
 describe('the METRICS binding', () => {
   it('exists under the pinned Miniflare and accepts a data point (which it does not store)', () => {
-    const metrics = (env as Env & { METRICS?: AnalyticsEngineDataset }).METRICS;
+    const metrics = env.METRICS;
     expect(metrics).toBeDefined();
     expect(() => metrics?.writeDataPoint({ indexes: ['other'], blobs: ['x'], doubles: [1] })).not.toThrow();
   });

@@ -3,7 +3,7 @@ import { DEV_CREDENTIALS } from '../../src/dev/credentials';
 
 /** The simulator's service binding (present in the test pool only). */
 export function simFetcher(): Fetcher {
-  const sim = (env as Env & { CHECKOUT_SIM?: Fetcher }).CHECKOUT_SIM;
+  const sim = env.CHECKOUT_SIM;
   if (!sim) throw new Error('CHECKOUT_SIM binding missing');
   return sim;
 }

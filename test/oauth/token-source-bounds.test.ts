@@ -1,16 +1,15 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { DEV_CREDENTIALS } from '../../src/dev/credentials';
-import { KvTokenSource, OAuthTokenError, TokenMemory } from '../../src/oauth';
+import { KvTokenSource, type KvTokenSourceOptions, OAuthTokenError, TokenMemory } from '../../src/oauth';
 import type { OAuthTokenRefresher } from '../../src/oauth/refresher-do';
 
-/** A refresher namespace whose object never answers: a Durable Object stuck or unreachable. */
-const hungRefresher = {
-  getByName: () => ({
+/** A refresher whose object never answers: a Durable Object stuck or unreachable. */
+const hungRefresher: KvTokenSourceOptions['refresher'] = () =>
+  ({
     getToken: () => new Promise(() => {}),
     invalidate: () => new Promise(() => {}),
-  }),
-} as unknown as DurableObjectNamespace<OAuthTokenRefresher>;
+  }) as unknown as DurableObjectStub<OAuthTokenRefresher>;
 
 function hungSource(memory: TokenMemory): KvTokenSource {
   return new KvTokenSource({

@@ -9,10 +9,11 @@ import {
   KvTokenSource,
   type KvTokenSourceOptions,
   OAuthTokenError,
+  refresherFor,
   tokenScopes,
   tokenUrlFor,
 } from '../../src/oauth';
-import { SIM_BASE, simConfig, simReset, simStats, tokenEndpointHits } from './sim-control';
+import { SIM_BASE, simConfig, simFetcher, simReset, simStats, tokenEndpointHits } from './sim-control';
 
 const PAYMENT_SCOPES = tokenScopes(listEntries({ area: 'payments' }));
 
@@ -41,7 +42,7 @@ function source(overrides: Partial<KvTokenSourceOptions> = {}): KvTokenSource {
     scopes: PAYMENT_SCOPES,
     tokenUrl: tokenUrlFor(SIM_BASE),
     kv: env.OAUTH_TOKENS,
-    refresher: env.TOKEN_REFRESHER,
+    refresher: (key) => refresherFor(env, key),
     ...overrides,
   });
 }
@@ -65,7 +66,7 @@ describe('OAuth token source', () => {
     expect(after.tokens_issued - before.tokens_issued).toBe(1);
 
     // The token works against the API with the scopes the enabled entries need.
-    const res = await (env as Env & { CHECKOUT_SIM: Fetcher }).CHECKOUT_SIM.fetch(`${SIM_BASE}/payments`, {
+    const res = await simFetcher().fetch(`${SIM_BASE}/payments`, {
       headers: { authorization: `Bearer ${tokens[0]}` },
     });
     expect(res.status).not.toBe(401);

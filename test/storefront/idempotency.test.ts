@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { fingerprint, upstreamKeyFor } from '../../src/storefront/idempotency';
 import { PaymentSessionRequest } from '../../src/storefront/schemas';
+import { clientGuard } from '../../src/storefront/stubs';
 import { caller, errorOf, linkBody, openMode, orderToken, sessionBody } from './helpers';
 import { simPost } from './sim';
 
@@ -42,7 +43,7 @@ describe('Idempotency-Key from the browser', () => {
     const body = sessionBody({ amount: 1000, currency: 'GBP' });
     // The first request has begun (recorded exactly as the route records it: over the validated body) and
     // not finished.
-    const guard = env.STOREFRONT_GUARD.getByName(`client:${call.client}`);
+    const guard = clientGuard(env, call.client);
     const begun = await guard.begin({
       idempotency: {
         // Records are keyed by the client and the browser's key (guarded-write.ts).

@@ -1,9 +1,9 @@
-import { env } from 'cloudflare:workers';
 import { type CardToken, tokenizeCard } from '../../src/browser/tokenize';
 import { DEV_CREDENTIALS } from '../../src/dev/credentials';
+import { simFetcher } from '../oauth/sim-control';
 
 /** The simulator, as Bollard reaches it in the test pool (service binding). */
-export const sim = (env as unknown as { CHECKOUT_SIM: Fetcher }).CHECKOUT_SIM;
+export const sim = simFetcher();
 export const SIM_BASE = 'http://127.0.0.1:8788';
 
 /** A card token from the simulator's `/tokens`, made with the browser helper and the public key. */

@@ -2,8 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handlers } from '../../src/webhooks';
-import { CATALOGUE } from '../../src/webhooks/inbox-do';
-import { subjectInbox } from '../../src/webhooks/receiver-routes';
+import { inboxCatalogue, subjectInbox } from '../../src/webhooks/stubs';
 import { recordEvent } from '../../src/webhooks/subject-store';
 import { admin, adminJson, body, deliver, drain, envelope, newId, waitFor } from './helpers';
 
@@ -53,7 +52,7 @@ describe('GET /admin/events/{id} and replay: found as soon as the delivery is ac
         Date.now(),
       );
     });
-    expect(await env.WEBHOOK_INBOX.getByName(CATALOGUE).locate(e.id)).toBeNull();
+    expect(await inboxCatalogue(env).locate(e.id)).toBeNull();
 
     const res = await admin(`/admin/events/${e.id}`);
     expect(res.status).toBe(200);

@@ -2,7 +2,7 @@ import { reset, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:tes
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { handlers } from '../../src/webhooks';
-import { subjectInbox } from '../../src/webhooks/receiver-routes';
+import { subjectInbox } from '../../src/webhooks/stubs';
 import { admin, adminJson, body, deliver, envelope, newId, settle, waitFor } from './helpers';
 
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import { createExecutionContext, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
-import { subjectInbox } from '../../src/webhooks/receiver-routes';
 import { inboxShardCount, inboxShardName } from '../../src/webhooks/shard';
+import { subjectInbox } from '../../src/webhooks/stubs';
 import worker from '../../workers/bollard/index';
 
 /**

@@ -2,7 +2,7 @@ import { reset } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
-import { subjectInbox } from '../../src/webhooks/receiver-routes';
+import { subjectInbox } from '../../src/webhooks/stubs';
 import { admin, adminJson, body, deliver, drain, envelope, KEY, newId, sign, URL_ } from './helpers';
 
 afterEach(() => reset());

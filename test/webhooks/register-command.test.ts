@@ -1,11 +1,11 @@
-import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { EVENTS } from '../../src/catalog';
 import { parseArgs } from '../../src/cli/args';
 import { receiverUrl, registerWebhookWorkflow, webhooksCommand } from '../../src/cli/webhooks-command';
 import { DEV_CREDENTIALS } from '../../src/dev/credentials';
+import { simFetcher } from '../oauth/sim-control';
 
-const sim = (env as unknown as { CHECKOUT_SIM: Fetcher }).CHECKOUT_SIM;
+const sim = simFetcher();
 const simFetch: typeof fetch = (input, init) => sim.fetch(input instanceof URL ? input.href : input, init);
 
 interface SimWorkflow {

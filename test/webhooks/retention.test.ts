@@ -2,9 +2,7 @@ import { reset, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:tes
 import { env } from 'cloudflare:workers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { handlers } from '../../src/webhooks';
-import { CATALOGUE } from '../../src/webhooks/inbox-do';
 import type { RecordInput } from '../../src/webhooks/inbox-types';
-import { subjectInbox } from '../../src/webhooks/receiver-routes';
 import {
   markUncatalogued,
   PRUNE_BATCH,
@@ -20,6 +18,7 @@ import {
   type RetentionPolicy,
   retentionFromEnv,
 } from '../../src/webhooks/retention-settings';
+import { inboxCatalogue, subjectInbox } from '../../src/webhooks/stubs';
 import { migrateSubject, recordEvent } from '../../src/webhooks/subject-store';
 import { adminJson, body, deliver, drain, envelope, newId, waitFor } from './helpers';
 
@@ -371,7 +370,7 @@ describe('retention through the worker', () => {
   });
 
   it('the catalogue object sets its pruning alarm when it first stores something', async () => {
-    const catalogue = env.WEBHOOK_INBOX.getByName(CATALOGUE);
+    const catalogue = inboxCatalogue(env);
     await catalogue.quarantine({
       request_id: 'req_x',
       reason: 'not json',

@@ -2,8 +2,8 @@ import { reset, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:tes
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { handlers } from '../../src/webhooks';
-import { subjectInbox } from '../../src/webhooks/receiver-routes';
 import { DEFAULT_INBOX_SHARDS, fnv1a32, inboxShardCount, inboxShardName } from '../../src/webhooks/shard';
+import { subjectInbox } from '../../src/webhooks/stubs';
 import { adminJson, body, deliver, envelope, newId, waitFor } from './helpers';
 
 afterEach(async () => {

@@ -16,12 +16,6 @@ import { type ProbeResult, runProbe } from './scope-probes';
 import { judgeProbes } from './scope-report';
 import { type DoctorCheck, fail } from './types';
 
-/** Optional OAuth settings (src/oauth/from-env.ts reads the same). */
-interface OAuthOptionalVars {
-  CHECKOUT_OAUTH_SCOPES?: string;
-  CHECKOUT_OAUTH_TOKEN_URL?: string;
-}
-
 /** The agents' needs cover the operators' tools (both may reach every catalog row), so `admin` is not repeated. */
 const SURFACES: readonly OAuthSurface[] = ['storefront', 'webhooks', 'agents'];
 
@@ -106,7 +100,6 @@ async function oauthCheck(
   memo: Map<string, Promise<ProbeResult>>,
 ): Promise<DoctorCheck> {
   const check = `scopes.${surface}`;
-  const vars = env as Env & OAuthOptionalVars;
   if (!env.CHECKOUT_OAUTH_CLIENT_ID || !env.CHECKOUT_OAUTH_CLIENT_SECRET) {
     return fail(
       check,
@@ -117,7 +110,7 @@ async function oauthCheck(
   const entries = entriesForSurface(surface);
   const needed = minimalScopes(entries);
   // Exactly what Bollard requests for this surface: CHECKOUT_OAUTH_SCOPES when set, else the least set.
-  const requested = tokenScopes(entries, vars.CHECKOUT_OAUTH_SCOPES);
+  const requested = tokenScopes(entries, env.CHECKOUT_OAUTH_SCOPES);
   const uncovered = needed.filter((s) => !scopesCover(requested, s));
   if (uncovered.length > 0) {
     return fail(
@@ -128,7 +121,7 @@ async function oauthCheck(
   }
   let tokenUrl: string;
   try {
-    tokenUrl = vars.CHECKOUT_OAUTH_TOKEN_URL || tokenUrlFor(env.CHECKOUT_API_BASE);
+    tokenUrl = env.CHECKOUT_OAUTH_TOKEN_URL || tokenUrlFor(env.CHECKOUT_API_BASE);
   } catch {
     return fail(
       check,

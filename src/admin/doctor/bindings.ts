@@ -2,10 +2,11 @@ import { type DoctorCheck, fail, pass } from './types';
 
 /**
  * The names of every binding `Env` declares that is a KV namespace or a Durable Object namespace. Derived
- * from the generated `Env`, so the record below stops compiling when a binding is added or removed.
+ * from the generated `Env`, so the record below stops compiling when a binding is added or removed. `-?`:
+ * an optional member (src/env.d.ts) would otherwise put `undefined` among the names.
  */
 type BindingName = {
-  [K in keyof Env]: Env[K] extends { getWithMetadata: unknown }
+  [K in keyof Env]-?: Env[K] extends { getWithMetadata: unknown }
     ? K
     : Env[K] extends { idFromName: unknown }
       ? K

@@ -1,11 +1,6 @@
 import { authMode, listVar } from './env-vars';
 import { type DoctorCheck, fail, pass } from './types';
 
-/** Optional settings other areas read when present; not declared in wrangler.toml. */
-interface OptionalSecrets {
-  ORDER_TOKEN_PUBLIC_KEY?: string;
-}
-
 /** HS256 keys shorter than this are refused by the storefront (src/storefront/order-token.ts). */
 const MIN_ORDER_TOKEN_KEY_BYTES = 32;
 
@@ -56,7 +51,7 @@ export function secretsCheck(env: Env): DoctorCheck {
 
   const orderMode = (env.STOREFRONT_ORDER_MODE || 'signed').trim();
   if (orderMode === 'signed') {
-    const publicKey = (env as Env & OptionalSecrets).ORDER_TOKEN_PUBLIC_KEY;
+    const publicKey = env.ORDER_TOKEN_PUBLIC_KEY;
     if (publicKey) f.present.push('ORDER_TOKEN_PUBLIC_KEY (signed orders)');
     else if (!env.ORDER_TOKEN_KEY) f.missing.push('ORDER_TOKEN_KEY (STOREFRONT_ORDER_MODE is signed)');
     else if (new TextEncoder().encode(env.ORDER_TOKEN_KEY).length < MIN_ORDER_TOKEN_KEY_BYTES)

@@ -1,6 +1,6 @@
 import type { CatalogEntry } from '../../catalog';
 import type { CheckoutClient } from '../../checkout/contract';
-import { CATALOGUE } from '../../webhooks/inbox-do';
+import { inboxCatalogue } from '../../webhooks/stubs';
 import { type DoctorCheck, fail, pass } from './types';
 import { webhookWorkflowCheck } from './webhook-workflow';
 
@@ -41,7 +41,7 @@ export interface TestEventOptions {
 
 /** Whether anything signed reached the receiver at or after `since`: recorded, or quarantined by shape. */
 async function arrivedSince(env: Env, since: number): Promise<string | null> {
-  const catalogue = env.WEBHOOK_INBOX.getByName(CATALOGUE);
+  const catalogue = inboxCatalogue(env);
   const [events, quarantine] = await Promise.all([
     catalogue.list({ limit: 10, skip: 0 }),
     catalogue.quarantined(10, 0),

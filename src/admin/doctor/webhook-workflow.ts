@@ -8,11 +8,6 @@ import { listWorkflowFacts, sameUrl, type WebhookActionFacts, type WorkflowFacts
 /** The receiver's path on Bollard (`src/webhooks/receiver-routes.ts`). */
 export const RECEIVER_PATH = '/webhooks/checkout';
 
-/** Optional receiver setting (src/webhooks/receiver-routes.ts). */
-interface ReceiverVars {
-  WEBHOOK_AUTH_HEADER_VALUE?: string;
-}
-
 /** `https://b.example` → `https://b.example/webhooks/checkout` (a URL already ending in the path is kept). */
 export function receiverUrlFor(publicUrl: string): string {
   const u = new URL(publicUrl);
@@ -72,7 +67,7 @@ async function judge(env: Env, wf: WorkflowFacts, action: WebhookActionFacts): P
       }
       break;
   }
-  const authHeader = (env as Env & ReceiverVars).WEBHOOK_AUTH_HEADER_VALUE;
+  const authHeader = env.WEBHOOK_AUTH_HEADER_VALUE;
   if (authHeader && !action.headerNames.some((h) => h.toLowerCase() === 'authorization')) {
     problems.push('WEBHOOK_AUTH_HEADER_VALUE is set but the action sends no Authorization header');
     fixes.push('add that header to the webhook action, or unset WEBHOOK_AUTH_HEADER_VALUE');

@@ -3,6 +3,7 @@ import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
 import type { AgentView } from '../../../src/agents/types';
 import worker from '../../../workers/bollard/index';
+import { simFetcher } from '../../oauth/sim-control';
 import { type FuzzBody, headerSafe } from './arbitraries';
 import {
   type Answer,
@@ -208,8 +209,7 @@ export interface SimCounters {
 }
 
 export async function simCounters(): Promise<SimCounters> {
-  const sim = (env as unknown as { CHECKOUT_SIM: Fetcher }).CHECKOUT_SIM;
-  const res = await sim.fetch('http://sim/_sim/stats', {
+  const res = await simFetcher().fetch('http://sim/_sim/stats', {
     headers: { authorization: 'Bearer sim_admin_dev' },
   });
   const s = (await res.json()) as {
