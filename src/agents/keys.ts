@@ -22,11 +22,6 @@ export function issueAgentKey(agentId: string): string {
   return `bak_${body}_${randomBase32(40)}`;
 }
 
-/** @deprecated The unreleased first key format, kept only for the retired `AgentRegistry` class. */
-export function newAgentKey(): string {
-  return `bak_${randomBase32(40)}`;
-}
-
 /** A new agent id in Checkout.com's id style. */
 export function newAgentId(): string {
   return `agt_${randomBase32(26)}`;
@@ -34,10 +29,6 @@ export function newAgentId(): string {
 
 export function isAgentId(value: string): boolean {
   return ID_SHAPE.test(value);
-}
-
-export function isAgentKeyShape(value: string): boolean {
-  return KEY_SHAPE.test(value);
 }
 
 /** The agent id a well-formed key names (not proof of anything until the object checks the secret). */
