@@ -1,8 +1,8 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { AuditRecord } from '../../src/agents/audit-calls';
-import type { GlobalVerification } from '../../src/agents/audit-verify';
+import type { GlobalVerification } from '../../src/agents/admin/audit-verify';
+import type { AuditRecord } from '../../src/agents/objects/audit-calls';
 import {
   admin,
   auditFor,

@@ -2,16 +2,16 @@ import { createExecutionContext, runInDurableObject, waitOnExecutionContext } fr
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { verifyNdjson } from '../../docs/verify-audit.mjs';
-import type { AgentObject } from '../../src/agents/agent-do';
 import {
   ATTEMPT_WINDOW_MS,
   type Attempt,
   attemptSource,
   MAX_SOURCES_PER_WINDOW,
-} from '../../src/agents/attempts';
-import type { AuditRecord } from '../../src/agents/audit-calls';
-import { ANONYMOUS_CHAIN } from '../../src/agents/audit-entry';
-import { DEFAULT_BAD_KEY_LIMIT_PER_MINUTE } from '../../src/agents/retention';
+} from '../../src/agents/model/attempts';
+import { ANONYMOUS_CHAIN } from '../../src/agents/model/audit-entry';
+import { DEFAULT_BAD_KEY_LIMIT_PER_MINUTE } from '../../src/agents/model/retention';
+import type { AgentObject } from '../../src/agents/objects/agent/agent-object';
+import type { AuditRecord } from '../../src/agents/objects/audit-calls';
 import worker from '../../workers/bollard/index';
 import { admin, BASE, call, createAgent, type EnvOverrides, indexCaughtUp } from './helpers';
 

@@ -1,10 +1,10 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { SWEEP_AFTER_MS } from '../../src/agents/agent-do';
-import type { BeginRequest } from '../../src/agents/agent-rpc';
-import type { AuditRecord } from '../../src/agents/audit-calls';
-import { hashAgentKey } from '../../src/agents/keys';
+import { hashAgentKey } from '../../src/agents/model/keys';
+import { SWEEP_AFTER_MS } from '../../src/agents/objects/agent/agent-object';
+import type { BeginRequest } from '../../src/agents/objects/agent/rpc';
+import type { AuditRecord } from '../../src/agents/objects/audit-calls';
 import worker from '../../workers/bollard/index';
 import {
   ADMIN,

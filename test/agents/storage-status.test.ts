@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AGENT_SIZE_SAMPLE } from '../../src/agents/storage-probe';
+import { AGENT_SIZE_SAMPLE } from '../../src/agents/admin/storage-probe';
 import { admin, createAgent, gateway, indexCaughtUp } from './helpers';
 
 describe('GET /admin/status: the agents objects storage', { timeout: 60_000 }, () => {

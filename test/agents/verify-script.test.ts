@@ -4,7 +4,7 @@ import {
   HASHED_FIELDS as SCRIPT_FIELDS,
   verifyNdjson,
 } from '../../docs/verify-audit.mjs';
-import { ATTEMPT_FIELDS, HASHED_FIELDS } from '../../src/agents/audit-entry';
+import { ATTEMPT_FIELDS, HASHED_FIELDS } from '../../src/agents/model/audit-entry';
 import { admin, cardPayment, createAgent, gateway, indexCaughtUp } from './helpers';
 
 describe('docs/verify-audit.mjs: an operator re-verifies an export offline', { timeout: 60_000 }, () => {
