@@ -8,7 +8,6 @@ import { mountGateway } from './gateway/routes';
 export { AgentObject } from './objects/agent/agent-object';
 export { AuditIndex } from './objects/audit-index';
 export { AgentDirectory } from './objects/directory';
-export { agentUpstreamScopes } from './objects/stubs';
 
 /**
  * Mounts the agent gateway: `/agent/v1/*` and `/agent/mcp` (both behind the per-source bad-key limit).

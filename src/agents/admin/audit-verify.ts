@@ -1,6 +1,6 @@
-import { agentObject } from '../gateway/audit-writes';
 import { withObjectDeadline } from '../model/deadlines';
 import type { VerifyTask } from '../objects/audit-index';
+import { agentObject, auditIndex } from '../objects/stubs';
 
 /** Chains verified side by side (each is one round trip to that chain's object). */
 const CONCURRENCY = 8;
@@ -72,7 +72,7 @@ function check(task: VerifyTask, checked: number, problem: Check['problem'], seq
  * new since the last run, not the size of the log; `full` starts every chain from its genesis.
  */
 export async function verifyAll(env: Env, full: boolean): Promise<GlobalVerification> {
-  const index = env.AUDIT_INDEX.getByName('global');
+  const index = auditIndex(env);
   const plan = await withObjectDeadline(index.verifyPlan(full), 'the audit index');
   const checks = await pool(plan, CONCURRENCY, async (task) => {
     try {

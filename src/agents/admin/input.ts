@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { AREAS } from '../../catalog';
 import { BollardError, redactString } from '../../http';
-import type { AgentLimits, Grants } from '../model/types';
+import type { CreateAgentInput, Grants, PatchAgentInput } from '../model/types';
 
 const areaIds = AREAS.map((a) => a.id) as [string, ...string[]];
 const currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code in upper case');
@@ -37,20 +37,6 @@ const patchSchema = z
     expires_at: expiresSchema.optional(),
   })
   .refine((p) => Object.keys(p).length > 0, { message: 'nothing to update' });
-
-export interface CreateAgentInput {
-  name: string;
-  grants: Grants;
-  limits: AgentLimits;
-  expires_at: string | null;
-}
-
-export interface PatchAgentInput {
-  name?: string;
-  grants?: Grants;
-  limits?: AgentLimits;
-  expires_at?: string | null;
-}
 
 /**
  * A path segment as it may be named back: a key the caller chose (a grant's area, a currency, an unknown

@@ -2,17 +2,17 @@ import type { Context, Hono } from 'hono';
 import { AREAS } from '../../catalog';
 import { type AppEnv, BollardError } from '../../http';
 import { adminAuth } from '../../http/admin-auth';
-import { agentObject } from '../gateway/audit-writes';
 import { ANONYMOUS_CHAIN, type AuditEntry } from '../model/audit-entry';
 import { withObjectDeadline } from '../model/deadlines';
 import { isAgentId, newAgentId } from '../model/keys';
 import { enumParam, paging, timeParam } from '../model/query-params';
-import type { IssuedAgent } from '../objects/agent/agent-object';
+import type { IssuedAgent } from '../objects/agent/rpc';
 import type { AuditFilter } from '../objects/audit-calls';
 import type { ChainAnchor } from '../objects/audit-index';
-import { agentDirectory, agentUpstreamScopes } from '../objects/stubs';
+import { agentDirectory, agentObject, auditIndex } from '../objects/stubs';
 import { verifyAll } from './audit-verify';
 import { parseCreateAgent, parsePatchAgent } from './input';
+import { agentUpstreamScopes } from './upstream-scopes';
 
 const NDJSON = 'application/x-ndjson';
 /** Entries per Durable Object round trip while streaming an export. */
@@ -126,7 +126,7 @@ function unfiltered(f: AuditFilter): boolean {
 function exportNdjson(env: Env, filter: AuditFilter): Response {
   const encoder = new TextEncoder();
   const chain = chainOf(filter);
-  const index = env.AUDIT_INDEX.getByName('global');
+  const index = auditIndex(env);
   let after = 0;
   let phase: 'entries' | 'checkpoints' | 'done' = chain === 'invalid' ? 'done' : 'entries';
   let afterChain = '';
@@ -279,10 +279,7 @@ export function mountAgentAdmin(app: Hono<AppEnv>): void {
             agentObject(c.env, chain).query(withinChain(filter), limit, skip),
             'an agent chain',
           )
-        : await withObjectDeadline(
-            c.env.AUDIT_INDEX.getByName('global').query(filter, limit, skip),
-            'the audit index',
-          );
+        : await withObjectDeadline(auditIndex(c.env).query(filter, limit, skip), 'the audit index');
     return c.json(page);
   });
 }

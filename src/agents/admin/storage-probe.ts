@@ -1,9 +1,8 @@
 import { registerStorageProbe, type StorageReading } from '../../admin/status';
 import { withTimeout } from '../../http/timeout';
-import { agentObject } from '../gateway/audit-writes';
 import { ANONYMOUS_CHAIN } from '../model/audit-entry';
 import { describeAuditRetention } from '../model/retention';
-import { agentDirectory } from '../objects/stubs';
+import { agentDirectory, agentObject, auditIndex } from '../objects/stubs';
 
 /** Agent objects asked for their size per status request, picked at random by the directory. */
 export const AGENT_SIZE_SAMPLE = 16;
@@ -28,7 +27,7 @@ export async function agentStorage(env: Env): Promise<Record<string, StorageRead
   const directory = agentDirectory(env);
   const [directorySize, index, anonymous, sample] = await Promise.all([
     sized(directory.databaseSize(), 'the agent directory'),
-    sized(env.AUDIT_INDEX.getByName('global').databaseSize(), 'the audit index'),
+    sized(auditIndex(env).databaseSize(), 'the audit index'),
     sized(agentObject(env, ANONYMOUS_CHAIN).databaseSize(), 'the anonymous chain'),
     withTimeout(directory.sample(AGENT_SIZE_SAMPLE), PROBE_MS, () => new Error('timeout')).catch(() => null),
   ]);

@@ -1,14 +1,9 @@
 import type { Attempt } from '../model/attempts';
 import { ANONYMOUS_CHAIN, type EntryInput } from '../model/audit-entry';
 import { withObjectDeadline } from '../model/deadlines';
-import type { AgentObject } from '../objects/agent/agent-object';
 import type { FinishRequest } from '../objects/agent/rpc';
+import { agentObject } from '../objects/stubs';
 import type { CallContext } from './call';
-
-/** An agent's object (named by its id), or the `anonymous` chain's. */
-export function agentObject(env: Env, chain: string): DurableObjectStub<AgentObject> {
-  return env.AGENT.getByName(chain);
-}
 
 /** The fields of a refusal no agent could be named for. */
 export type AnonymousFields = Pick<EntryInput, 'method' | 'reason'>;
@@ -16,7 +11,7 @@ export type AnonymousFields = Pick<EntryInput, 'method' | 'reason'>;
 /**
  * Counts, after the answer, a call no agent could be named for (no key, a malformed one, or a
  * well-formed one naming no agent) in the `anonymous` chain's attempts of its source and minute
- * (`src/agents/attempts.ts`): one entry per source and minute, not one per call. One retry covers an
+ * (`objects/agent/attempt-windows.ts`): one entry per source and minute, not one per call. One retry covers an
  * object reset.
  */
 export function recordAnonymous(ctx: CallContext, fields: AnonymousFields): Promise<void> {

@@ -13,7 +13,7 @@ import { badKeyLimitPerMinute } from '../model/retention';
  *
  * Per isolate, like the storefront's bucket (`src/storefront/client-limit.ts`): a flood spread over many
  * isolates or locations passes more attempts, which the per-minute aggregation of bad-key attempts
- * (`src/agents/attempts.ts`) still turns into one entry per source and minute. A request without
+ * (`src/agents/objects/agent/attempt-windows.ts`) still turns into one entry per source and minute. A request without
  * `CF-Connecting-IP` did not come through Cloudflare's edge (a service binding, a test) and is not limited.
  * The trust list is only an exemption from this limit: every call is still authenticated by its agent's
  * object, so a revoked key is refused on its next call (and dropped from the list).

@@ -16,7 +16,8 @@ import {
   plainFailure,
   upstreamResponse,
 } from '../objects/agent/rpc';
-import { abandonCall, agentObject, finishCall, recordAnonymous } from './audit-writes';
+import { agentObject } from '../objects/stubs';
+import { abandonCall, finishCall, recordAnonymous } from './audit-writes';
 import { type AgentCall, type CallContext, type CallOutcome, errorBody } from './call';
 
 /** Refusals that are about the request's shape rather than the agent's permissions. */

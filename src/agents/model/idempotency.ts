@@ -1,6 +1,6 @@
 import type { CatalogEntry } from '../../catalog';
 import { idempotencyKeyFor } from '../../checkout/idempotency';
-import type { CallContext } from '../gateway/call';
+import type { EntryInput } from './audit-entry';
 
 /**
  * The outbound client's rule for a `Cko-Idempotency-Key` (`src/checkout/idempotency.ts`): 1-255 visible
@@ -13,7 +13,7 @@ export function isValidIdempotencyKey(key: string): boolean {
 }
 
 /** The refusal text for a bad key, naming the field the caller used on its surface. */
-export function invalidKeyMessage(channel: CallContext['channel']): string {
+export function invalidKeyMessage(channel: EntryInput['channel']): string {
   const field = channel === 'rest' ? 'the Cko-Idempotency-Key header' : 'the idempotency_key argument';
   return `${field} must be 1-255 visible ASCII characters (no spaces)`;
 }

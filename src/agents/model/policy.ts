@@ -30,7 +30,7 @@ export type LimitCheck = { ok: true } | { ok: false; reason: DecisionReason; mes
 
 /**
  * The per-call part of the limits (currency allow-list, per-call cap). The per-day cap needs the day's
- * running total and is checked atomically in the registry Durable Object.
+ * running total and is checked atomically in the agent's own Durable Object (`SpendLedger`).
  */
 export function checkCallLimits(limits: AgentLimits, money: Money): LimitCheck {
   const { amount, currency } = money;

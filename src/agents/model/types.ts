@@ -68,3 +68,19 @@ export type DecisionReason =
  * upstream, or a read failed) or `outcome_unknown` (a write may have taken effect; retry with its key).
  */
 export type Decision = 'allowed' | 'denied' | 'failed';
+
+/** A new agent as `POST /admin/agents` validated it (admin/input.ts). */
+export interface CreateAgentInput {
+  name: string;
+  grants: Grants;
+  limits: AgentLimits;
+  expires_at: string | null;
+}
+
+/** The fields `PATCH /admin/agents/{id}` replaces; absent ones are kept. */
+export interface PatchAgentInput {
+  name?: string;
+  grants?: Grants;
+  limits?: AgentLimits;
+  expires_at?: string | null;
+}

@@ -1,5 +1,6 @@
-import { type AuditEntry, ensureColumns } from '../model/audit-entry';
+import type { AuditEntry } from '../model/audit-entry';
 import type { Decision, DecisionReason } from '../model/types';
+import { ensureColumns } from './entry-rows';
 
 /**
  * One call as `/admin/audit` shows it: its `call`/`start` entry merged with its `outcome` entry. A derived

@@ -1,18 +1,16 @@
 import { DurableObject } from 'cloudflare:workers';
 import { createHash } from 'node:crypto';
+import { ANONYMOUS_CHAIN, type AuditEntry, GENESIS_HASH } from '../model/audit-entry';
+import { auditRetention } from '../model/retention';
+import { type AuditFilter, type AuditPage, CALLS_SCHEMA, CallsProjection } from './audit-calls';
 import {
-  ANONYMOUS_CHAIN,
-  type AuditEntry,
   ENTRY_COLUMNS,
   ENTRY_COLUMNS_SQL,
   ensureColumns,
   entryValues,
-  GENESIS_HASH,
   LATER_ENTRY_COLUMNS,
   rowToEntry,
-} from '../model/audit-entry';
-import { auditRetention } from '../model/retention';
-import { type AuditFilter, type AuditPage, CALLS_SCHEMA, CallsProjection } from './audit-calls';
+} from './entry-rows';
 
 /** Entries the index prunes per alarm at most; it comes back this soon while more are due. */
 export const INDEX_PRUNE_BATCH = 500;

@@ -15,7 +15,7 @@ export interface AgentPage {
  * The list of agents (`GET /admin/agents`) and the union of their upstream scopes, without asking every
  * agent object. Written only by the agent objects, after each of their admin writes (`upsert`, retried
  * by their alarm on failure); a row only moves forward (`version`). Never on a call's path, and never
- * the source of truth for a call: that is the agent's own object. One instance (`getByName('global')`).
+ * the source of truth for a call: that is the agent's own object. One instance (`agentDirectory(env)`, stubs.ts).
  */
 export class AgentDirectory extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {

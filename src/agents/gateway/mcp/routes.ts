@@ -5,7 +5,8 @@ import { withObjectDeadline } from '../../model/deadlines';
 import { hashAgentKey, type PresentedKey, presentedKey } from '../../model/keys';
 import { allowedEntries } from '../../model/policy';
 import type { AuthenticateResult } from '../../objects/agent/rpc';
-import { agentObject, recordAnonymous } from '../audit-writes';
+import { agentObject } from '../../objects/stubs';
+import { recordAnonymous } from '../audit-writes';
 import { type CallContext, type CallOutcome, errorBody, errorResponse } from '../call';
 import { executeAgentCall } from '../execute';
 import { callContext } from '../routes';
@@ -18,9 +19,9 @@ const MAX_BODY_BYTES = 1_000_000;
 
 /**
  * Where the MCP server module is in the deployed Worker: wrangler uploads `workers/bollard/.build/
- * agent-mcp.mjs` (built by `src/agents/gateway/mcp/build-mcp-chunk.mjs`, the `[build]` command) as an additional module
- * beside the main one (`find_additional_modules`, docs/agents.md "Cold start"). A specifier in a variable
- * is left alone by the bundler, so the main module does not contain the MCP SDK.
+ * agent-mcp.mjs` (built by `build-mcp-chunk.mjs` beside this file, the `[build]` command) as an additional
+ * module beside the main one (`find_additional_modules`, docs/agents.md "Cold start"). A specifier in a
+ * variable is left alone by the bundler, so the main module does not contain the MCP SDK.
  */
 const DEPLOYED_MODULE = './.build/agent-mcp.mjs';
 /** The same module from source, where the code runs unbundled (the vitest pool). */
@@ -64,7 +65,7 @@ function unauthenticatedResponse(ctx: CallContext, reason: string): Response {
   });
 }
 
-/** JSON-RPC errors for the whole HTTP message (`protocolError` in mcp-server.ts, without loading it). */
+/** JSON-RPC errors for the whole HTTP message (`protocolError` in server.ts, without loading it). */
 function rpcError(
   status: number,
   code: number,

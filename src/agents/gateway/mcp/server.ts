@@ -13,7 +13,7 @@ import { type RunTool, registerAgentTools } from './tools';
 
 /**
  * The MCP server half of `/agent/mcp`: everything that needs `@modelcontextprotocol/sdk`, `@hono/mcp`
- * and the tools' zod schemas. Loaded with `import()` on the first MCP request only (`mcp-routes.ts`), so
+ * and the tools' zod schemas. Loaded with `import()` on the first MCP request only (`routes.ts`), so
  * the Worker's cold start does not parse or run it. It holds no state of its own: the pipeline (`run`)
  * comes from the main module, so the isolate's rate gate and token cache stay one.
  */
@@ -23,7 +23,7 @@ export interface McpHost {
   run: RunTool;
 }
 
-/** A POST body as `mcp-routes.ts` read it: parsed JSON, or not JSON at all. */
+/** A POST body as `routes.ts` read it: parsed JSON, or not JSON at all. */
 export type McpBody = { kind: 'json'; value: unknown } | { kind: 'unparsable' };
 
 /**

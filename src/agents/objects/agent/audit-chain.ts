@@ -1,17 +1,19 @@
 import {
   type AuditEntry,
   checkRange,
+  type EntryInput,
+  entryHash,
+  GENESIS_HASH,
+  type RangeCheck,
+} from '../../model/audit-entry';
+import {
   ENTRY_COLUMNS,
   ENTRY_COLUMNS_SQL,
-  type EntryInput,
   ensureColumns,
-  entryHash,
   entryValues,
-  GENESIS_HASH,
   LATER_ENTRY_COLUMNS,
-  type RangeCheck,
   rowToEntry,
-} from '../../model/audit-entry';
+} from '../entry-rows';
 
 export const CHAIN_SCHEMA = `
   CREATE TABLE IF NOT EXISTS audit_entries (${ENTRY_COLUMNS_SQL}, PRIMARY KEY (seq));

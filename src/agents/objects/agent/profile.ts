@@ -109,3 +109,9 @@ export function identity(row: ProfileRow): AuthenticatedAgent {
     limits: JSON.parse(row.limits) as AgentLimits,
   };
 }
+
+/** The agent's own row; none in `anonymous`, or in an object nobody created (no stores). */
+export function profileOf(stores: { sql: SqlStorage } | null): ProfileRow | undefined {
+  if (!stores) return undefined;
+  return stores.sql.exec<ProfileRow>('SELECT * FROM agent LIMIT 1').toArray()[0];
+}

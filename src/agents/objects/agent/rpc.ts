@@ -2,9 +2,20 @@ import type { UpstreamResponse } from '../../../checkout/contract';
 import type { EntryInput } from '../../model/audit-entry';
 import type { Failure } from '../../model/failure';
 import type { MoneyFacts } from '../../model/money';
-import type { Decision, DecisionReason } from '../../model/types';
+import type { AgentView, Decision, DecisionReason } from '../../model/types';
 import type { AuthenticatedAgent } from './profile';
 import type { SpendHold } from './spend-ledger';
+
+/**
+ * What crosses the RPC boundary of `AgentObject`: requests and results as plain data (no classes, no
+ * Headers), shared by the Worker side (gateway/, admin/) and the object.
+ */
+
+/** The agent's key, returned once on creation and rotation. */
+export interface IssuedAgent {
+  agent: AgentView;
+  key: string;
+}
 
 /** Refusals the Worker decides from the request alone; recorded once the key is known to be good. */
 export type PreRefusalReason =

@@ -24,7 +24,7 @@ export interface HoldRow extends Record<string, SqlStorageValue> {
   at_ms: number;
 }
 
-/** The registry's spend tables: per-day totals, and which key each reservation in them belongs to. */
+/** The agent object's spend tables: per-day totals, and which key each reservation in them belongs to. */
 export const SPEND_SCHEMA = `
   CREATE TABLE IF NOT EXISTS spend (
     agent_id TEXT NOT NULL,

@@ -1,8 +1,8 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Grants } from '../../src/agents/model/types';
-import { AREAS, type Area, CATALOG, type CatalogEntry } from '../../src/catalog';
-import { auditFor, type CreatedAgent, createAgent, gateway, mcpClient, sampleCall } from './helpers';
+import type { Grants } from '../../../src/agents/model/types';
+import { AREAS, type Area, CATALOG, type CatalogEntry } from '../../../src/catalog';
+import { auditFor, type CreatedAgent, createAgent, gateway, mcpClient, sampleCall } from '../helpers';
 
 type Variant = 'none' | 'read' | 'write' | 'other';
 const VARIANTS: readonly Variant[] = ['none', 'read', 'write', 'other'];

@@ -1,15 +1,15 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { verifyNdjson } from '../../docs/verify-audit.mjs';
-import type { GlobalVerification } from '../../src/agents/admin/audit-verify';
-import type { EntryInput } from '../../src/agents/model/audit-entry';
-import { auditRetention } from '../../src/agents/model/retention';
-import type { AgentObject, ChainCheck } from '../../src/agents/objects/agent/agent-object';
-import { PRUNE_BATCH } from '../../src/agents/objects/agent/agent-object';
-import type { PruneResult } from '../../src/agents/objects/agent/audit-chain';
-import { INDEX_PRUNE_BATCH } from '../../src/agents/objects/audit-index';
-import { admin, auditFor, createAgent, gateway, indexCaughtUp } from './helpers';
+import { verifyNdjson } from '../../../docs/verify-audit.mjs';
+import type { GlobalVerification } from '../../../src/agents/admin/audit-verify';
+import type { EntryInput } from '../../../src/agents/model/audit-entry';
+import { auditRetention } from '../../../src/agents/model/retention';
+import type { AgentObject } from '../../../src/agents/objects/agent/agent-object';
+import type { PruneResult } from '../../../src/agents/objects/agent/audit-chain';
+import { type ChainCheck, PRUNE_BATCH } from '../../../src/agents/objects/agent/chain';
+import { INDEX_PRUNE_BATCH } from '../../../src/agents/objects/audit-index';
+import { admin, auditFor, createAgent, gateway, indexCaughtUp } from '../helpers';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;

@@ -1,19 +1,19 @@
 import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { verifyNdjson } from '../../docs/verify-audit.mjs';
+import { verifyNdjson } from '../../../docs/verify-audit.mjs';
 import {
   ATTEMPT_WINDOW_MS,
   type Attempt,
   attemptSource,
   MAX_SOURCES_PER_WINDOW,
-} from '../../src/agents/model/attempts';
-import { ANONYMOUS_CHAIN } from '../../src/agents/model/audit-entry';
-import { DEFAULT_BAD_KEY_LIMIT_PER_MINUTE } from '../../src/agents/model/retention';
-import type { AgentObject } from '../../src/agents/objects/agent/agent-object';
-import type { AuditRecord } from '../../src/agents/objects/audit-calls';
-import worker from '../../workers/bollard/index';
-import { admin, BASE, call, createAgent, type EnvOverrides, indexCaughtUp } from './helpers';
+} from '../../../src/agents/model/attempts';
+import { ANONYMOUS_CHAIN } from '../../../src/agents/model/audit-entry';
+import { DEFAULT_BAD_KEY_LIMIT_PER_MINUTE } from '../../../src/agents/model/retention';
+import type { AgentObject } from '../../../src/agents/objects/agent/agent-object';
+import type { AuditRecord } from '../../../src/agents/objects/audit-calls';
+import worker from '../../../workers/bollard/index';
+import { admin, BASE, call, createAgent, type EnvOverrides, indexCaughtUp } from '../helpers';
 
 /**
  * The storage bound this suite holds a flood to, in each of the `anonymous` object and the global index:

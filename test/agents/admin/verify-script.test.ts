@@ -3,9 +3,9 @@ import {
   ATTEMPT_FIELDS as SCRIPT_ATTEMPT_FIELDS,
   HASHED_FIELDS as SCRIPT_FIELDS,
   verifyNdjson,
-} from '../../docs/verify-audit.mjs';
-import { ATTEMPT_FIELDS, HASHED_FIELDS } from '../../src/agents/model/audit-entry';
-import { admin, cardPayment, createAgent, gateway, indexCaughtUp } from './helpers';
+} from '../../../docs/verify-audit.mjs';
+import { ATTEMPT_FIELDS, HASHED_FIELDS } from '../../../src/agents/model/audit-entry';
+import { admin, cardPayment, createAgent, gateway, indexCaughtUp } from '../helpers';
 
 describe('docs/verify-audit.mjs: an operator re-verifies an export offline', { timeout: 60_000 }, () => {
   it('hashes the same fields in the same order as the chain (and the same extra fields for attempts)', () => {

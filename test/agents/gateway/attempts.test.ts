@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BadKeyLimiter } from '../../src/agents/gateway/bad-key-limit';
-import { attemptMethod, attemptSource } from '../../src/agents/model/attempts';
-import { badKeyLimitPerMinute, DEFAULT_BAD_KEY_LIMIT_PER_MINUTE } from '../../src/agents/model/retention';
+import { BadKeyLimiter } from '../../../src/agents/gateway/bad-key-limit';
+import { attemptMethod, attemptSource } from '../../../src/agents/model/attempts';
+import { badKeyLimitPerMinute, DEFAULT_BAD_KEY_LIMIT_PER_MINUTE } from '../../../src/agents/model/retention';
 
 describe('bad-key attempts: sources and the per-source limit', () => {
   it('counts an IPv4 address as is, an IPv6 address by its /64, and never trusts the header to be an address', () => {

@@ -1,7 +1,7 @@
 import { exports } from 'cloudflare:workers';
 import Checkout from 'checkout-sdk-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { auditFor, BASE, createAgent } from './helpers';
+import { auditFor, BASE, createAgent } from '../helpers';
 
 /**
  * Checkout.com's official Node SDK pointed at Bollard, configured as docs/agents.md shows ("Official SDKs").

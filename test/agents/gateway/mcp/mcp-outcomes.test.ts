@@ -8,7 +8,7 @@ import {
   mcpClient,
   paymentsWithReference,
   simFaults,
-} from './helpers';
+} from '../../helpers';
 
 const SHORT: EnvOverrides = { AGENT_UPSTREAM_DEADLINE_MS: '1200', UPSTREAM_ATTEMPT_TIMEOUT_MS: '600' };
 

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { admin, auditFor, cardPayment, createAgent, gateway, simRequests } from './helpers';
+import { admin, auditFor, cardPayment, createAgent, gateway, simRequests } from '../helpers';
 
 type ErrorJson = { error_type: string; error_codes: string[]; message: string };
 
@@ -147,24 +147,24 @@ describe("reservations by idempotency key (the agent's object)", () => {
 
   it('reuses a live reservation, releases each one once, and forgets a key after 24 hours', async () => {
     const agent = await createAgent({ payments: 'write' }, { limits: { max_amount_per_day: { EUR: 1000 } } });
-    const registry = () => env.AGENT.getByName(agent.id);
+    const object = () => env.AGENT.getByName(agent.id);
     const t = Date.parse('2026-06-01T08:00:00Z');
-    const day = (ms: number) => registry().spentToday(agent.id, ms);
-    expect(await registry().reserveSpend(agent.id, 'requestPayment', money(300), t, hold('a'))).toEqual({
+    const day = (ms: number) => object().spentToday(agent.id, ms);
+    expect(await object().reserveSpend(agent.id, 'requestPayment', money(300), t, hold('a'))).toEqual({
       ok: true,
       reused: false,
     });
     expect(
-      await registry().reserveSpend(agent.id, 'requestPayment', money(300), t + 3_600_000, hold('a')),
+      await object().reserveSpend(agent.id, 'requestPayment', money(300), t + 3_600_000, hold('a')),
     ).toEqual({ ok: true, reused: true });
-    await registry().reserveSpend(agent.id, 'requestPayment', money(400), t, hold('b'));
+    await object().reserveSpend(agent.id, 'requestPayment', money(400), t, hold('b'));
     expect(await day(t)).toEqual({ EUR: 700 });
-    await registry().releaseSpend(agent.id, hold('a'));
-    await registry().releaseSpend(agent.id, hold('a'));
+    await object().releaseSpend(agent.id, hold('a'));
+    await object().releaseSpend(agent.id, hold('a'));
     expect(await day(t)).toEqual({ EUR: 400 });
     // Past Checkout.com's 24-hour key lifetime, the key is a new call and counts on its own day.
     const later = t + 24 * 3_600_000 + 1;
-    expect(await registry().reserveSpend(agent.id, 'requestPayment', money(400), later, hold('b'))).toEqual({
+    expect(await object().reserveSpend(agent.id, 'requestPayment', money(400), later, hold('b'))).toEqual({
       ok: true,
       reused: false,
     });

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { admin, call, createAgent, gateway } from './helpers';
+import { admin, call, createAgent, gateway } from '../helpers';
 
 describe('admin API: agents', { timeout: 30_000 }, () => {
   it('refuses without the admin token', async () => {

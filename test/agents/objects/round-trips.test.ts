@@ -1,11 +1,11 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { hashAgentKey } from '../../src/agents/model/keys';
-import { SWEEP_AFTER_MS } from '../../src/agents/objects/agent/agent-object';
-import type { BeginRequest } from '../../src/agents/objects/agent/rpc';
-import type { AuditRecord } from '../../src/agents/objects/audit-calls';
-import worker from '../../workers/bollard/index';
+import { hashAgentKey } from '../../../src/agents/model/keys';
+import { SWEEP_AFTER_MS } from '../../../src/agents/objects/agent/call-path';
+import type { BeginRequest } from '../../../src/agents/objects/agent/rpc';
+import type { AuditRecord } from '../../../src/agents/objects/audit-calls';
+import worker from '../../../workers/bollard/index';
 import {
   ADMIN,
   admin,
@@ -16,7 +16,7 @@ import {
   gateway,
   indexCaughtUp,
   spentToday,
-} from './helpers';
+} from '../helpers';
 
 const metered = { ...env, DO_METER: 'on' } as Env;
 

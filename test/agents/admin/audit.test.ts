@@ -1,8 +1,8 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { GlobalVerification } from '../../src/agents/admin/audit-verify';
-import type { AuditRecord } from '../../src/agents/objects/audit-calls';
+import type { GlobalVerification } from '../../../src/agents/admin/audit-verify';
+import type { AuditRecord } from '../../../src/agents/objects/audit-calls';
 import {
   admin,
   auditFor,
@@ -12,7 +12,7 @@ import {
   gateway,
   indexCaughtUp,
   simConfig,
-} from './helpers';
+} from '../helpers';
 
 /** Every chain, incrementally from the checkpoints (`full`: from each genesis). */
 async function verify(full = false): Promise<GlobalVerification> {

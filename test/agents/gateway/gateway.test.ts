@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditFor, call, cardPayment, createAgent, gateway, simRequests } from './helpers';
+import { auditFor, call, cardPayment, createAgent, gateway, simRequests } from '../helpers';
 
 describe('agent keys', { timeout: 30_000 }, () => {
   it('accepts the key as Bearer or bare, as Checkout.com accepts its keys', async () => {
@@ -44,7 +44,7 @@ describe('agent keys', { timeout: 30_000 }, () => {
   it('refuses an expired key, and an extended expiry restores it', async () => {
     // A new agent cannot be created already expired (422); an update can end a key's validity now.
     const agent = await createAgent({ disputes: 'read' }, { expires_at: '2999-01-01T00:00:00Z' });
-    const { admin } = await import('./helpers');
+    const { admin } = await import('../helpers');
     const expired = await admin(`/admin/agents/${agent.id}`, {
       method: 'PATCH',
       json: { expires_at: '2020-01-01T00:00:00Z' },

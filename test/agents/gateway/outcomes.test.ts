@@ -11,7 +11,7 @@ import {
   simRequests,
   spentToday,
   spentTodaySettled,
-} from './helpers';
+} from '../helpers';
 
 /**
  * A short overall deadline, so that a stalled upstream turns into an unknown outcome in about a second. The

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AGENT_SIZE_SAMPLE } from '../../src/agents/admin/storage-probe';
-import { admin, createAgent, gateway, indexCaughtUp } from './helpers';
+import { AGENT_SIZE_SAMPLE } from '../../../src/agents/admin/storage-probe';
+import { admin, createAgent, gateway, indexCaughtUp } from '../helpers';
 
 describe('GET /admin/status: the agents objects storage', { timeout: 60_000 }, () => {
   it('reports the retention settings and the size of the directory, the index, anonymous and a sample of agents', async () => {

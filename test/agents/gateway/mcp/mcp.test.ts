@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admin, auditFor, call, cardPayment, createAgent, mcpClient } from './helpers';
+import { admin, auditFor, call, cardPayment, createAgent, mcpClient } from '../../helpers';
 
 function parse(result: Record<string, unknown>): { status: number; body: Record<string, unknown> } {
   const [first] = result.content as Array<{ type: string; text: string }>;
