@@ -5,7 +5,7 @@ import { measure, printTable, writeResult } from './lib';
 
 /**
  * The agent gateway's cost on a read: `GET /payments/{id}` straight to the simulator with the secret key
- * vs `GET /agent/v1/payments/{id}` through Bollard with an agent key (registry lookup, catalog match,
+ * vs `GET /agent/v1/payments/{id}` through Bollard with an agent key (the agent's object, catalog match,
  * grant check, governor lease, forward, audit append), and through a Worker that only forwards it (the
  * floor of any gateway here), all in one workerd (scripts/bench-topology.ts), at concurrency 1 and 32 in
  * interleaved rounds. Targets: p50 ≤ 1.25× direct, throughput ≥ 0.8×. Also a
@@ -43,7 +43,7 @@ export default async function run(): Promise<void> {
     });
     if (created.status !== 201) throw new Error(`seed payment: ${created.status}`);
     const { id } = (await created.json()) as { id: string };
-    // Both Bollard entries share the registry, so one key serves the timed and the metered side.
+    // Both Bollard entries share the agents' objects, so one key serves the timed and the metered side.
     const key = await createAgent(topology.bollardUrl, 'bench reader', { payments: 'read' });
     const muteKey = await createAgent(topology.bollardUrl, 'bench no grant', {});
 

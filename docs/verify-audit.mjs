@@ -15,7 +15,7 @@
 // Exit code 0 when every chain verifies, 1 otherwise. docs/agents.md, "The audit log", says more.
 import { createHash } from 'node:crypto';
 
-/** The hashed fields, in order. Kept equal to `HASHED_FIELDS` in src/agents/audit-entry.ts by a test. */
+/** The hashed fields, in order. Kept equal to `HASHED_FIELDS` in src/agents/model/audit-entry.ts by a test. */
 export const HASHED_FIELDS = [
   'chain',
   'seq',

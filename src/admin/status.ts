@@ -62,11 +62,12 @@ export interface StorageStatus {
 
 /**
  * A size probe another area adds to `GET /admin/status` → `storage.<name>`: it must bound its own round
- * trips (sample, time out) and never throw for a missing object. The agent objects are to report here:
+ * trips (sample, time out) and never throw for a missing object. The agents' objects report here
+ * (`registerAgentStorageProbe`, src/agents).
  *
  * @example
  * registerStorageProbe('agents', async (env) => ({
- *   registry: { bytes: await env.AGENT_REGISTRY.getByName('global').databaseSize() },
+ *   directory: { bytes: await agentDirectory(env).databaseSize() },
  * }));
  */
 export type StorageProbe = (env: Env) => Promise<Record<string, StorageReading | number | string>>;

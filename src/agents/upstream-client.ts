@@ -5,9 +5,12 @@ import { checkoutClientFor } from '../checkout/from-env';
  * The outbound client for the agents surface: the account-wide governor, OAuth or the secret key,
  * retries and idempotency all live behind `checkoutClientFor`.
  *
- * `oauthScopes` (with `CHECKOUT_AUTH=oauth`): the union of the minimal scopes of every active agent's grants
- * (the registry's `upstreamScopes`, returned with each authentication; also `agentUpstreamScopes(env)`), so
- * the token is requested with what the current grants need and no more.
+ * `oauthScopes` (with `CHECKOUT_AUTH=oauth`): the minimal scopes of the calling agent's grants (known once
+ * `begin` authenticated it), so the token is requested with what those grants need and no more.
+ *
+ * Used by the gateway (the call itself) and by the agent's object (the money lookup `begin` may make), so it
+ * sits at the top of src/agents rather than in gateway/: the gateway depends on the objects, never the
+ * other way round.
  */
 export function agentsClient(env: Env, oauthScopes: readonly string[]): CheckoutClient {
   return checkoutClientFor(env, 'agents', oauthScopes.length ? { oauthScopes } : {});

@@ -14,7 +14,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 /** Round trips that completed before the answer was ready: what the request waited on. */
 export const DO_CALLS_HEADER = 'x-bollard-do-calls';
-/** The same per binding, in the order first used: `RATE_GOVERNOR=1,AGENT_REGISTRY=1`. */
+/** The same per binding, in the order first used: `RATE_GOVERNOR=1,AGENT=1`. */
 export const DO_CALLS_DETAIL_HEADER = 'x-bollard-do-calls-detail';
 /** Round trips still in flight when the answer was ready (`waitUntil` bookkeeping): not waited on. */
 export const DO_CALLS_BACKGROUND_HEADER = 'x-bollard-do-calls-background';

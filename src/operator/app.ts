@@ -1,8 +1,8 @@
 import { type Context, Hono } from 'hono';
 import { adminRoutes } from '../admin/routes';
 import type { IsolateCounters } from '../admin/status';
-import { mountAgentAdmin } from '../agents/admin-routes';
-import { registerAgentStorageProbe } from '../agents/storage-probe';
+import { mountAgentAdmin } from '../agents/admin/routes';
+import { registerAgentStorageProbe } from '../agents/admin/storage-probe';
 import { consoleRoutes } from '../console/routes';
 import { createDemoApp } from '../demo';
 import { type AppEnv, errorHandler, type Logger, notFoundHandler } from '../http';

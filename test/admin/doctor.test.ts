@@ -74,10 +74,10 @@ describe('GET /admin/doctor', () => {
 
 describe('GET /admin/doctor with one thing broken', () => {
   it('bindings: a missing KV namespace or Durable Object', async () => {
-    const report = await doctor(uniqueUrl(), { OAUTH_TOKENS: undefined, AUDIT_LOG: {} });
+    const report = await doctor(uniqueUrl(), { OAUTH_TOKENS: undefined, AUDIT_INDEX: {} });
     const c = checkOf(report, 'bindings');
     expect(c.ok).toBe(false);
-    expect(c.detail).toBe('not bound: OAUTH_TOKENS (KV namespace), AUDIT_LOG (Durable Object)');
+    expect(c.detail).toBe('not bound: OAUTH_TOKENS (KV namespace), AUDIT_INDEX (Durable Object)');
     expect(c.fix).toContain('wrangler.toml');
     expect(report.ok).toBe(false);
   });

@@ -1,8 +1,8 @@
 import { env, exports } from 'cloudflare:workers';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { AuditRecord } from '../../src/agents/audit-calls';
-import type { AgentLimits, AgentView, Grants } from '../../src/agents/types';
+import type { AgentLimits, AgentView, Grants } from '../../src/agents/model/types';
+import type { AuditRecord } from '../../src/agents/objects/audit-calls';
 import { createApp } from '../../src/app';
 import { type CatalogEntry, fillPath } from '../../src/catalog';
 

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { beforeAll, describe, it } from 'vitest';
-import { agentDirectory } from '../../src/agents/registry';
+import { agentDirectory } from '../../src/agents/objects/stubs';
 import { appendedSince, chainHeads } from './support/agents';
 import {
   body as asBody,

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { agentDirectory } from '../../src/agents/registry';
+import { agentDirectory } from '../../src/agents/objects/stubs';
 import { appendedSince, chainHeads } from './support/agents';
 import { ADMIN_TOKEN, adminCall, BASE, type FuzzAgent, send } from './support/bollard';
 

@@ -1,9 +1,7 @@
 import { createApp } from '../../src/app';
 import { withDoMeter } from '../../src/http/do-meter';
 
-export { AuditLog } from '../../src/agents/audit-do';
-export { AgentDirectory, AgentObject, AuditIndex } from '../../src/agents/durable-objects';
-export { AgentRegistry } from '../../src/agents/registry-do';
+export { AgentDirectory, AgentObject, AuditIndex } from '../../src/agents';
 export { OAuthTokenRefresher } from '../../src/oauth/refresher-do';
 export { RateGovernor } from '../../src/ratelimit/governor-do';
 export { StorefrontGuard } from '../../src/storefront/guard-do';

@@ -21,8 +21,6 @@ const BINDINGS: Record<BindingName, BindingKind> = {
   RATE_GOVERNOR: 'Durable Object',
   STOREFRONT_GUARD: 'Durable Object',
   WEBHOOK_INBOX: 'Durable Object',
-  AGENT_REGISTRY: 'Durable Object',
-  AUDIT_LOG: 'Durable Object',
   AGENT: 'Durable Object',
   AGENT_DIRECTORY: 'Durable Object',
   AUDIT_INDEX: 'Durable Object',

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
-import type { AuditEntry } from '../../../src/agents/audit-entry';
+import type { AuditEntry } from '../../../src/agents/model/audit-entry';
 import { CATALOG } from '../../../src/catalog';
 import { RAW_NUMBERS, TEST_CARDS } from './arbitraries';
 import type { AgentFixtures } from './bollard';

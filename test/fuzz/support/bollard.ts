@@ -1,7 +1,7 @@
 import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
-import type { AgentView } from '../../../src/agents/types';
+import type { AgentView } from '../../../src/agents/model/types';
 import worker from '../../../workers/bollard/index';
 import { simFetcher } from '../../oauth/sim-control';
 import { type FuzzBody, headerSafe } from './arbitraries';

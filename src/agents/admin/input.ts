@@ -1,0 +1,101 @@
+import * as z from 'zod';
+import { AREAS } from '../../catalog';
+import { BollardError, redactString } from '../../http';
+import type { CreateAgentInput, Grants, PatchAgentInput } from '../model/types';
+
+const areaIds = AREAS.map((a) => a.id) as [string, ...string[]];
+const currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code in upper case');
+const amounts = z.record(currency, z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER));
+
+const grantsSchema = z.record(z.string(), z.enum(['read', 'write'])).superRefine((grants, ctx) => {
+  for (const key of Object.keys(grants)) {
+    if (!areaIds.includes(key))
+      ctx.addIssue({ code: 'custom', path: [key], message: `unknown area; one of ${areaIds.join(', ')}` });
+  }
+});
+
+const limitsSchema = z.strictObject({
+  max_amount_per_call: amounts.optional(),
+  max_amount_per_day: amounts.optional(),
+  currencies: z.array(currency).max(200).optional(),
+});
+
+const expiresSchema = z.iso.datetime({ offset: true }).nullable();
+
+const createSchema = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  grants: grantsSchema,
+  limits: limitsSchema.optional(),
+  expires_at: expiresSchema.optional(),
+});
+
+const patchSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100).optional(),
+    grants: grantsSchema.optional(),
+    limits: limitsSchema.nullable().optional(),
+    expires_at: expiresSchema.optional(),
+  })
+  .refine((p) => Object.keys(p).length > 0, { message: 'nothing to update' });
+
+/**
+ * A path segment as it may be named back: a key the caller chose (a grant's area, a currency, an unknown
+ * field) only when it is a plain name, as it could be anything (a card number, a secret key).
+ */
+function segment(key: PropertyKey): string {
+  const text = String(key);
+  return typeof key === 'number' ||
+    (/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(text) && redactString(text) === text)
+    ? text
+    : 'field';
+}
+
+/** One 422 naming every bad field (`grants.refunds_invalid` style codes: `<path>_invalid`). */
+function invalid(error: z.ZodError): BollardError {
+  const path = (i: z.core.$ZodIssue) => (i.path.length ? i.path.map(segment).join('.') : 'body');
+  const fields = error.issues.map(path);
+  const codes = [...new Set(fields.map((f) => `${f.replaceAll('.', '_')}_invalid`))];
+  // zod's own text for unknown keys quotes them: name them here, plain ones only.
+  const text = (i: z.core.$ZodIssue) =>
+    i.code === 'unrecognized_keys' ? `unknown fields: ${i.keys.map(segment).join(', ')}` : i.message;
+  const message = error.issues.map((i) => `${path(i)}: ${text(i)}`).join('; ');
+  return new BollardError('request_invalid', { codes, message });
+}
+
+function normaliseExpiry(value: string | null | undefined): string | null | undefined {
+  return typeof value === 'string' ? new Date(value).toISOString() : value;
+}
+
+/**
+ * A new agent's input. An `expires_at` already past is refused (422 `expires_at_invalid`): such an agent
+ * would get a key that can never work. An update may still set a past time, to end a key's validity now
+ * (and a later update can extend it again, unlike a revocation).
+ */
+export function parseCreateAgent(body: unknown, nowMs: number = Date.now()): CreateAgentInput {
+  const parsed = createSchema.safeParse(body);
+  if (!parsed.success) throw invalid(parsed.error);
+  const { name, grants, limits, expires_at } = parsed.data;
+  if (typeof expires_at === 'string' && Date.parse(expires_at) <= nowMs)
+    throw new BollardError('request_invalid', {
+      codes: ['expires_at_invalid'],
+      message: 'expires_at: must be in the future (a key that has already expired could never be used)',
+    });
+  return {
+    name,
+    grants: grants as Grants,
+    limits: limits ?? {},
+    expires_at: normaliseExpiry(expires_at) ?? null,
+  };
+}
+
+export function parsePatchAgent(body: unknown): PatchAgentInput {
+  const parsed = patchSchema.safeParse(body);
+  if (!parsed.success) throw invalid(parsed.error);
+  const out: PatchAgentInput = {};
+  const p = parsed.data;
+  if (p.name !== undefined) out.name = p.name;
+  if (p.grants !== undefined) out.grants = p.grants as Grants;
+  if (p.limits !== undefined) out.limits = p.limits ?? {};
+  if (p.expires_at !== undefined) out.expires_at = normaliseExpiry(p.expires_at) ?? null;
+  return out;
+}

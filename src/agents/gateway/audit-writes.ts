@@ -1,0 +1,61 @@
+import type { Attempt } from '../model/attempts';
+import { ANONYMOUS_CHAIN, type EntryInput } from '../model/audit-entry';
+import { withObjectDeadline } from '../model/deadlines';
+import type { FinishRequest } from '../objects/agent/rpc';
+import { agentObject } from '../objects/stubs';
+import type { CallContext } from './call';
+
+/** The fields of a refusal no agent could be named for. */
+export type AnonymousFields = Pick<EntryInput, 'method' | 'reason'>;
+
+/**
+ * Counts, after the answer, a call no agent could be named for (no key, a malformed one, or a
+ * well-formed one naming no agent) in the `anonymous` chain's attempts of its source and minute
+ * (`objects/agent/attempt-windows.ts`): one entry per source and minute, not one per call. One retry covers an
+ * object reset.
+ */
+export function recordAnonymous(ctx: CallContext, fields: AnonymousFields): Promise<void> {
+  const attempt: Attempt = {
+    atMs: ctx.startedMs,
+    source: ctx.source,
+    reason: fields.reason === 'agent_key_missing' ? 'agent_key_missing' : 'agent_key_invalid',
+    keyShape:
+      ctx.presented === 'missing' ? 'none' : ctx.presented === 'malformed' ? 'malformed' : 'unknown_agent',
+    channel: ctx.channel,
+    method: fields.method,
+    requestId: ctx.requestId,
+  };
+  return ctx.after('audit: anonymous call', () =>
+    twice(() =>
+      withObjectDeadline(
+        agentObject(ctx.env, ANONYMOUS_CHAIN).recordAttempt(ANONYMOUS_CHAIN, attempt),
+        'the audit log',
+      ),
+    ),
+  );
+}
+
+/**
+ * Appends a started call's outcome after its answer (`waitUntil`), without delaying it. If the Worker
+ * stops first, the start stays `unrecorded` and the agent's sweep marks it (docs/agents.md).
+ */
+export function finishCall(ctx: CallContext, agentId: string, request: FinishRequest): Promise<void> {
+  return ctx.after('audit: outcome', () =>
+    twice(() => withObjectDeadline(agentObject(ctx.env, agentId).finish(request), 'the audit log')),
+  );
+}
+
+/** After a `begin` whose answer was lost: end its start (if any) as not sent, and give back what it reserved. */
+export function abandonCall(ctx: CallContext, agentId: string): Promise<void> {
+  return ctx.after('audit: abandoned start', () =>
+    withObjectDeadline(agentObject(ctx.env, agentId).abandon(ctx.requestId, Date.now()), 'the audit log'),
+  );
+}
+
+async function twice(work: () => Promise<unknown>): Promise<void> {
+  try {
+    await work();
+  } catch {
+    await work();
+  }
+}

@@ -1,0 +1,108 @@
+import type { CatalogEntry } from '../../catalog';
+import type { CheckoutClient, UpstreamResponse } from '../../checkout/contract';
+import type { ErrorBody, Logger } from '../../http';
+import type { EntryInput } from '../model/audit-entry';
+import type { DecisionReason } from '../model/types';
+import type { PreRefusalReason } from '../objects/agent/rpc';
+
+/** Per-request context shared by the REST gateway and the MCP server. */
+export interface CallContext {
+  env: Env;
+  /** The outbound client, built on first use with `upstreamScopes` (set once the agent is authenticated). */
+  client: () => CheckoutClient;
+  upstreamScopes: readonly string[];
+  requestId: string;
+  channel: EntryInput['channel'];
+  /** When the request arrived (ms since the epoch); latency is measured from here. */
+  startedMs: number;
+  /** Where it came from: `CF-Connecting-IP` as `attemptSource` counts it (never the key). */
+  source: string;
+  /** What `Authorization` held, for a refused key's record: nothing, not an agent key, or an agent key. */
+  presented: 'missing' | 'malformed' | 'key';
+  log: Logger;
+  /**
+   * Bookkeeping the answer does not wait for (the outcome entry): `ctx.waitUntil` where the runtime gives
+   * one, in line otherwise (tests calling `app.fetch` without a context). Never throws.
+   */
+  after: (what: string, work: () => Promise<unknown>) => Promise<void>;
+}
+
+/** A refusal the surface decided from the request alone, answered once the key is known to be good. */
+export interface SurfaceRefusal {
+  reason: PreRefusalReason;
+  status: number;
+  errorType: string;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+/** One catalog call an agent asks for: matched, or refused by the surface (`refusal`). */
+export interface AgentCall {
+  method: string;
+  /** Null only with a `refusal` (no catalog method has this path). */
+  entry: CatalogEntry | null;
+  params: Readonly<Record<string, string>>;
+  query?: Readonly<Record<string, string>>;
+  body?: unknown;
+  /** The caller's key exactly as given (the header or the argument); checked by `executeAgentCall`. */
+  idempotencyKey?: string;
+  refusal?: SurfaceRefusal;
+}
+
+/** What an answer carries besides its status and body, for the surfaces to pass on. */
+export interface OutcomeMeta {
+  /**
+   * The call's `Cko-Idempotency-Key`: the caller's, or the one Bollard generated and sent. Returned on
+   * every answer to a keyed call, so the caller can retry that very call (or read the resource).
+   */
+  idempotencyKey: string | null;
+  /** Checkout.com's request id, when an answer arrived. */
+  upstreamRequestId: string | null;
+}
+
+/**
+ * How a call ended: refused by Bollard (no upstream call), answered upstream, or failed on the way —
+ * `unknown` when a write may have taken effect and nobody can yet say whether it did.
+ */
+export type CallOutcome =
+  | ({
+      kind: 'refused';
+      status: number;
+      error: ErrorBody;
+      reason: DecisionReason;
+      headers?: Record<string, string>;
+    } & OutcomeMeta)
+  | { kind: 'answered'; response: UpstreamResponse }
+  | ({
+      kind: 'failed';
+      status: number;
+      error: ErrorBody;
+      retryAfter?: number;
+      unknown: boolean;
+    } & OutcomeMeta);
+
+/** The key and upstream request id of any outcome. */
+export function outcomeMeta(outcome: CallOutcome): OutcomeMeta {
+  return outcome.kind === 'answered'
+    ? { idempotencyKey: outcome.response.idempotencyKey, upstreamRequestId: outcome.response.requestId }
+    : { idempotencyKey: outcome.idempotencyKey, upstreamRequestId: outcome.upstreamRequestId };
+}
+
+/** Bollard's refusal body: Checkout.com's error shape, naming what is missing. */
+export function errorBody(requestId: string, type: string, codes: string[], message?: string): ErrorBody {
+  return message === undefined
+    ? { request_id: requestId, error_type: type, error_codes: codes }
+    : { request_id: requestId, error_type: type, error_codes: codes, message };
+}
+
+/** Renders an error body as a JSON response. */
+export function errorResponse(
+  status: number,
+  body: ErrorBody,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}

@@ -1,0 +1,251 @@
+import { minimalScopes } from '../../catalog';
+import type { UpstreamResponse } from '../../checkout/contract';
+import { upstreamTiming } from '../../checkout/from-env';
+import { isBollardError } from '../../http';
+import { OBJECT_DEADLINE_MS, objectUnavailable, withObjectDeadline } from '../model/deadlines';
+import { describeFailure } from '../model/failure';
+import { invalidKeyMessage, isValidIdempotencyKey, keyForCall, upstreamKeyFor } from '../model/idempotency';
+import { hashAgentKey, type PresentedKey } from '../model/keys';
+import { moneyInBody, needsLookup } from '../model/money';
+import { allowedEntries } from '../model/policy';
+import type { Decision, DecisionReason } from '../model/types';
+import {
+  type BeginResult,
+  type PlainFailure,
+  type PreRefusalReason,
+  plainFailure,
+  upstreamResponse,
+} from '../objects/agent/rpc';
+import { agentObject } from '../objects/stubs';
+import { abandonCall, finishCall, recordAnonymous } from './audit-writes';
+import { type AgentCall, type CallContext, type CallOutcome, errorBody } from './call';
+
+/** Refusals that are about the request's shape rather than the agent's permissions. */
+const INVALID_REQUEST = new Set<DecisionReason>(['idempotency_key_invalid', 'idempotency_key_reused']);
+
+const KEY_MESSAGES: Partial<Record<DecisionReason, string>> = {
+  agent_key_missing: 'an agent key is required (Authorization: Bearer <agent key>)',
+  agent_key_invalid: 'the agent key is not valid',
+  agent_key_expired: 'the agent key has expired',
+};
+
+/** A 401 in Checkout.com's shape; a revoked, rotated-away, unknown or malformed key all look the same. */
+function unauthenticated(ctx: CallContext, reason: DecisionReason): CallOutcome {
+  return {
+    kind: 'refused',
+    status: 401,
+    reason,
+    error: errorBody(ctx.requestId, 'unauthorized', [reason], KEY_MESSAGES[reason]),
+    headers: { 'www-authenticate': 'Bearer realm="bollard-agents"' },
+    idempotencyKey: null,
+    upstreamRequestId: null,
+  };
+}
+
+/** The caller's answer for a failure: the error's own status and shape, the key, the upstream id. */
+function failedOutcome(requestId: string, failure: PlainFailure): CallOutcome {
+  const outcome: CallOutcome = {
+    kind: 'failed',
+    status: failure.status,
+    unknown: failure.unknown,
+    error: errorBody(requestId, failure.errorType, failure.codes, failure.message),
+    idempotencyKey: failure.idempotencyKey,
+    upstreamRequestId: failure.upstreamRequestId,
+  };
+  if (failure.retryAfter !== null) outcome.retryAfter = failure.retryAfter;
+  return outcome;
+}
+
+/**
+ * The whole pipeline for one call, shared by `/agent/v1` and MCP. The Worker checks what it can alone
+ * (key shape, route, body, idempotency key), then makes **one** round trip to the agent's object
+ * (`begin`: authenticate, apply the Worker's refusal, grant, limits and spend reservation under the
+ * call's key, `start` entry), sends the call upstream, answers, and appends the outcome after the answer
+ * (`finishCall`, `waitUntil`). A refusal costs no upstream call. Every call ends up in a chain.
+ */
+export async function executeAgentCall(
+  ctx: CallContext,
+  presented: PresentedKey,
+  call: AgentCall,
+): Promise<CallOutcome> {
+  if (presented.kind !== 'key') {
+    const reason = presented.kind === 'missing' ? 'agent_key_missing' : 'agent_key_invalid';
+    await recordAnonymous(ctx, { method: call.method, reason });
+    return unauthenticated(ctx, reason);
+  }
+  const { entry } = call;
+  const given = call.idempotencyKey;
+  const validGiven = given !== undefined && isValidIdempotencyKey(given) ? given : null;
+  // An invalid key is neither recorded nor echoed: it could be anything, a pasted secret included.
+  let refusal = call.refusal ?? null;
+  if (!refusal && given !== undefined && validGiven === null)
+    refusal = {
+      reason: 'idempotency_key_invalid',
+      status: 422,
+      errorType: 'request_invalid',
+      message: invalidKeyMessage(ctx.channel),
+    };
+  const routeRefused = refusal !== null && refusal.reason !== 'idempotency_key_invalid';
+  const money = entry && !routeRefused ? moneyInBody(entry, call.body) : { amount: null, currency: null };
+  const key = entry && !refusal ? keyForCall(entry, validGiven ?? undefined) : null;
+  const params = call.params ?? {};
+  // A limited agent's capture or refund may need the payment read first, inside the same round trip.
+  const lookupMs =
+    entry && !refusal && needsLookup(entry, params, money) ? upstreamTiming(ctx.env, 'agents').deadlineMs : 0;
+
+  let begun: BeginResult;
+  try {
+    begun = await withObjectDeadline<BeginResult>(
+      agentObject(ctx.env, presented.agentId).begin({
+        keyHash: await hashAgentKey(presented.key),
+        requestId: ctx.requestId,
+        channel: ctx.channel,
+        atMs: ctx.startedMs,
+        method: call.method,
+        source: ctx.source,
+        entry: entry?.name ?? null,
+        params,
+        refusal: (refusal?.reason as PreRefusalReason | undefined) ?? null,
+        givenKey: validGiven,
+        key,
+        money,
+      }),
+      "the agent's state",
+      OBJECT_DEADLINE_MS + lookupMs,
+    );
+  } catch (err) {
+    // Nothing was sent upstream: a 503 that says so. A start the object may still have made is closed.
+    await abandonCall(ctx, presented.agentId);
+    const error = isBollardError(err) ? err : objectUnavailable("the agent's state", err);
+    ctx.log.warn('agent begin failed', { error: err });
+    return {
+      kind: 'failed',
+      status: error.status,
+      unknown: false,
+      error: errorBody(ctx.requestId, error.type, [...error.codes], error.message),
+      retryAfter: error.retryAfter ?? 1,
+      idempotencyKey: validGiven,
+      upstreamRequestId: null,
+    };
+  }
+
+  switch (begun.kind) {
+    case 'unknown_agent':
+      await recordAnonymous(ctx, { method: call.method, reason: 'agent_key_invalid' });
+      return unauthenticated(ctx, 'agent_key_invalid');
+    case 'unauthenticated':
+      return unauthenticated(ctx, begun.reason);
+    case 'refused': {
+      if (refusal && begun.reason === refusal.reason)
+        return {
+          kind: 'refused',
+          status: refusal.status,
+          reason: refusal.reason,
+          error: errorBody(ctx.requestId, refusal.errorType, [refusal.reason], refusal.message),
+          ...(refusal.headers ? { headers: refusal.headers } : {}),
+          idempotencyKey: null,
+          upstreamRequestId: null,
+        };
+      const invalid = INVALID_REQUEST.has(begun.reason);
+      return {
+        kind: 'refused',
+        status: invalid ? 422 : 403,
+        reason: begun.reason,
+        error: errorBody(
+          ctx.requestId,
+          invalid ? 'request_invalid' : 'permission_denied',
+          [begun.reason],
+          begun.message,
+        ),
+        idempotencyKey: validGiven,
+        upstreamRequestId: null,
+      };
+    }
+    case 'answered':
+      return { kind: 'answered', response: upstreamResponse(begun.response) };
+    case 'failed':
+      return failedOutcome(ctx.requestId, begun.failure);
+    case 'started':
+      break;
+  }
+
+  if (!entry) throw new TypeError('a started call has an entry');
+  const { agent, seq, amount, currency } = begun;
+  ctx.upstreamScopes = minimalScopes(allowedEntries(agent.grants));
+  const finish = (
+    fields: Pick<
+      Parameters<typeof finishCall>[2],
+      'decision' | 'reason' | 'upstreamStatus' | 'upstreamRequestId' | 'idempotencyKey'
+    >,
+    release: boolean,
+  ) => {
+    const now = Date.now();
+    return finishCall(ctx, agent.id, {
+      seq,
+      atMs: now,
+      latencyMs: Math.max(0, now - ctx.startedMs),
+      amount,
+      currency,
+      ...fields,
+      release: release ? begun.hold : null,
+    });
+  };
+
+  let response: UpstreamResponse;
+  try {
+    response = await ctx.client().send(entry, {
+      params,
+      ...(call.query ? { query: call.query } : {}),
+      ...(call.body !== undefined ? { body: call.body } : {}),
+      ...(key !== null ? { idempotencyKey: await upstreamKeyFor(agent.id, key) } : {}),
+    });
+  } catch (err) {
+    const failure = describeFailure(err, { entry, key, mayHaveActed: entry.access === 'write' });
+    if (failure.unexpected)
+      ctx.log.error('agent call failed', { error: failure.error.cause, entry: entry.name });
+    // An unknown outcome stays counted until a retry with its key says what happened.
+    await finish(
+      {
+        decision: 'failed',
+        reason: failure.unknown ? 'outcome_unknown' : 'upstream_failed',
+        upstreamStatus: failure.upstreamStatus,
+        upstreamRequestId: failure.upstreamRequestId,
+        idempotencyKey: failure.idempotencyKey,
+      },
+      !failure.unknown,
+    );
+    return failedOutcome(ctx.requestId, plainFailure(failure));
+  }
+  // A 4xx means nothing moved (a retry with the same key included: upstream would have replayed a
+  // success), so the day's allowance is given back. A 2xx keeps it.
+  // Upstream 401 is about Bollard's own credential, not the agent's key: passing it through would tell
+  // the agent (or its SDK) that its key is bad. It becomes a 502, as the outbound client's `call` does.
+  const credentialRejected = response.status === 401;
+  const decision: Decision = response.status >= 500 || credentialRejected ? 'failed' : 'allowed';
+  await finish(
+    {
+      decision,
+      reason: decision === 'failed' ? 'upstream_failed' : 'allowed',
+      upstreamStatus: response.status,
+      upstreamRequestId: response.requestId,
+      idempotencyKey: key,
+    },
+    response.status >= 400 && response.status < 500,
+  );
+  if (credentialRejected)
+    return {
+      kind: 'failed',
+      status: 502,
+      unknown: false,
+      error: errorBody(
+        ctx.requestId,
+        'upstream_error',
+        ['upstream_credential_rejected'],
+        "Checkout.com rejected Bollard's credential",
+      ),
+      idempotencyKey: key,
+      upstreamRequestId: response.requestId,
+    };
+  // The caller sees its own key, not the agent-scoped form it was sent upstream as.
+  return { kind: 'answered', response: { ...response, idempotencyKey: key } };
+}

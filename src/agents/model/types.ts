@@ -1,0 +1,86 @@
+import type { Access, Area } from '../../catalog';
+
+/** Per-area access: `write` includes `read`. An area absent from the map is denied. */
+export type Grants = Partial<Record<Area, Access>>;
+
+/** Amounts are in the currency's minor unit, as Checkout.com sends them (`1000` EUR = 10.00 EUR). */
+export type CurrencyAmounts = Record<string, number>;
+
+/** Limits on money-moving writes. Once a cap map is set, a currency missing from it is refused. */
+export interface AgentLimits {
+  max_amount_per_call?: CurrencyAmounts;
+  /**
+   * Per UTC day, per currency, summed over allowed money-moving calls, less those that definitely did
+   * nothing (an upstream 4xx, or nothing sent). An unknown outcome counts until a retry with its key says.
+   */
+  max_amount_per_day?: CurrencyAmounts;
+  /** ISO 4217 codes money-moving calls may use. */
+  currencies?: string[];
+}
+
+/** An agent as the admin API shows it. The key itself is never stored or shown again. */
+export interface AgentView {
+  id: string;
+  name: string;
+  grants: Grants;
+  limits: AgentLimits;
+  /** ISO 8601, or null for no expiry. */
+  expires_at: string | null;
+  created_on: string;
+  updated_on: string;
+  /** When the current key was issued (creation or last rotation). */
+  key_issued_on: string;
+  /** The key's first characters, to tell keys apart in a list (`bak_abcd…`). */
+  key_prefix: string;
+  revoked_on: string | null;
+  status: 'active' | 'expired' | 'revoked';
+}
+
+/** Why a call was refused or how it ended; recorded in the audit log. */
+export type DecisionReason =
+  | 'allowed'
+  | 'agent_key_missing'
+  | 'agent_key_invalid'
+  | 'agent_key_expired'
+  | 'route_not_found'
+  | 'method_not_allowed'
+  | 'grant_required'
+  | 'currency_not_allowed'
+  | 'amount_required'
+  | 'amount_limit_exceeded'
+  | 'daily_limit_exceeded'
+  | 'body_invalid'
+  /** The caller's `Cko-Idempotency-Key` (REST) or `idempotency_key` (MCP) is not 1-255 visible ASCII. */
+  | 'idempotency_key_invalid'
+  /** The key already holds a reservation for this call with a smaller amount or another currency. */
+  | 'idempotency_key_reused'
+  | 'upstream_failed'
+  /** A write may have taken effect and Bollard could not learn whether it did (`504 upstream_outcome_unknown`). */
+  | 'outcome_unknown'
+  /**
+   * Set by the sweep on a call that was sent upstream but whose outcome was never appended (the Worker
+   * stopped between its answer and the outcome record): what happened is not in the log.
+   */
+  | 'outcome_unrecorded';
+
+/**
+ * `failed`: allowed by policy, but no usable upstream answer — reason `upstream_failed` (nothing was done
+ * upstream, or a read failed) or `outcome_unknown` (a write may have taken effect; retry with its key).
+ */
+export type Decision = 'allowed' | 'denied' | 'failed';
+
+/** A new agent as `POST /admin/agents` validated it (admin/input.ts). */
+export interface CreateAgentInput {
+  name: string;
+  grants: Grants;
+  limits: AgentLimits;
+  expires_at: string | null;
+}
+
+/** The fields `PATCH /admin/agents/{id}` replaces; absent ones are kept. */
+export interface PatchAgentInput {
+  name?: string;
+  grants?: Grants;
+  limits?: AgentLimits;
+  expires_at?: string | null;
+}

@@ -1,0 +1,117 @@
+import type { AgentLimits, AgentView, Grants } from '../../model/types';
+
+/** The agent's own row in its object (one row: `id` is the object's name). */
+export interface ProfileRow extends Record<string, SqlStorageValue> {
+  id: string;
+  name: string;
+  key_hash: string;
+  key_prefix: string;
+  grants: string;
+  limits: string;
+  expires_at: number | null;
+  created_at: number;
+  updated_at: number;
+  key_issued_at: number;
+  revoked_at: number | null;
+  /** Bumped on every write; the directory keeps the highest version it was sent. */
+  version: number;
+}
+
+export const PROFILE_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS agent (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    key_hash TEXT NOT NULL,
+    key_prefix TEXT NOT NULL,
+    grants TEXT NOT NULL,
+    limits TEXT NOT NULL,
+    expires_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    key_issued_at INTEGER NOT NULL,
+    revoked_at INTEGER,
+    version INTEGER NOT NULL
+  );
+`;
+
+/** The agent a key belongs to, as the gateway needs it (never the key hash). */
+export interface AuthenticatedAgent {
+  id: string;
+  name: string;
+  grants: Grants;
+  limits: AgentLimits;
+}
+
+/** What the directory keeps per agent, to list agents and compute upstream scopes without asking each. */
+export interface DirectoryRow {
+  id: string;
+  name: string;
+  grants: string;
+  limits: string;
+  expires_at: number | null;
+  created_at: number;
+  updated_at: number;
+  key_issued_at: number;
+  key_prefix: string;
+  revoked_at: number | null;
+  version: number;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export function agentStatus(
+  row: { revoked_at: number | null; expires_at: number | null },
+  nowMs: number,
+): AgentView['status'] {
+  if (row.revoked_at !== null) return 'revoked';
+  if (row.expires_at !== null && row.expires_at <= nowMs) return 'expired';
+  return 'active';
+}
+
+/** The admin view of an agent (the directory's rows have the same fields). */
+export function agentView(row: DirectoryRow, nowMs: number): AgentView {
+  return {
+    id: row.id,
+    name: row.name,
+    grants: JSON.parse(row.grants) as Grants,
+    limits: JSON.parse(row.limits) as AgentLimits,
+    expires_at: iso(row.expires_at),
+    created_on: new Date(row.created_at).toISOString(),
+    updated_on: new Date(row.updated_at).toISOString(),
+    key_issued_on: new Date(row.key_issued_at).toISOString(),
+    key_prefix: `${row.key_prefix}…`,
+    revoked_on: iso(row.revoked_at),
+    status: agentStatus(row, nowMs),
+  };
+}
+
+export function directoryRow(row: ProfileRow): DirectoryRow {
+  return {
+    id: row.id,
+    name: row.name,
+    grants: row.grants,
+    limits: row.limits,
+    expires_at: row.expires_at,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    key_issued_at: row.key_issued_at,
+    key_prefix: row.key_prefix,
+    revoked_at: row.revoked_at,
+    version: row.version,
+  };
+}
+
+export function identity(row: ProfileRow): AuthenticatedAgent {
+  return {
+    id: row.id,
+    name: row.name,
+    grants: JSON.parse(row.grants) as Grants,
+    limits: JSON.parse(row.limits) as AgentLimits,
+  };
+}
+
+/** The agent's own row; none in `anonymous`, or in an object nobody created (no stores). */
+export function profileOf(stores: { sql: SqlStorage } | null): ProfileRow | undefined {
+  if (!stores) return undefined;
+  return stores.sql.exec<ProfileRow>('SELECT * FROM agent LIMIT 1').toArray()[0];
+}

@@ -1,0 +1,151 @@
+import type { UpstreamResponse } from '../../../checkout/contract';
+import type { EntryInput } from '../../model/audit-entry';
+import type { Failure } from '../../model/failure';
+import type { MoneyFacts } from '../../model/money';
+import type { AgentView, Decision, DecisionReason } from '../../model/types';
+import type { AuthenticatedAgent } from './profile';
+import type { SpendHold } from './spend-ledger';
+
+/**
+ * What crosses the RPC boundary of `AgentObject`: requests and results as plain data (no classes, no
+ * Headers), shared by the Worker side (gateway/, admin/) and the object.
+ */
+
+/** The agent's key, returned once on creation and rotation. */
+export interface IssuedAgent {
+  agent: AgentView;
+  key: string;
+}
+
+/** Refusals the Worker decides from the request alone; recorded once the key is known to be good. */
+export type PreRefusalReason =
+  | 'route_not_found'
+  | 'method_not_allowed'
+  | 'body_invalid'
+  | 'idempotency_key_invalid';
+
+/** Who is calling and when: the fields every entry about this request shares. */
+export interface RequestMeta {
+  requestId: string;
+  channel: EntryInput['channel'];
+  /** When the request (or the MCP tool call) arrived, ms since the epoch. */
+  atMs: number;
+  method: string;
+  /**
+   * Where the request came from (`attemptSource` of `CF-Connecting-IP`), counted with a refused key's
+   * attempts; absent means `unknown`.
+   */
+  source?: string;
+}
+
+/** Everything `AgentObject.begin` needs to authenticate, authorise, reserve and record in one step. */
+export interface BeginRequest extends RequestMeta {
+  /** SHA-256 (hex) of the presented key. */
+  keyHash: string;
+  /** The catalog entry's name; null when no entry matched (then `refusal` says why). */
+  entry: string | null;
+  params: Readonly<Record<string, string>>;
+  refusal: PreRefusalReason | null;
+  /** The caller's own valid key (recorded on a refusal), or null. */
+  givenKey: string | null;
+  /** The key the call is sent with: the caller's, or one generated for money-moving writes and voids. */
+  key: string | null;
+  /** Amount and currency as far as the body says. */
+  money: MoneyFacts;
+}
+
+/** An `UpstreamResponse` that can cross an RPC boundary (Headers cannot). */
+export interface PlainResponse {
+  status: number;
+  headers: Array<[string, string]>;
+  body: unknown;
+  requestId: string | null;
+  attempts: number;
+  idempotencyKey: string | null;
+}
+
+/** A `Failure` that can cross an RPC boundary (error classes do not). */
+export interface PlainFailure {
+  status: number;
+  errorType: string;
+  codes: string[];
+  message: string;
+  retryAfter: number | null;
+  unknown: boolean;
+  upstreamStatus: number | null;
+  upstreamRequestId: string | null;
+  idempotencyKey: string | null;
+}
+
+export type BeginResult =
+  /** No agent lives in this object (a well-formed key naming no agent): nothing was recorded. */
+  | { kind: 'unknown_agent' }
+  /** Wrong secret, revoked or expired; recorded. */
+  | { kind: 'unauthenticated'; reason: 'agent_key_invalid' | 'agent_key_expired' }
+  /** Refused before sending (the Worker's refusal, grant, limits, key reuse); recorded. */
+  | { kind: 'refused'; reason: DecisionReason; message: string }
+  /** The money lookup's own error answer (e.g. 404 for an unknown payment) is the answer; recorded. */
+  | { kind: 'answered'; response: PlainResponse }
+  /** The money lookup failed (nothing was sent); recorded. */
+  | { kind: 'failed'; failure: PlainFailure }
+  /** Allowed, money reserved, `start` entry appended: send it, then `finish(seq, …)`. */
+  | {
+      kind: 'started';
+      seq: number;
+      agent: AuthenticatedAgent;
+      hold: SpendHold | null;
+      amount: number | null;
+      currency: string | null;
+    };
+
+export type AuthenticateResult =
+  | { kind: 'unknown_agent' }
+  | { kind: 'unauthenticated'; reason: 'agent_key_invalid' | 'agent_key_expired' }
+  | { kind: 'ok'; agent: AuthenticatedAgent };
+
+/** The end of a started call, appended after the answer. */
+export interface FinishRequest {
+  /** The `start` entry's seq. */
+  seq: number;
+  atMs: number;
+  latencyMs: number;
+  decision: Decision;
+  reason: DecisionReason;
+  upstreamStatus: number | null;
+  upstreamRequestId: string | null;
+  idempotencyKey: string | null;
+  amount: number | null;
+  currency: string | null;
+  /** The reservation to give back (a definite refusal: nothing moved), or null to keep it. */
+  release: SpendHold | null;
+}
+
+export function plainResponse(response: UpstreamResponse): PlainResponse {
+  return {
+    status: response.status,
+    headers: [...response.headers.entries()],
+    body: response.body,
+    requestId: response.requestId,
+    attempts: response.attempts,
+    idempotencyKey: response.idempotencyKey,
+  };
+}
+
+export function upstreamResponse(plain: PlainResponse): UpstreamResponse {
+  return { ...plain, headers: new Headers(plain.headers) };
+}
+
+export function plainFailure(failure: Failure): PlainFailure {
+  const { error } = failure;
+  return {
+    status: error.status >= 400 ? error.status : 502,
+    errorType: error.type,
+    codes: [...error.codes],
+    message: error.message !== error.type ? error.message : 'Checkout.com could not be reached',
+    retryAfter: error.retryAfter ?? null,
+    unknown: failure.unknown,
+    upstreamStatus: failure.upstreamStatus,
+    upstreamRequestId: failure.upstreamRequestId,
+    idempotencyKey: failure.idempotencyKey,
+  };
+}
