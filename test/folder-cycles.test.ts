@@ -1,4 +1,5 @@
 /// <reference types="vite/client" />
+// The types of import.meta.glob, with which Vite hands this test the sources of src/ as text.
 import { describe, expect, it } from 'vitest';
 
 /**
