@@ -106,6 +106,9 @@ describe('/admin*: deny by default', () => {
   it('a path no route serves needs credentials too (401, not 404), and the public ones need none', async () => {
     const call = fetchOf(createApp());
     expect((await call(new Request(`${BASE}/admin/no-such-route`))).status).toBe(401);
+    // Spelled with escapes, a route is still the route it decodes to.
+    expect((await call(new Request(`${BASE}/%61dmin/agents`))).status).toBe(401);
+    expect((await call(new Request(`${BASE}/admin/%61gents`))).status).toBe(401);
     expect((await call(new Request(`${BASE}/admin`))).status).toBe(200);
     expect((await call(new Request(`${BASE}/admin/`))).status).toBe(308);
     expect((await call(new Request(`${BASE}/admin/console/app.js`))).status).toBe(200);
