@@ -1,9 +1,8 @@
 import { Hono } from 'hono';
 import { mountAgents } from './agents';
-import { consoleSecurityHeaders } from './console/security-headers';
 import { type AppEnv, errorHandler, notFoundHandler, requestContext } from './http';
 import { requestMetrics } from './metrics/middleware';
-import { mountOperator } from './operator/routes';
+import { mountOperator, storefrontOpenApiJson } from './operator/routes';
 import { createStorefrontApp, storefrontClient } from './storefront';
 import { webhookRoutes } from './webhooks';
 
@@ -17,23 +16,20 @@ export function createApp(): Hono<AppEnv> {
   app.use('*', requestMetrics());
   app.onError(errorHandler);
   app.notFound(notFoundHandler);
-  // Every /admin answer carries the console's security headers (CSP: no inline script); registered
-  // first so they wrap every operator route below.
-  app.use('/admin', consoleSecurityHeaders());
-  app.use('/admin/*', consoleSecurityHeaders());
 
   app.get('/healthz', (c) =>
     c.json({ status: 'ok', service: 'bollard', environment: c.env.CHECKOUT_ENVIRONMENT }),
   );
-  // Operators and the demo, in a module loaded on first use (src/operator): the console at /admin,
-  // /admin/status, /admin/doctor*, /admin/metrics, /admin/openapi.json, /admin/agents*, /admin/audit*, the
-  // webhook inbox's /admin/* routes; the demo shop at / and /demo/* and its GET /v1/events/recent feed,
-  // only when DEMO_ENABLED=true.
+  // Operators and the demo, in a module loaded on first use (src/operator): every /admin* route (the
+  // console, /admin/session, /admin/status, /admin/doctor*, /admin/metrics, /admin/openapi.json,
+  // /admin/agents*, /admin/audit*, the webhook inbox's /admin/* routes), behind admin auth that denies by
+  // default, with the console's security headers; the demo shop at / and /demo/* and its
+  // GET /v1/events/recent feed, only when DEMO_ENABLED=true.
   mountOperator(app);
   // Webhook receiver: POST /webhooks/checkout.
   app.route('/', webhookRoutes());
   // Storefront: /v1/payment-sessions*, /v1/payment-links*, /v1/config, /v1/tokenize.js, /openapi.json.
-  app.route('/', createStorefrontApp({ client: storefrontClient }));
+  app.route('/', createStorefrontApp({ client: storefrontClient, openapiJson: storefrontOpenApiJson }));
   // Agent gateway: /agent/v1/*, /agent/mcp.
   mountAgents(app);
 

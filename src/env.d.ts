@@ -43,6 +43,8 @@ declare namespace Cloudflare {
     AGENT_BAD_KEY_LIMIT_PER_MINUTE?: string;
 
     // ---- Operator console (docs/console.md too) --------------------------------------------------------
+    /** Wrong admin tokens a minute from one source before 429 (default 10; `0` turns the limit off). */
+    ADMIN_AUTH_FAILURE_LIMIT_PER_MINUTE?: string;
     /** Secret: mixed into the console's session and CSRF keys; rotating it ends every session. */
     CONSOLE_SESSION_KEY?: string;
     /** Cloudflare Access: the team domain (`myteam` or `myteam.cloudflareaccess.com`). */

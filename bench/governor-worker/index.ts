@@ -1,8 +1,8 @@
 import type { Access } from '../../src/catalog';
 import { createCheckoutClient } from '../../src/checkout/client';
 import type { RateGate } from '../../src/checkout/contract';
-import { upstreamFetch } from '../../src/checkout/upstream';
 import { BollardError, renderError } from '../../src/http/errors';
+import { upstreamFetch } from '../../src/http/upstream-fetch';
 import { LeasedRateGate } from '../../src/ratelimit/rate-gate';
 import type { SettingsOverrides } from '../../src/ratelimit/settings';
 import { accountGovernor } from '../../src/ratelimit/stubs';

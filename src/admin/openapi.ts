@@ -188,9 +188,14 @@ const auth: Array<Record<string, string[]>> = [
   { consoleSession: [] },
   { cloudflareAccess: [] },
 ];
+/**
+ * A route's description. Every route that needs admin credentials may also answer 429
+ * `admin_credentials_rate_limited` (with `Retry-After`) to a source past its limit on wrong admin tokens.
+ */
 const route = (r: RouteConfig & { public?: boolean }): RouteConfig => {
   const { public: open, ...rest } = r;
-  return createRoute({ ...rest, security: open ? [] : auth });
+  if (open) return createRoute({ ...rest, security: [] });
+  return createRoute({ ...rest, security: auth, responses: { ...rest.responses, ...errors(429) } });
 };
 
 const ROUTES: RouteConfig[] = [
@@ -217,7 +222,7 @@ const ROUTES: RouteConfig[] = [
     tags: ['console'],
     public: true,
     summary: 'Who is signed in, until when, and the CSRF token (200 with signed_in false when nobody is)',
-    responses: { 200: json(SessionState, 'The session state') },
+    responses: { 200: json(SessionState, 'The session state'), ...errors(429) },
   }),
   route({
     method: 'post',
@@ -228,11 +233,12 @@ const ROUTES: RouteConfig[] = [
     description:
       'Same-origin only (`Origin` must be this origin), JSON only. Sets `__Host-bollard_session` (HttpOnly, ' +
       'Secure, SameSite=Strict; `bollard_session` without Secure on a loopback http origin), an HS256 JWT ' +
-      'valid 30 minutes, renewed while in use, for at most 12 hours.',
+      'valid 30 minutes, renewed while in use, for at most 12 hours. Wrong tokens count towards the ' +
+      'per-source limit shared with bearer tokens: past it, 429 with `Retry-After`.',
     request: {
       body: { required: true, content: { 'application/json': { schema: z.object({ token: z.string() }) } } },
     },
-    responses: { 200: json(SessionState, 'Signed in'), ...errors(401, 403, 415) },
+    responses: { 200: json(SessionState, 'Signed in'), ...errors(401, 403, 415, 429) },
   }),
   route({
     method: 'delete',
@@ -469,7 +475,8 @@ export function adminOpenApiDocument(): OpenApiDocument {
   app.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', {
     type: 'http',
     scheme: 'bearer',
-    description: '`Authorization: Bearer <ADMIN_TOKEN>` (scheme case-insensitive): curl, the CLI',
+    description:
+      '`Authorization: Bearer <ADMIN_TOKEN>` (scheme case-insensitive): curl, the CLI. Wrong tokens are limited per source (`ADMIN_AUTH_FAILURE_LIMIT_PER_MINUTE`, default 10): past it, 429 with `Retry-After`, the right token included, until the minute ends.',
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'consoleSession', {
     type: 'apiKey',

@@ -1,8 +1,8 @@
 import type { CatalogEntry } from '../catalog';
 import type { Surface } from '../checkout/from-env';
 import { upstreamTiming } from '../checkout/from-env';
-import { type UpstreamWindow, upstreamStats } from '../checkout/upstream-stats';
 import { withTimeout } from '../http/timeout';
+import { type UpstreamWindow, upstreamStats } from '../http/upstream-stats';
 import { entriesForSurface, type OAuthSurface, refresherFor, tokenCacheKey, tokenScopes } from '../oauth';
 import { rateGateFromEnv } from '../ratelimit/from-env';
 import type { GovernorSnapshot } from '../ratelimit/governor-do';
@@ -184,6 +184,24 @@ export interface BollardStatus {
   this_isolate_gate: { acquired: number; shed: number; leases: number; expired: number };
   /** Each object's SQLite size, by bounded probes (a probe that fails reports `bytes: null`). */
   storage: StorageStatus;
+  /** Wrong admin tokens: the per-source limit and this isolate's counts (null: not served by src/operator). */
+  admin_credentials: AdminCredentialStatus | null;
+}
+
+/** The per-source limit on wrong admin tokens and what the isolate that answered counted (src/operator/auth). */
+export interface AdminCredentialStatus {
+  /** `ADMIN_AUTH_FAILURE_LIMIT_PER_MINUTE`: wrong tokens per source and minute before 429 (0: no limit). */
+  failure_limit_per_minute: number;
+  /** Since the isolate started (isolates do not share these counters). */
+  this_isolate: {
+    /** Wrong admin tokens, as a bearer token or at sign-in. */
+    failures: number;
+    /** Attempts answered 429 because their source was past its limit (their token never compared). */
+    refused: number;
+    /** Times a source reached its limit for a minute. */
+    limits_reached: number;
+    last_failure_at: string | null;
+  };
 }
 
 function iso(ms: number | null): string | null {
@@ -252,6 +270,8 @@ async function lastWebhooks(env: Env): Promise<BollardStatus['webhooks']> {
 export interface IsolateCounters {
   upstream: Pick<typeof upstreamStats, 'window' | 'sinceStart'>;
   gate: (env: Env) => Pick<ReturnType<typeof rateGateFromEnv>, 'stats'>;
+  /** Wrong admin tokens, counted where the operator module authenticates (src/operator/auth). */
+  adminCredentials?: (env: Env) => AdminCredentialStatus;
 }
 
 /** Gathers the status; each probe is bounded, and a failed probe is reported, not thrown. */
@@ -305,5 +325,6 @@ export async function readStatus(
     governor: await governorProbe,
     this_isolate_gate: isolate.gate(env).stats(),
     storage: await storageProbe,
+    admin_credentials: isolate.adminCredentials?.(env) ?? null,
   };
 }

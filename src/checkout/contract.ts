@@ -1,38 +1,18 @@
 /**
  * The outbound client's public contract. Every surface (storefront, webhooks, agents) codes against
  * these types; `client.ts` implements them, `src/oauth/` provides a `TokenSource`, `src/ratelimit/` a
- * `RateGate`.
+ * `RateGate`. Those two are declared beside their implementations and re-exported here, so that the client
+ * depends on them and never the other way round (no folder cycle).
  */
-import type { Access, CatalogEntry } from '../catalog';
+import type { CatalogEntry } from '../catalog';
 import type { Logger } from '../http/log';
+import type { TokenSource } from '../oauth/contract';
+import type { RateGate } from '../ratelimit/contract';
 
-/** Supplies OAuth access tokens. Implemented by the KV-cached, single-flight source in `src/oauth/`. */
-export interface TokenSource {
-  /** A token valid for at least the source's safety skew, carrying the source's scopes. */
-  getToken(): Promise<string>;
-  /**
-   * The API answered 401 to a call made with `token`: forget it everywhere (memory, KV) so that the next
-   * `getToken()` fetches a new one. A no-op when the cache already holds a different token.
-   */
-  invalidate(token: string): Promise<void>;
-}
+export type { RateGate, TokenSource };
 
 /** How the client authenticates calls other than `POST /tokens`. */
 export type Credential = { kind: 'secret_key'; secretKey: string } | { kind: 'oauth'; tokens: TokenSource };
-
-/**
- * Admission control in front of every upstream call. Implemented by the account-wide governor in
- * `src/ratelimit/`; absent means "no smoothing".
- */
-export interface RateGate {
-  /**
-   * Resolves when the call may be sent. Rejects with a `BollardError('too_many_requests', { retryAfter })`
-   * when the wait would exceed the gate's bound, before anything is sent upstream.
-   */
-  acquire(access: Access, signal?: AbortSignal): Promise<void>;
-  /** The upstream answered 429: lower the budget for a while (adaptive). */
-  reportThrottled(access: Access, retryAfterSeconds: number | undefined): void;
-}
 
 export interface RetryPolicy {
   /** Total attempts including the first (default 4). */

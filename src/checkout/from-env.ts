@@ -1,10 +1,10 @@
+import { upstreamFetch } from '../http/upstream-fetch';
 import { oauthTokenSourceFromEnv } from '../oauth/from-env';
 import { entriesForSurface } from '../oauth/surfaces';
 import { rateGateFromEnv } from '../ratelimit/from-env';
 import { createCheckoutClient, DEFAULT_TIMEOUT_MS } from './client';
 import type { CheckoutClient, Credential, RateGate, TokenSource } from './contract';
 import { CheckoutConfigError } from './errors';
-import { upstreamFetch } from './upstream';
 
 /** Which Bollard surface is calling; the storefront gets its own least-privilege key when one is set. */
 export type Surface = 'storefront' | 'webhooks' | 'agents' | 'admin';

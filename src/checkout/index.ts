@@ -1,3 +1,4 @@
+export { upstreamFetch } from '../http/upstream-fetch';
 export {
   createCheckoutClient,
   DEFAULT_DEADLINE_MS,
@@ -23,4 +24,3 @@ export { type PaginateOptions, paginate } from './paging';
 export { backoffCeiling, backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter } from './retry';
 export { type CheckoutApi, checkoutApi, type Typed, type TypedCallOptions } from './typed';
 export type * from './types';
-export { upstreamFetch } from './upstream';

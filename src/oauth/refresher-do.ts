@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import { upstreamFetch } from '../checkout/upstream';
+import { upstreamFetch } from '../http/upstream-fetch';
 import { secretFingerprint } from './cache-key';
 import { isOAuthFailure, type OAuthFailure } from './errors';
 import { requestToken } from './token-endpoint';

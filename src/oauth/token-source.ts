@@ -1,6 +1,6 @@
-import type { TokenSource } from '../checkout/contract';
 import { withTimeout } from '../http/timeout';
 import { tokenCacheKey } from './cache-key';
+import type { TokenSource } from './contract';
 import { OAuthTokenError } from './errors';
 import type { OAuthTokenRefresher, RefresherAnswer, RefresherRequest } from './refresher-do';
 import {

@@ -10,6 +10,9 @@ import type { RollingAggregate } from '../metrics/aggregate';
 import { routeOf } from '../metrics/middleware';
 import { metricsRoutes } from '../metrics/routes';
 import { adminWebhookRoutes } from '../webhooks/admin-routes';
+import { adminCredentialStatus } from './auth/credential-limit';
+import { adminGuard } from './auth/guard';
+import { sessionRoutes } from './auth/session-routes';
 
 /** What the main module shares with the operator module once, when it loads it: this isolate's state. */
 export interface OperatorIsolate extends IsolateCounters {
@@ -42,10 +45,12 @@ export interface Operator {
 
 /**
  * The operator surfaces and the demo shop as one sub-app with its own router, error handler and 404:
- * the console, `/admin/status`, `/admin/doctor*`, `/admin/openapi.json`, `/admin/metrics`, the agents' and
- * webhooks' admin routes, and (when `DEMO_ENABLED`) the demo shop and its event feed. Every failure is
- * rendered here as a Response (this module's own `BollardError` never crosses into the main module); the
- * main module keeps the request id, the metrics and the `/admin*` security headers.
+ * the console, `/admin/session`, `/admin/status`, `/admin/doctor*`, `/admin/openapi.json`, `/admin/metrics`,
+ * the agents' and webhooks' admin routes, and (when `DEMO_ENABLED`) the demo shop and its event feed. This
+ * is the one place that mounts `/admin*` routes, behind admin auth applied once, ahead of all of them:
+ * every `/admin*` request needs admin credentials unless it is on `PUBLIC_ADMIN_ROUTES` (auth/guard.ts).
+ * Every failure is rendered here as a Response (this module's own `BollardError` never crosses into the
+ * main module); the main module keeps the request id, the metrics and the `/admin*` security headers.
  */
 export function createOperator(isolate: OperatorIsolate): Operator {
   const contexts = new WeakMap<Request, OperatorRequest & { route: string | null }>();
@@ -57,17 +62,21 @@ export function createOperator(isolate: OperatorIsolate): Operator {
       c.set('log', context.log);
     }
     await next();
-    const route = routeOf(c);
+    // A refusal by the guard names the route that would have answered (c.get('route')).
+    const route = c.get('route') ?? routeOf(c);
     if (context && route !== 'unmatched') context.route = route;
   });
   app.onError(errorHandler);
   app.notFound(notFoundHandler);
+  // Deny by default: before any route, so that none is mounted outside it.
+  app.use('*', adminGuard());
 
   registerAgentStorageProbe();
   app.route('/', adminWebhookRoutes());
   app.route('/', createDemoApp());
   app.route('/', consoleRoutes());
-  app.route('/', adminRoutes(isolate));
+  app.route('/', sessionRoutes());
+  app.route('/', adminRoutes({ ...isolate, adminCredentials: adminCredentialStatus }));
   app.route('/', metricsRoutes({ aggregate: isolate.aggregate }));
   mountAgentAdmin(app);
 

@@ -1,6 +1,7 @@
 import type { Context, Hono } from 'hono';
-import { upstreamStats } from '../checkout/upstream-stats';
+import { consoleSecurityHeaders } from '../console/security-headers';
 import { type AppEnv, BollardError } from '../http';
+import { upstreamStats } from '../http/upstream-stats';
 import { isolateAggregate } from '../metrics/aggregate';
 import { rateGateFromEnv } from '../ratelimit/from-env';
 import type { Operator } from './app';
@@ -28,6 +29,11 @@ export function loadOperatorModule(): Promise<OperatorModule> {
     loadingModule = null;
   });
   return loadingModule;
+}
+
+/** The storefront's `GET /openapi.json` text, which the operator module carries (src/storefront). */
+export async function storefrontOpenApiJson(): Promise<string> {
+  return (await loadOperatorModule()).STOREFRONT_OPENAPI_JSON;
 }
 
 /** The operator sub-app, created once per isolate on the first operator (or demo) request. */
@@ -72,9 +78,14 @@ async function demoDispatch(c: Context<AppEnv>): Promise<Response> {
  * Hands `/admin` and `/admin/*` (the console, status, doctor, metrics, OpenAPI, the agents' and webhooks'
  * admin routes) and the demo shop (`/`, `/demo/*`, `GET /v1/events/recent`) to the operator module
  * (src/operator/app.ts), loaded on first use: none of them is a hot path, and together they are most of
- * the Worker's code. Register it before the hot-path routes' middleware, where these routes stood.
+ * the Worker's code. The operator module authenticates every `/admin*` request but its public list; no
+ * `/admin*` route is registered anywhere else. Register it before the hot-path routes' middleware, where
+ * these routes stood.
  */
 export function mountOperator(app: Hono<AppEnv>): void {
+  // Every /admin answer carries the console's security headers (CSP: no inline script), errors included.
+  app.use('/admin', consoleSecurityHeaders());
+  app.use('/admin/*', consoleSecurityHeaders());
   app.all('/admin', dispatch);
   app.all('/admin/*', dispatch);
   app.all('/', demoDispatch);

@@ -1,7 +1,7 @@
 import type { Access } from '../catalog';
-import type { RateGate } from '../checkout/contract';
 import { BollardError } from '../http/errors';
 import { withTimeout } from '../http/timeout';
+import type { RateGate } from './contract';
 import type { LeaseGrant } from './governor-do';
 
 /** What the gate needs from the governor: a `RateGovernor` stub satisfies it. */

@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../http';
-import { loadOperatorModule } from '../operator/routes';
 import { clientLimit } from './client-limit';
 import { jsonBody, storefrontCors } from './middleware';
 import { type ClientFactory, mountPaymentRoutes } from './payment-routes';
@@ -14,6 +13,11 @@ export { storefrontClient } from './upstream-client';
 export interface StorefrontOptions {
   /** The outbound client for the storefront's least-privilege credential. */
   client: ClientFactory;
+  /**
+   * The text of `GET /openapi.json`, generated ahead of time (`openapi-document.ts`). The Worker passes a
+   * loader of the operator module, which carries the text (src/operator): a document, not a hot path.
+   */
+  openapiJson: () => Promise<string>;
   now?: () => number;
 }
 
@@ -35,7 +39,7 @@ const PUBLIC_PATHS = ['/v1/config', '/v1/tokenize.js'];
  * and tokenization helper, and `GET /openapi.json`. Mount with `app.route('/', createStorefrontApp(...))`.
  *
  * @example
- * app.route('/', createStorefrontApp({ client: storefrontClient }));
+ * app.route('/', createStorefrontApp({ client: storefrontClient, openapiJson: storefrontOpenApiJson }));
  */
 export function createStorefrontApp(options: StorefrontOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -46,11 +50,9 @@ export function createStorefrontApp(options: StorefrontOptions): Hono<AppEnv> {
   }
   mountPaymentRoutes(app, { client: options.client, now: options.now ?? Date.now });
   mountPublicRoutes(app);
-  // Generated from route-docs.ts ahead of time, so the Worker carries the text and not the generator; the
-  // text itself is in the operator module (src/operator), loaded on first use: a document, not a hot path.
-  app.get('/openapi.json', async (c) => {
-    const { STOREFRONT_OPENAPI_JSON } = await loadOperatorModule();
-    return c.body(STOREFRONT_OPENAPI_JSON, 200, { 'content-type': 'application/json' });
-  });
+  // Generated from route-docs.ts ahead of time, so the Worker carries the text and not the generator.
+  app.get('/openapi.json', async (c) =>
+    c.body(await options.openapiJson(), 200, { 'content-type': 'application/json' }),
+  );
   return app;
 }

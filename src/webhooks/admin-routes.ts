@@ -7,11 +7,10 @@
  * amount_authorized, amount_captured, amount_refunded, amount_voided } | null }`, oldest event first. It
  * needs no credential but answers only when `DEMO_ENABLED = "true"` (404 otherwise), and shows event types,
  * times and amounts for one payment id the caller already knows — no references, customers or card data.
- * Everything else here is behind `Authorization: Bearer <ADMIN_TOKEN>`.
+ * Everything else here is behind admin credentials, applied where src/operator mounts these routes.
  */
 import { Hono } from 'hono';
 import { type AppEnv, BollardError } from '../http';
-import { adminAuth } from '../http/admin-auth';
 import { locateEventShard } from './event-lookup';
 import type { EventStatus, ListFilter } from './inbox-types';
 import { listedEvent } from './index-store';
@@ -47,17 +46,6 @@ function paging(q: (name: string) => string | undefined): { limit: number; skip:
 
 export function adminWebhookRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-
-  for (const path of [
-    '/admin/events',
-    '/admin/events/*',
-    '/admin/payments/*',
-    '/admin/disputes/*',
-    '/admin/dead-letters',
-    '/admin/quarantine',
-  ]) {
-    app.use(path, adminAuth());
-  }
 
   app.get('/admin/events', async (c) => {
     const filter: ListFilter = { ...paging((n) => c.req.query(n)) };

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { type AppEnv, BollardError } from '../http';
-import { safeEqual } from '../http/admin-auth';
+import { safeEqual } from '../http/safe-equal';
 import { readBodyCapped } from './body';
 import { parseEnvelope } from './envelope';
 import { verifyCkoSignature } from './signature';

@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
+import { secretsCheck } from '../../src/admin/doctor/secrets';
 import { createApp } from '../../src/app';
 import { EVENTS } from '../../src/catalog';
 import { DEV_CREDENTIALS } from '../../src/dev/credentials';
@@ -106,6 +107,44 @@ describe('GET /admin/doctor with one thing broken', () => {
     const oauth = await doctor(uniqueUrl(), { CHECKOUT_AUTH: 'oauth', CHECKOUT_OAUTH_CLIENT_SECRET: '' });
     expect(checkOf(oauth, 'secrets').detail).toContain('oauth mode; missing: CHECKOUT_OAUTH_CLIENT_SECRET');
     expect(checkOf(oauth, 'scopes.storefront').ok).toBe(false);
+  });
+
+  it('secrets: ADMIN_TOKEN must be 32 random bytes outside development (43 base64url or 64 hex characters)', async () => {
+    const sandbox = { ...env, CHECKOUT_API_BASE: 'https://abc123.api.sandbox.checkout.com' };
+    const secrets = (token: string, base: Env = sandbox) => secretsCheck({ ...base, ADMIN_TOKEN: token });
+    const base64url = (bytes: number) =>
+      btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(bytes))))
+        .replaceAll('+', '-')
+        .replaceAll('/', '_')
+        .replace(/=+$/, '');
+    const hex = (chars: number) =>
+      Array.from(crypto.getRandomValues(new Uint8Array(chars)), (b) => (b & 15).toString(16)).join('');
+
+    const weak = secrets(DEV_CREDENTIALS.adminToken);
+    expect(weak.ok).toBe(false);
+    expect(weak.detail).toContain(
+      'wrong: ADMIN_TOKEN is too short to be 32 random bytes (17 characters, at most 102 bits)',
+    );
+    expect(weak.fix).toContain('openssl rand -base64 32 | wrangler secret put ADMIN_TOKEN');
+    expect(`${weak.detail} ${weak.fix}`).not.toContain(DEV_CREDENTIALS.adminToken);
+    // openssl rand -base64 32 (44 characters with its padding), -hex 32, and 32 bytes in base64url pass.
+    expect(secrets(btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))).ok).toBe(true);
+    expect(secrets(hex(64)).ok).toBe(true);
+    expect(secrets(base64url(32)).ok).toBe(true);
+    expect(base64url(32)).toHaveLength(43);
+    // One character fewer is less than 256 bits.
+    expect(secrets(base64url(32).slice(1)).ok).toBe(false);
+    expect(secrets(hex(63)).ok).toBe(false);
+    expect(secrets('7'.repeat(77)).ok).toBe(false);
+    expect(secrets('7'.repeat(78)).ok).toBe(true);
+    // Development (the local simulator): the short dev token is fine.
+    expect(secrets(DEV_CREDENTIALS.adminToken, env).ok).toBe(true);
+
+    // The doctor's own answer against a sandbox account says the same.
+    const report = await doctor(uniqueUrl(), { CHECKOUT_API_BASE: sandbox.CHECKOUT_API_BASE });
+    expect(checkOf(report, 'secrets')).toMatchObject({ ok: false });
+    expect(checkOf(report, 'secrets').detail).toContain('ADMIN_TOKEN is too short');
+    expect(report.ok).toBe(false);
   });
 
   it('scopes (secret key): a key without the refund and dispute-write scopes', async () => {

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useAccessCertsFetch } from '../../src/console/access';
-import { SESSION_IDLE_S, SESSION_MAX_S } from '../../src/console/session';
+import { useAccessCertsFetch } from '../../src/operator/auth/access';
+import { SESSION_IDLE_S, SESSION_MAX_S } from '../../src/operator/auth/session';
 import {
   ACCESS_ENV,
   ADMIN_TOKEN,
@@ -138,7 +138,7 @@ describe('the admin API with a session cookie', () => {
       (await call(`${LOOPBACK}/admin/agents`, { headers: { cookie: fresh } })).headers.get('set-cookie'),
     ).toBeNull();
     // Past the absolute lifetime the session is over, however recently it was renewed.
-    const { mintSession } = await import('../../src/console/session');
+    const { mintSession } = await import('../../src/operator/auth/session');
     const old = Date.now() - (SESSION_MAX_S + 60) * 1000;
     const renewedLate = await mintSession(env, Date.now() - 60_000, {
       sid: 'x'.repeat(24),

@@ -1,7 +1,7 @@
 import { createExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
-import { mintSession } from '../../src/console/session';
+import { mintSession } from '../../src/operator/auth/session';
 import worker from '../../workers/bollard/index';
 
 /** The Worker's own fetch in this isolate (so module-level test hooks, like the Access certs, apply). */

@@ -2,7 +2,7 @@ import { minimalScopes, scopesCover } from '../../catalog';
 import type { CheckoutClient, TokenSource } from '../../checkout/contract';
 import type { ClientExtras } from '../../checkout/from-env';
 import { checkoutClientFor } from '../../checkout/from-env';
-import { upstreamFetch } from '../../checkout/upstream';
+import { upstreamFetch } from '../../http/upstream-fetch';
 import {
   entriesForSurface,
   type OAuthFailure,

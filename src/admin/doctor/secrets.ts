@@ -1,8 +1,31 @@
-import { authMode, listVar } from './env-vars';
+import { authMode, isLoopbackHost, listVar } from './env-vars';
 import { type DoctorCheck, fail, pass } from './types';
 
 /** HS256 keys shorter than this are refused by the storefront (src/storefront/order-token.ts). */
 const MIN_ORDER_TOKEN_KEY_BYTES = 32;
+
+/**
+ * `ADMIN_TOKEN` must carry 32 random bytes outside development, as `openssl rand -base64 32` (44 characters)
+ * or `openssl rand -hex 32` (64) make. The doctor sees only the text, so it counts what that text can hold
+ * at most: 4 bits a character when every one is a hex digit (log2 10 when a decimal one), else 6 (base64 and
+ * base64url; any other character set is given as much) — at least 43 base64url or 64 hex characters. It
+ * cannot tell a random token from a chosen one of that length: generate it.
+ */
+const MIN_ADMIN_TOKEN_BITS = 256;
+
+function adminTokenBits(token: string): number {
+  const perCharacter = /^[0-9]+$/.test(token) ? Math.log2(10) : /^[0-9a-f]+$/i.test(token) ? 4 : 6;
+  return Math.floor(token.length * perCharacter);
+}
+
+/** Development: Bollard calls the local simulator (`CHECKOUT_API_BASE` on a loopback host), as `npm start` does. */
+function isDevelopment(env: Env): boolean {
+  try {
+    return isLoopbackHost(new URL(env.CHECKOUT_API_BASE).hostname);
+  } catch {
+    return false;
+  }
+}
 
 interface Finding {
   present: string[];
@@ -44,7 +67,13 @@ export function secretsCheck(env: Env): DoctorCheck {
     need('CHECKOUT_OAUTH_CLIENT_ID', env.CHECKOUT_OAUTH_CLIENT_ID);
     need('CHECKOUT_OAUTH_CLIENT_SECRET', env.CHECKOUT_OAUTH_CLIENT_SECRET);
   }
-  need('ADMIN_TOKEN', env.ADMIN_TOKEN);
+  const adminBits = env.ADMIN_TOKEN ? adminTokenBits(env.ADMIN_TOKEN) : 0;
+  const weakAdminToken = !!env.ADMIN_TOKEN && adminBits < MIN_ADMIN_TOKEN_BITS && !isDevelopment(env);
+  if (weakAdminToken)
+    f.malformed.push(
+      `ADMIN_TOKEN is too short to be 32 random bytes (${env.ADMIN_TOKEN.length} characters, at most ${adminBits} bits)`,
+    );
+  else need('ADMIN_TOKEN', env.ADMIN_TOKEN);
   const signingKeys = listVar(env.WEBHOOK_SIGNING_KEYS).length;
   if (signingKeys === 0) f.missing.push('WEBHOOK_SIGNING_KEYS');
   else f.present.push(`WEBHOOK_SIGNING_KEYS (${signingKeys} key${signingKeys === 1 ? '' : 's'})`);
@@ -76,7 +105,11 @@ export function secretsCheck(env: Env): DoctorCheck {
   ];
   const fixes = f.missing.map((m) => put(m.split(' ')[0] ?? m));
   if (mode === null) fixes.push('set CHECKOUT_AUTH to "secret_key" or "oauth" in wrangler.toml [vars]');
-  if (f.malformed.some((m) => !m.startsWith('CHECKOUT_AUTH')))
+  if (weakAdminToken)
+    fixes.push(
+      'openssl rand -base64 32 | wrangler secret put ADMIN_TOKEN (this also ends every console session)',
+    );
+  if (f.malformed.some((m) => !m.startsWith('CHECKOUT_AUTH') && !m.startsWith('ADMIN_TOKEN')))
     fixes.push('put the right kind of key (wrangler secret put; CHECKOUT_PUBLIC_KEY is a [vars] entry)');
   return fail(
     'secrets',

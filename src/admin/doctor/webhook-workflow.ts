@@ -1,6 +1,6 @@
 import { EVENTS } from '../../catalog';
 import type { CheckoutClient } from '../../checkout/contract';
-import { safeEqual } from '../../http/admin-auth';
+import { safeEqual } from '../../http/safe-equal';
 import { listVar } from './env-vars';
 import { type DoctorCheck, fail, pass } from './types';
 import { listWorkflowFacts, sameUrl, type WebhookActionFacts, type WorkflowFacts } from './workflows';

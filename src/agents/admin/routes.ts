@@ -1,7 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { AREAS } from '../../catalog';
 import { type AppEnv, BollardError } from '../../http';
-import { adminAuth } from '../../http/admin-auth';
 import { ANONYMOUS_CHAIN, type AuditEntry } from '../model/audit-entry';
 import { withObjectDeadline } from '../model/deadlines';
 import { isAgentId, newAgentId } from '../model/keys';
@@ -179,9 +178,6 @@ function exportNdjson(env: Env, filter: AuditFilter): Response {
  * the listing reads the directory; audit queries without `agent=` read the global index.
  */
 export function mountAgentAdmin(app: Hono<AppEnv>): void {
-  for (const path of ['/admin/agents', '/admin/agents/*', '/admin/audit', '/admin/audit/*'])
-    app.use(path, adminAuth());
-
   app.post('/admin/agents', async (c) => {
     const input = parseCreateAgent(await jsonBody(c));
     const id = newAgentId();

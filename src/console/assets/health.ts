@@ -1,7 +1,7 @@
 /**
  * `/admin/console/health.js`: upstream health from `GET /admin/status` — the rate governor's budgets and
- * shed counts, the OAuth tokens' state (expiry and scopes, never a token), upstream error rates, and
- * the last webhook received.
+ * shed counts, the OAuth tokens' state (expiry and scopes, never a token), upstream error rates, the
+ * last webhook received, and wrong admin tokens (the per-source limit and this isolate's counts).
  */
 export const HEALTH_JS = `import { api, errorBox, facts, h, percent, table, timeCell } from '/admin/console/lib.js';
 
@@ -89,6 +89,21 @@ function webhookSection(w) {
   ];
 }
 
+function adminSection(a) {
+  if (!a) return [];
+  const c = a.this_isolate;
+  return [
+    h('h2', {}, 'Admin credentials (this isolate)'),
+    facts([
+      ['Wrong admin tokens', String(c.failures)],
+      ['Refused past the limit (429)', String(c.refused)],
+      ['Sources that reached the limit', String(c.limits_reached)],
+      ['Last wrong token', c.last_failure_at ? timeCell(c.last_failure_at) : 'none'],
+      ['Limit per source and minute', a.failure_limit_per_minute > 0 ? String(a.failure_limit_per_minute) : 'off'],
+    ]),
+  ];
+}
+
 export async function healthView() {
   const s = await api('/admin/status');
   return h(
@@ -100,6 +115,7 @@ export async function healthView() {
     webhookSection(s.webhooks || { error: 'not reported' }),
     governorSection(s.governor, s.this_isolate_gate),
     oauthSection(s.auth),
+    adminSection(s.admin_credentials),
   );
 }
 `;

@@ -1,5 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { accessConfig, verifyAccessJwt } from '../console/access';
+import { type AppEnv, BollardError } from '../../http';
+import { safeEqual } from '../../http/safe-equal';
+import { accessConfig, verifyAccessJwt } from './access';
+import { type AdminTokenChannel, beginAdminTokenAttempt } from './credential-limit';
 import {
   csrfToken,
   mintSession,
@@ -8,22 +11,24 @@ import {
   type Session,
   sessionCookie,
   verifySession,
-} from '../console/session';
-import { BollardError } from './errors';
-import type { AppEnv } from './hono-env';
-
-const encoder = new TextEncoder();
+} from './session';
 
 /**
- * Compares two strings in time that depends only on their digests, never on where they first differ.
- * Both sides are hashed first so that unequal lengths take the same path as unequal contents.
+ * Whether `presented` is `ADMIN_TOKEN`, compared in constant time, under the per-source limit on wrong
+ * tokens (credential-limit.ts): a source past it gets 429 before anything is compared, and a wrong token
+ * (or none configured) is counted.
  */
-export async function safeEqual(a: string, b: string): Promise<boolean> {
-  const [da, db] = await Promise.all([
-    crypto.subtle.digest('SHA-256', encoder.encode(a)),
-    crypto.subtle.digest('SHA-256', encoder.encode(b)),
-  ]);
-  return crypto.subtle.timingSafeEqual(da, db);
+export async function isAdminToken(
+  c: Context<AppEnv>,
+  presented: string | undefined,
+  channel: AdminTokenChannel,
+  nowMs = Date.now(),
+): Promise<boolean> {
+  const attempt = beginAdminTokenAttempt(c, channel, nowMs);
+  const expected = c.env.ADMIN_TOKEN;
+  if (expected && presented && (await safeEqual(presented, expected))) return true;
+  attempt.failed();
+  return false;
 }
 
 /** Who an admin request is from, and by which credential. */
@@ -40,18 +45,17 @@ const unauthorized = (code: string, message: string) =>
 /**
  * Finds the request's admin credential, in this order, and verifies it:
  * 1. `Authorization: Bearer <ADMIN_TOKEN>` (scheme case-insensitive) — curl, the CLI. A present but
- *    wrong header is refused; it never falls through to the others.
+ *    wrong header is refused (and counted towards its source's limit: past it, this throws a 429); it
+ *    never falls through to the others.
  * 2. `Cf-Access-Jwt-Assertion`, when Cloudflare Access is configured (`ACCESS_TEAM_DOMAIN`, `ACCESS_AUD`).
  * 3. The console's session cookie.
  */
 export async function authenticateAdmin(c: Context<AppEnv>, nowMs = Date.now()): Promise<AdminAuthResult> {
   const authorization = c.req.header('authorization');
   if (authorization !== undefined) {
-    const expected = c.env.ADMIN_TOKEN;
     // The scheme name is case-insensitive (RFC 9110 §11.1): `bearer x` is as good as `Bearer x`.
     const presented = /^Bearer ([^\s]+)$/i.exec(authorization)?.[1];
-    if (expected && presented && (await safeEqual(presented, expected)))
-      return { ok: true, principal: { via: 'token' } };
+    if (await isAdminToken(c, presented, 'bearer', nowMs)) return { ok: true, principal: { via: 'token' } };
     return {
       ok: false,
       error: unauthorized(
@@ -133,10 +137,9 @@ export function assertSameOrigin(c: Context<AppEnv>): void {
  * Guards operator routes: the admin token, a Cloudflare Access assertion or a console session
  * (`authenticateAdmin`), with CSRF checks on writes made with the latter two. A missing, malformed,
  * expired or forged credential — or none configured — is a 401 in the one error shape; a cross-site
- * write a 403. A console session close to its idle expiry is renewed on the answer (sliding).
- *
- * @example
- * app.use('/admin/*', adminAuth());
+ * write a 403; a source past its wrong-token limit a 429. A console session close to its idle expiry is
+ * renewed on the answer (sliding). The operator module applies it once, to every `/admin*` route but
+ * the public ones (`adminGuard`, guard.ts); route modules never add it themselves.
  */
 export function adminAuth(): MiddlewareHandler<AppEnv> {
   return async function adminAuthMiddleware(c, next) {
