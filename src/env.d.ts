@@ -45,6 +45,10 @@ declare namespace Cloudflare {
     // ---- Operator console (docs/console.md too) --------------------------------------------------------
     /** Wrong admin tokens a minute from one source before 429 (default 10; `0` turns the limit off). */
     ADMIN_AUTH_FAILURE_LIMIT_PER_MINUTE?: string;
+
+    // ---- Approvals (docs/agents.md, "Approvals") ----------------------------------------------------------
+    /** Development only: `true` lets the admin bearer token approve as approver `dev` (the doctor fails it elsewhere). */
+    APPROVALS_ALLOW_ADMIN_TOKEN?: string;
     /** Secret: mixed into the console's session and CSRF keys; rotating it ends every session. */
     CONSOLE_SESSION_KEY?: string;
     /** Cloudflare Access: the team domain (`myteam` or `myteam.cloudflareaccess.com`). */

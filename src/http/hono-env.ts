@@ -16,5 +16,10 @@ export interface AppEnv {
      * has its own router: the metrics middleware records it in place of the dispatching `/admin/*`.
      */
     route?: string;
+    /**
+     * Which admin credential authenticated an operator request (set by the operator module's admin auth):
+     * approvals read it, since an admin token alone may approve only where a dev setting allows it.
+     */
+    adminVia?: 'token' | 'session' | 'access';
   };
 }

@@ -147,6 +147,7 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
     const auth = await authenticateAdmin(c, now);
     if (!auth.ok) throw auth.error;
     await checkCsrf(c, auth.principal);
+    c.set('adminVia', auth.principal.via);
     await next();
     if (auth.principal.via !== 'session') return;
     const session = auth.principal.session;
