@@ -21,6 +21,11 @@ export interface CallContext {
   presented: 'missing' | 'malformed' | 'key';
   log: Logger;
   /**
+   * Names the request's agent for its metrics data point once the agent's object has recognised the key's
+   * agent (allowed and refused calls alike; never for an unknown agent, so a guessed id is not recorded).
+   */
+  identify: (agentId: string) => void;
+  /**
    * Bookkeeping the answer does not wait for (the outcome entry): `ctx.waitUntil` where the runtime gives
    * one, in line otherwise (tests calling `app.fetch` without a context). Never throws.
    */

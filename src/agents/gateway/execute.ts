@@ -129,6 +129,7 @@ export async function executeAgentCall(
     };
   }
 
+  if (begun.kind !== 'unknown_agent') ctx.identify(presented.agentId);
   switch (begun.kind) {
     case 'unknown_agent':
       await recordAnonymous(ctx, { method: call.method, reason: 'agent_key_invalid' });

@@ -54,6 +54,7 @@ export function callContext(c: Context<AppEnv>, channel: CallContext['channel'])
     source: attemptSource(c.req.header('cf-connecting-ip')),
     presented: presentedKey(c.req.header('authorization')).kind,
     log: c.get('log'),
+    identify: (agentId) => c.set('agentId', agentId),
     after: afterAnswer(c),
   };
   return ctx;

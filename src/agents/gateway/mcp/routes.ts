@@ -92,10 +92,12 @@ async function authenticate(
       channel: ctx.channel,
       atMs: ctx.startedMs,
       method,
+      source: ctx.source,
     }),
     "the agent's state",
   );
   if (result.kind === 'unknown_agent') await recordAnonymous(ctx, { method, reason: 'agent_key_invalid' });
+  else ctx.identify(presented.agentId);
   return result;
 }
 
