@@ -1,8 +1,7 @@
 import { isCheckoutError, type UpstreamResponse } from '../checkout';
 import { BollardError } from '../http';
 import type { GuardBeginInput, GuardReleaseInput, IdempotencyRecord } from './guard-do';
-import { fingerprint, IDEMPOTENCY_TTL_MS } from './idempotency';
-import { clientIdOf } from './middleware';
+import { fingerprint, IDEMPOTENCY_TTL_MS, sha256Hex } from './idempotency';
 import type { ResolvedOrder } from './policy';
 import { afterAnswer, type Ctx, jsonResponse } from './route-helpers';
 
@@ -13,7 +12,7 @@ import { afterAnswer, type Ctx, jsonResponse } from './route-helpers';
  *
  * The hot-path budget: one guard round trip before the upstream call, and only when there is something
  * to guard. The key's record and the token's live in one object (the token's, when the request carries
- * one; else the client's), so a request with both makes one call, and one with neither makes none.
+ * one; else the key's), so a request with both makes one call, and one with neither makes none.
  *
  * Only a 2xx is recorded as the key's final answer, after the response has gone (`waitUntil`): until then
  * a repeat gets 409 `idempotency_key_in_flight` with `Retry-After: 1`, as for any request still running,
@@ -72,32 +71,30 @@ function refusal(kind: 'in_flight' | 'mismatch' | 'order_used'): BollardError {
 
 /**
  * The guard object a write's records live in: the order token's when it carries one (a token's use must
- * be global), else the client's; null when there is nothing to record.
+ * be global), else the key's (`key:` and a hash of it, so object names never show a key); null when there
+ * is nothing to record. Never the client's address: a retry from another address must find its record.
  */
-function guardName(c: Ctx, spec: GuardedWrite): string | null {
+async function guardName(spec: GuardedWrite): Promise<string | null> {
   const token = spec.order?.token ?? null;
   if (token !== null) return `order:${token.jti}`;
-  if (spec.guardKey !== null) return `client:${clientIdOf(c.req)}`;
+  if (spec.guardKey !== null) return `key:${(await sha256Hex(spec.guardKey)).slice(0, 48)}`;
   return null;
 }
 
 export async function guardedWrite(c: Ctx, spec: GuardedWrite): Promise<Response> {
-  const name = guardName(c, spec);
+  const name = await guardName(spec);
   if (name === null) {
     const res = await spec.send();
     return jsonResponse(res.status, JSON.stringify(res.body), false);
   }
   const guard = c.env.STOREFRONT_GUARD.getByName(name);
   const token = spec.order?.token ?? null;
-  // Scoped to the client even in an order token's object: another client that knows both the token and
-  // the key gets the token's refusal, never this client's stored answer.
+  // The key identifies the attempt, wherever it is retried from: the same key and body replay the first
+  // answer; the key with another body is refused (422), in a token's object as in the key's own.
   const record: IdempotencyRecord | null =
     spec.guardKey === null
       ? null
-      : {
-          key: `${clientIdOf(c.req)} ${spec.guardKey}`,
-          fingerprint: await fingerprint('POST', spec.route, spec.body),
-        };
+      : { key: spec.guardKey, fingerprint: await fingerprint('POST', spec.route, spec.body) };
   const input: GuardBeginInput = {};
   if (record) input.idempotency = { ...record, leaseMs: spec.leaseMs, ttlMs: IDEMPOTENCY_TTL_MS };
   if (token) input.order = { jti: token.jti, expiresAtMs: token.expiresAtMs };
