@@ -62,6 +62,10 @@ export function fingerprint(method: string, path: string, body: unknown): Promis
  * order token) is another key upstream, so Checkout.com never answers one order with another's session.
  * Without a browser key the route sends a fresh key per request.
  */
-export async function upstreamKeyFor(path: string, browserKey: string, requestFingerprint: string): Promise<string> {
+export async function upstreamKeyFor(
+  path: string,
+  browserKey: string,
+  requestFingerprint: string,
+): Promise<string> {
   return `bollard-sf-${(await sha256Hex(`${path}\n${browserKey}\n${requestFingerprint}`)).slice(0, 40)}`;
 }
