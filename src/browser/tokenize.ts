@@ -1,12 +1,14 @@
 /**
  * Card tokenization in the browser: card data goes straight from the page to Checkout.com's `POST /tokens`
  * with the public key (`Authorization: Bearer pk_…`) and never reaches Bollard or the merchant's servers.
- * The page then pays with the single-use `tok_…`. Dependency-free; Bollard serves it minified as an ES
- * module at `GET /v1/tokenize.js` (built by `scripts/build-tokenize.ts`).
+ * The page then pays with the single-use `tok_…`. Also the storefront's two creates, each sent with one
+ * `Idempotency-Key` per attempt (`createPaymentSession`, `createPaymentLink`). Dependency-free; Bollard
+ * serves it minified as an ES module at `GET /v1/tokenize.js` (built by `scripts/build-tokenize.ts`).
  *
  * @example
- * import { tokenizeCard } from 'https://bollard.example.com/v1/tokenize.js';
+ * import { tokenizeCard, createPaymentSession } from 'https://bollard.example.com/v1/tokenize.js';
  * const { token } = await tokenizeCard({ number: '4242 4242 4242 4242', expiry_month: 12, expiry_year: 2030, cvv: '100' });
+ * const { body: session } = await createPaymentSession({ order_token, billing, success_url, failure_url });
  */
 
 export interface CardInput {
@@ -230,4 +232,126 @@ export async function tokenizeCard(card: CardInput, options: TokenizeOptions = {
       requestId,
     ),
   );
+}
+
+/** A storefront create's answer: Checkout.com's body, and the attempt's key. */
+export interface Created<T> {
+  body: T;
+  /** The `Idempotency-Key` the attempt was sent with: retrying with it (and the same body) gets this answer. */
+  idempotencyKey: string;
+  /** True when Bollard answered from its record of an earlier request with the key. */
+  replayed: boolean;
+}
+
+export interface CreateOptions {
+  /** Bollard's storefront base (default: beside this module, `/v1/`). */
+  baseUrl?: string;
+  /**
+   * The attempt's key (default: a new random one). Pass a failed attempt's `StorefrontError.idempotencyKey`,
+   * with the same body, to try that attempt again: a create that did happen is answered, not made twice.
+   */
+  idempotencyKey?: string;
+  /** Tries after the first, same key, on a lost connection, 409 in flight, 429 or 5xx (default 2). */
+  retries?: number;
+  fetch?: typeof fetch;
+  signal?: AbortSignal;
+  /** Waits between tries (default: a timer). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** A create Bollard refused or could not complete: the one error shape, and the attempt's key. */
+export class StorefrontError extends Error {
+  /** The HTTP status; 0 when no answer arrived. */
+  readonly status: number;
+  readonly errorType: string;
+  readonly codes: string[];
+  /** The attempt's key: retrying with it can never create a second session or link. */
+  readonly idempotencyKey: string;
+
+  constructor(status: number, errorType: string, codes: string[], message: string, idempotencyKey: string) {
+    super(message);
+    this.name = 'StorefrontError';
+    this.status = status;
+    this.errorType = errorType;
+    this.codes = codes;
+    this.idempotencyKey = idempotencyKey;
+  }
+}
+
+/**
+ * A fresh `Idempotency-Key`: 128 random bits as hex. `crypto.getRandomValues`, not `randomUUID`, which
+ * insecure (plain http) pages lack.
+ */
+export function newIdempotencyKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join(
+    '',
+  );
+}
+
+/**
+ * Answers worth another try with the same key — a 409 only while the key's first request is still running
+ * (not a spent order token). With the same key, no retry can create a second session or link.
+ */
+const RETRIED = new Set([429, 500, 502, 503, 504]);
+
+async function create<T>(path: string, body: object, options: CreateOptions): Promise<Created<T>> {
+  const key = options.idempotencyKey ?? newIdempotencyKey();
+  const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const url = options.baseUrl
+    ? ''.concat(options.baseUrl.replace(/\/+$/, ''), '/v1/', path)
+    : new URL(path, import.meta.url).href;
+  const tries = 1 + (options.retries ?? 2);
+  let failure = new StorefrontError(0, 'network_error', [], MESSAGES.network_error, key);
+  for (let i = 0; i < tries; i++) {
+    if (i > 0) await sleep(failure.status === 0 ? 500 * 2 ** (i - 1) : 1000);
+    let res: Response;
+    try {
+      res = await doFetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(body),
+        signal: options.signal,
+      });
+    } catch (err) {
+      if (options.signal?.aborted) throw err;
+      continue;
+    }
+    const json = (await res.json().catch(() => null)) as Record<string, unknown> | null;
+    if (res.ok && json) {
+      return {
+        body: json as T,
+        idempotencyKey: key,
+        replayed: res.headers.get('idempotent-replayed') === 'true',
+      };
+    }
+    const codes = Array.isArray(json?.error_codes)
+      ? json.error_codes.filter((c) => typeof c === 'string')
+      : [];
+    const message =
+      typeof json?.message === 'string'
+        ? json.message
+        : ''.concat('Request failed (', String(res.status), ')');
+    failure = new StorefrontError(res.status, String(json?.error_type ?? 'error'), codes, message, key);
+    // A Retry-After longer than a shopper waits (a client budget's minute) is the page's to handle.
+    const again = res.status === 409 ? codes.includes('idempotency_key_in_flight') : RETRIED.has(res.status);
+    if (!again || Number(res.headers.get('retry-after') ?? 0) > 5) break;
+  }
+  throw failure;
+}
+
+/** `POST /v1/payment-sessions` under one `Idempotency-Key` for the attempt; the body as Bollard documents it. */
+export function createPaymentSession<T = Record<string, unknown>>(
+  body: object,
+  options: CreateOptions = {},
+): Promise<Created<T>> {
+  return create<T>('payment-sessions', body, options);
+}
+
+/** `POST /v1/payment-links` under one `Idempotency-Key` for the attempt. */
+export function createPaymentLink<T = Record<string, unknown>>(
+  body: object,
+  options: CreateOptions = {},
+): Promise<Created<T>> {
+  return create<T>('payment-links', body, options);
 }

@@ -1,6 +1,6 @@
 import { DEV_CREDENTIALS } from '../dev/credentials';
 import { checkFlags, type ParsedArgs, stringFlag, UsageError } from './args';
-import { simTestEvent } from './doctor-sim-event';
+import { diagnoseSimTestDelivery } from './doctor-sim-diagnosis';
 import { type DoctorRow, renderDoctorTable } from './doctor-table';
 import { isLoopbackUrl } from './loopback';
 
@@ -15,8 +15,10 @@ interface DoctorReport {
   checks: DoctorRow[];
 }
 
+/** What `POST /admin/doctor/webhook-test` answers (src/admin/doctor/test-event.ts). */
 interface TestEventAnswer {
   unsupported: boolean;
+  workflow_id: string | null;
   check: DoctorRow;
 }
 
@@ -26,8 +28,6 @@ export interface DoctorDeps {
   env?: Readonly<Record<string, string | undefined>>;
   /** Table width (default: the terminal's, else 100). */
   width?: number;
-  waitMs?: number;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 const row = (check: string, ok: boolean, detail: string, fix: string | null = null): DoctorRow => ({
@@ -120,6 +120,12 @@ async function collect(
   return rows;
 }
 
+/**
+ * The test event goes the real path on every upstream: Bollard sends it through the workflow with the
+ * API's `POST /workflows/{id}/test` and waits for it in its inbox. Where the endpoint does not exist
+ * (production: it is sandbox only) nothing is sent and the row is skipped. When it failed against the
+ * simulator, the simulator's deliveries log (admin key) says why.
+ */
 async function testEvent(
   url: string,
   adminToken: string,
@@ -145,11 +151,7 @@ async function testEvent(
       'run the doctor again',
     );
   }
-  if (!answer.unsupported) return answer.check;
-  const simUrl = (
-    stringFlag(args, 'sim') ?? (isLoopbackUrl(report.upstream.base_url) ? report.upstream.base_url : '')
-  ).replace(/\/+$/, '');
-  if (!simUrl) {
+  if (answer.unsupported) {
     return {
       check: 'webhook_test_event',
       ok: true,
@@ -158,35 +160,30 @@ async function testEvent(
       fix: null,
     };
   }
+  if (answer.check.ok || !answer.workflow_id) return answer.check;
+  const simUrl = (
+    stringFlag(args, 'sim') ?? (isLoopbackUrl(report.upstream.base_url) ? report.upstream.base_url : '')
+  ).replace(/\/+$/, '');
   const simAdminKey =
     stringFlag(args, 'sim-admin-key') ??
     env.SIM_ADMIN_KEY ??
     (isLoopbackUrl(simUrl) ? DEV_CREDENTIALS.simAdminKey : undefined);
-  if (!simAdminKey) {
-    return row(
-      'webhook_test_event',
-      false,
-      `the simulator at ${simUrl} needs its admin key to trigger an event`,
-      'pass --sim-admin-key or set SIM_ADMIN_KEY',
-    );
-  }
-  return simTestEvent({
+  if (!simUrl || !simAdminKey) return answer.check;
+  const why = await diagnoseSimTestDelivery({
     simUrl,
     simAdminKey,
-    bollardUrl: url,
-    adminToken,
+    workflowId: answer.workflow_id,
     receiverUrl: report.webhook.receiver_url,
     fetch: deps.fetch,
-    ...(deps.waitMs !== undefined ? { waitMs: deps.waitMs } : {}),
-    ...(deps.sleep ? { sleep: deps.sleep } : {}),
   });
+  return why ?? answer.check;
 }
 
 /**
  * `bollard doctor`: checks a running Bollard (local or deployed) and prints one row per check with a fix
  * for each failure; exits 1 when any check fails. The checks that need Bollard's secrets run inside
  * Bollard (`GET /admin/doctor`, admin token); this command adds only what needs none — the URL, that
- * Bollard answers — and the test event's simulator trigger.
+ * Bollard answers — and, against the simulator, why a test event did not arrive.
  */
 export async function doctorCommand(
   args: ParsedArgs,

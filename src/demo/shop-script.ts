@@ -3,12 +3,33 @@
  * tokenization helper Bollard serves (`/v1/tokenize.js`) and Bollard's storefront endpoints exactly as a
  * merchant's page would.
  */
-export const SHOP_JS = String.raw`import { tokenizeCard } from '/v1/tokenize.js';
+export const SHOP_JS = String.raw`import { createPaymentLink, createPaymentSession, newIdempotencyKey, tokenizeCard } from '/v1/tokenize.js';
 import { confirmPayment, isOutcomeUnknown } from '/demo/confirm.js';
 
 const $ = (sel) => document.querySelector(sel);
 const LINK_KEY = 'bollard-demo-link';
 let config = null;
+
+/**
+ * The session or link being created: its item, order and Idempotency-Key. Kept until the create succeeds
+ * (or is refused), so when the shopper clicks again after a lost answer the same request goes with the
+ * same key — from whatever network the phone is on now — and a create that did happen is answered, not
+ * made twice. The helper retries a lost answer itself with that key too.
+ */
+const attempts = { session: null, link: null };
+
+async function attemptFor(kind, item) {
+  const current = attempts[kind];
+  if (current && current.itemId === item.id) return current;
+  attempts[kind] = { itemId: item.id, order: await orderFields(item), key: newIdempotencyKey() };
+  return attempts[kind];
+}
+
+/** After a create: a success or a refusal ends the attempt; a lost answer or a 5xx keeps it for the retry. */
+function settleAttempt(kind, err) {
+  const unknown = err && (!err.status || err.status >= 500 || (err.codes || []).includes('idempotency_key_in_flight'));
+  if (!unknown) attempts[kind] = null;
+}
 
 const money = (amount, currency) =>
   new Intl.NumberFormat('en-GB', { style: 'currency', currency }).format(amount / 100);
@@ -154,7 +175,6 @@ async function payByCard(event) {
   button.disabled = true;
   for (const sel of Object.values(FIELD_INPUT)) $(sel).removeAttribute('aria-invalid');
   showOutcome('pending', 'Processing…');
-  const attempt = crypto.randomUUID();
   // While a payment's outcome is unknown the Pay button stays off: paying again could pay twice.
   let confirming = false;
   try {
@@ -167,17 +187,23 @@ async function payByCard(event) {
       showOutcome('error', err.message || 'The card could not be checked.');
       return;
     }
-    const order = await orderFields(item);
-    const session = await api(
-      '/v1/payment-sessions',
-      { ...order, billing, success_url: location.origin + '/?outcome=success', failure_url: location.origin + '/?outcome=failure' },
-      attempt + '-session',
-    );
+    const attempt = await attemptFor('session', item);
+    let session;
+    try {
+      ({ body: session } = await createPaymentSession(
+        { ...attempt.order, billing, success_url: location.origin + '/?outcome=success', failure_url: location.origin + '/?outcome=failure' },
+        { idempotencyKey: attempt.key },
+      ));
+      settleAttempt('session');
+    } catch (err) {
+      settleAttempt('session', err);
+      throw err;
+    }
     const submitPath = '/v1/payment-sessions/' + session.id + '/submit';
     const submitBody = { session_data: card.token };
     let result;
     try {
-      result = await api(submitPath, submitBody, attempt + '-submit');
+      result = await api(submitPath, submitBody, attempt.key + '-submit');
     } catch (err) {
       if (!isOutcomeUnknown(err)) throw err;
       confirming = true;
@@ -209,12 +235,18 @@ async function payByLink(event) {
   showOutcome('pending', 'Creating your payment link…');
   try {
     const item = selectedItem();
-    const order = await orderFields(item);
-    const link = await api(
-      '/v1/payment-links',
-      { ...order, billing, description: item.name, return_url: location.origin + '/?link_return=1' },
-      crypto.randomUUID(),
-    );
+    const attempt = await attemptFor('link', item);
+    let link;
+    try {
+      ({ body: link } = await createPaymentLink(
+        { ...attempt.order, billing, description: item.name, return_url: location.origin + '/?link_return=1' },
+        { idempotencyKey: attempt.key },
+      ));
+      settleAttempt('link');
+    } catch (err) {
+      settleAttempt('link', err);
+      throw err;
+    }
     sessionStorage.setItem(LINK_KEY, link.id);
     location.assign(link._links.redirect.href);
   } catch (err) {

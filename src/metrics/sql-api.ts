@@ -33,20 +33,20 @@ export function sqlApiConfig(env: Env): SqlApiConfig | null {
 /** The per-group statistics, weighted by `_sample_interval` (data-point.ts has the column layout). */
 const STATS = `
   SUM(_sample_interval) AS requests,
-  SUM(IF(double1 >= 200 AND double1 < 300, _sample_interval, 0)) AS s2xx,
-  SUM(IF(double1 >= 300 AND double1 < 400, _sample_interval, 0)) AS s3xx,
-  SUM(IF(double1 >= 400 AND double1 < 500, _sample_interval, 0)) AS s4xx,
-  SUM(IF(double1 >= 500 AND double1 < 600, _sample_interval, 0)) AS s5xx,
+  SUM(if(double1 >= 200 AND double1 < 300, _sample_interval, 0)) AS s2xx,
+  SUM(if(double1 >= 300 AND double1 < 400, _sample_interval, 0)) AS s3xx,
+  SUM(if(double1 >= 400 AND double1 < 500, _sample_interval, 0)) AS s4xx,
+  SUM(if(double1 >= 500 AND double1 < 600, _sample_interval, 0)) AS s5xx,
   SUM(_sample_interval * double3) / SUM(_sample_interval) AS latency_avg,
   quantileExactWeighted(0.5)(double3, _sample_interval) AS p50,
   quantileExactWeighted(0.95)(double3, _sample_interval) AS p95,
   quantileExactWeighted(0.99)(double3, _sample_interval) AS p99,
   SUM(_sample_interval * double4) / SUM(_sample_interval) AS wait_avg,
   MAX(double4) AS wait_max,
-  SUM(IF(double5 > 0, _sample_interval, 0)) AS upstream_requests,
+  SUM(if(double5 > 0, _sample_interval, 0)) AS upstream_requests,
   SUM(_sample_interval * double5) AS upstream_attempts,
-  SUM(IF(double2 = 429, _sample_interval, 0)) AS throttled,
-  SUM(IF(double2 >= 500 OR double2 < 0, _sample_interval, 0)) AS upstream_failed`;
+  SUM(if(double2 = 429, _sample_interval, 0)) AS throttled,
+  SUM(if(double2 >= 500 OR double2 < 0, _sample_interval, 0)) AS upstream_failed`;
 
 /** The four queries behind one summary: totals, per surface, the busiest routes and agents. */
 export function summaryQueries(dataset: string, windowMs: number, top = 25): Record<string, string> {

@@ -18,8 +18,9 @@ import {
  *   `Idempotency-Key` records of the requests that carried it. A token may be replayed from any client,
  *   so its record cannot be per client; one object per `jti` needs no sharding and deletes itself at
  *   expiry. Keeping the key's record beside the token's makes a request carrying both one round trip.
- * - `client:<ip>` — one per browser client: the `Idempotency-Key` records of its requests that carry no
- *   order token (open mode, submits). The IETF draft scopes keys per client.
+ * - `key:<hash>` — one per `Idempotency-Key` of requests that carry no order token (open mode, submits):
+ *   its record. Not per client address: a shopper whose phone moves from Wi-Fi to mobile data retries
+ *   from another address, and must get the first answer, not a second session.
  * - `session:<id>` — one per payment session Bollard created: what the status route needs to find the
  *   payment made through it (session-store.ts). Keyed by session, not client: a shopper whose address
  *   changes between the submit and the status poll must still get the answer. Deletes itself at expiry.
@@ -42,7 +43,7 @@ export type GuardBegin =
   | { kind: 'order_used' };
 
 export interface IdempotencyRecord {
-  /** The record's key: the browser's key scoped to its client (guarded-write.ts). */
+  /** The record's key: the browser's key (a submit's: scoped to its session, submit-key.ts). */
   key: string;
   /** SHA-256 (hex) of method, route and the request body. */
   fingerprint: string;

@@ -2,10 +2,9 @@ import { isCheckoutError, type UpstreamResponse } from '../checkout';
 import { BollardError } from '../http';
 import type { GuardBeginInput, GuardReleaseInput, IdempotencyRecord, StorefrontGuard } from './guard-do';
 import { fingerprint, IDEMPOTENCY_TTL_MS } from './idempotency';
-import { clientIdOf } from './middleware';
 import type { ResolvedOrder } from './policy';
 import { afterAnswer, type Ctx, jsonResponse } from './route-helpers';
-import { clientGuard, orderGuard } from './stubs';
+import { keyGuard, orderGuard } from './stubs';
 
 /**
  * A storefront write: the browser's `Idempotency-Key` record (replay, 409 while in flight, 422 for another
@@ -14,7 +13,7 @@ import { clientGuard, orderGuard } from './stubs';
  *
  * The hot-path budget: one guard round trip before the upstream call, and only when there is something
  * to guard. The key's record and the token's live in one object (the token's, when the request carries
- * one; else the client's), so a request with both makes one call, and one with neither makes none.
+ * one; else the key's), so a request with both makes one call, and one with neither makes none.
  *
  * Only a 2xx is recorded as the key's final answer, after the response has gone (`waitUntil`): until then
  * a repeat gets 409 `idempotency_key_in_flight` with `Retry-After: 1`, as for any request still running,
@@ -73,31 +72,29 @@ function refusal(kind: 'in_flight' | 'mismatch' | 'order_used'): BollardError {
 
 /**
  * The guard object a write's records live in: the order token's when it carries one (a token's use must
- * be global), else the client's; null when there is nothing to record.
+ * be global), else the key's (`key:` and a hash of it, so object names never show a key); null when there
+ * is nothing to record. Never the client's address: a retry from another address must find its record.
  */
-function guardOf(c: Ctx, spec: GuardedWrite): DurableObjectStub<StorefrontGuard> | null {
+async function guardOf(c: Ctx, spec: GuardedWrite): Promise<DurableObjectStub<StorefrontGuard> | null> {
   const token = spec.order?.token ?? null;
   if (token !== null) return orderGuard(c.env, token.jti);
-  if (spec.guardKey !== null) return clientGuard(c.env, clientIdOf(c.req));
+  if (spec.guardKey !== null) return keyGuard(c.env, spec.guardKey);
   return null;
 }
 
 export async function guardedWrite(c: Ctx, spec: GuardedWrite): Promise<Response> {
-  const guard = guardOf(c, spec);
+  const guard = await guardOf(c, spec);
   if (guard === null) {
     const res = await spec.send();
     return jsonResponse(res.status, JSON.stringify(res.body), false);
   }
   const token = spec.order?.token ?? null;
-  // Scoped to the client even in an order token's object: another client that knows both the token and
-  // the key gets the token's refusal, never this client's stored answer.
+  // The key identifies the attempt, wherever it is retried from: the same key and body replay the first
+  // answer; the key with another body is refused (422), in a token's object as in the key's own.
   const record: IdempotencyRecord | null =
     spec.guardKey === null
       ? null
-      : {
-          key: `${clientIdOf(c.req)} ${spec.guardKey}`,
-          fingerprint: await fingerprint('POST', spec.route, spec.body),
-        };
+      : { key: spec.guardKey, fingerprint: await fingerprint('POST', spec.route, spec.body) };
   const input: GuardBeginInput = {};
   if (record) input.idempotency = { ...record, leaseMs: spec.leaseMs, ttlMs: IDEMPOTENCY_TTL_MS };
   if (token) input.order = { jti: token.jti, expiresAtMs: token.expiresAtMs };

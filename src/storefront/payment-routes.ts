@@ -2,10 +2,16 @@ import type { Hono } from 'hono';
 import type { CheckoutClient } from '../checkout';
 import type { AppEnv } from '../http';
 import { guardedWrite } from './guarded-write';
-import { IDEMPOTENCY_LEASE_MS, parseIdempotencyKey, upstreamKeyFor } from './idempotency';
-import { clientIdOf } from './middleware';
-import { checkRedirectUrl, type ResolvedOrder, resolveOrder } from './policy';
-import { afterAnswer, type Ctx, parseBody, parseId } from './route-helpers';
+import {
+  CREATE_KEY_MIN_LENGTH,
+  fingerprint,
+  IDEMPOTENCY_LEASE_MS,
+  parseIdempotencyKey,
+  sha256Hex,
+  upstreamKeyFor,
+} from './idempotency';
+import { checkRedirectUrl, resolveOrder } from './policy';
+import { afterAnswer, parseBody, parseId } from './route-helpers';
 import { PaymentLinkId, PaymentLinkRequest, PaymentSessionId, PaymentSessionRequest } from './schemas';
 import { storefrontSettings } from './settings';
 import { mountSessionStatusRoute } from './status-route';
@@ -28,15 +34,18 @@ function orderKeys(env: Env): { secret?: string; publicKey?: string } {
 }
 
 /** Bollard's own `Cko-Idempotency-Key` for a session or link: derived from the browser's key, else fresh. */
-function createKeyFor(
-  c: Ctx,
-  route: string,
-  browserKey: string | null,
-  order: ResolvedOrder,
-): Promise<string> {
-  return browserKey === null
-    ? Promise.resolve(`bollard-sf-${crypto.randomUUID()}`)
-    : upstreamKeyFor(clientIdOf(c.req), route, browserKey, order.token?.jti ?? null);
+async function createKeyFor(route: string, browserKey: string | null, input: unknown): Promise<string> {
+  if (browserKey === null) return `bollard-sf-${crypto.randomUUID()}`;
+  return upstreamKeyFor(route, browserKey, await fingerprint('POST', route, input));
+}
+
+/**
+ * The marker a session's metadata carries (payment-outcome.ts). Derived from the upstream key when there
+ * is one to derive from, so every retry of an attempt sends Checkout.com the same body under the same key.
+ */
+async function sessionMarker(browserKey: string | null, idempotencyKey: string): Promise<string> {
+  if (browserKey === null) return `bsm_${crypto.randomUUID().replaceAll('-', '')}`;
+  return `bsm_${(await sha256Hex(`marker\n${idempotencyKey}`)).slice(0, 32)}`;
 }
 
 /**
@@ -50,10 +59,10 @@ export function mountPaymentRoutes(app: Hono<AppEnv>, options: PaymentRouteOptio
     checkRedirectUrl('success_url', input.success_url, settings);
     checkRedirectUrl('failure_url', input.failure_url, settings);
     const order = await resolveOrder(input, settings, orderKeys(c.env), options.now());
-    const marker = `bsm_${crypto.randomUUID().replaceAll('-', '')}`;
+    const browserKey = parseIdempotencyKey(c.req.header('idempotency-key'), CREATE_KEY_MIN_LENGTH);
+    const idempotencyKey = await createKeyFor('/v1/payment-sessions', browserKey, input);
+    const marker = await sessionMarker(browserKey, idempotencyKey);
     const body = paymentSessionBody(input, order, settings, marker);
-    const browserKey = parseIdempotencyKey(c.req.header('idempotency-key'));
-    const idempotencyKey = await createKeyFor(c, '/v1/payment-sessions', browserKey, order);
     return guardedWrite(c, {
       route: '/v1/payment-sessions',
       body: input,
@@ -90,8 +99,8 @@ export function mountPaymentRoutes(app: Hono<AppEnv>, options: PaymentRouteOptio
     checkRedirectUrl('return_url', input.return_url, settings);
     const order = await resolveOrder(input, settings, orderKeys(c.env), options.now());
     const body = paymentLinkBody(input, order, settings);
-    const browserKey = parseIdempotencyKey(c.req.header('idempotency-key'));
-    const idempotencyKey = await createKeyFor(c, '/v1/payment-links', browserKey, order);
+    const browserKey = parseIdempotencyKey(c.req.header('idempotency-key'), CREATE_KEY_MIN_LENGTH);
+    const idempotencyKey = await createKeyFor('/v1/payment-links', browserKey, input);
     return guardedWrite(c, {
       route: '/v1/payment-links',
       body: input,

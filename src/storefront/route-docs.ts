@@ -54,8 +54,9 @@ const IdempotencyKeyHeader = z.object({
     .optional()
     .openapi({
       description:
-        'IETF Idempotency-Key draft: same key and body replays the first response (`Idempotent-Replayed: true`); ' +
-        'same key, different body → 422; first still in flight → 409.',
+        'One random key per attempt, 16–255 printable ASCII characters (IETF Idempotency-Key draft). Same key and ' +
+        'body replays the first response (`Idempotent-Replayed: true`) from any client address; same key, different ' +
+        'body → 422; first still in flight → 409. Without it every request creates a new session or link.',
       example: '"5f1c9d6e-8a51-4a53-a1c4-4e0c2d1f0b7a"',
     }),
 });

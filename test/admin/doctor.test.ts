@@ -1,6 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
+import { adminClient } from '../../src/admin/doctor/run';
 import { secretsCheck } from '../../src/admin/doctor/secrets';
+import { sendTestEvent } from '../../src/admin/doctor/test-event';
 import { createApp } from '../../src/app';
 import { EVENTS } from '../../src/catalog';
 import { DEV_CREDENTIALS } from '../../src/dev/credentials';
@@ -11,6 +13,7 @@ import {
   doctor,
   registerWorkflow,
   SECRETS,
+  sim,
   simConfigure,
   uniqueUrl,
 } from './doctor-helpers';
@@ -339,9 +342,29 @@ describe('POST /admin/doctor/webhook-test', () => {
       env,
     );
 
-  it('reports that the simulator has no test endpoint (the CLI triggers an event instead)', async () => {
+  it('sends the test event through the simulator’s POST /workflows/{id}/test, as the API’s sandbox', async () => {
     const url = uniqueUrl();
     const wf = await withWorkflow(url);
+    const client = adminClient(env);
+    if (typeof client === 'string') throw new Error(client);
+    // The simulator cannot reach https://doctor-….bollard.test from here, so nothing arrives: the e2e test
+    // (test/e2e/doctor.test.ts) sees it arrive through wrangler dev.
+    const answer = await sendTestEvent(env, client, url, { waitMs: 1000 });
+    expect(answer).toMatchObject({ unsupported: false, workflow_id: wf, check: { ok: false } });
+    expect(answer.check.detail).toBe(`sent through ${wf}, but nothing reached the inbox within 1 s`);
+    const log = (await (
+      await sim(`/_sim/webhooks?workflow_id=${wf}&kind=test`, {}, DEV_CREDENTIALS.simAdminKey)
+    ).json()) as { data: { event_type: string; url: string }[] };
+    expect(log.data.map((d) => [d.event_type, d.url])).toEqual([
+      ['payment_approved', `${url}/webhooks/checkout`],
+    ]);
+  });
+
+  it('reports the endpoint unsupported where the API has none (the simulator standing in for production)', async () => {
+    const url = uniqueUrl();
+    const wf = await withWorkflow(url);
+    await simConfigure({ environment: 'production' });
+    cleanups.push(() => simConfigure({ environment: 'sandbox' }));
     const res = await post(url);
     expect(res.status).toBe(200);
     const text = await res.text();
@@ -349,7 +372,11 @@ describe('POST /admin/doctor/webhook-test', () => {
     expect(JSON.parse(text)).toMatchObject({
       unsupported: true,
       workflow_id: wf,
-      check: { check: 'webhook_test_event', ok: false },
+      check: {
+        check: 'webhook_test_event',
+        ok: false,
+        detail: 'the API has no POST /workflows/{id}/test here (answered 404; it exists in the sandbox only)',
+      },
     });
   });
 

@@ -7,7 +7,8 @@ import { DEV_CREDENTIALS } from '../../src/dev/credentials';
 
 /**
  * The `bollard doctor` command against a fake Bollard and simulator (an injected `fetch`): it renders the
- * table, exits 1 when any row fails, and falls back to a simulator trigger for the test event.
+ * table, exits 1 when any row fails, skips the test event where the API has no test endpoint, and
+ * explains a failed one from the simulator's deliveries log.
  */
 afterEach(() => {
   vi.restoreAllMocks();
@@ -20,16 +21,25 @@ const PASSING: DoctorRow[] = [
 
 interface Fake {
   report?: { checks: DoctorRow[]; base?: string } | 'unauthorized';
-  testEvent?: { unsupported: boolean; check: DoctorRow };
-  /** `/admin/events/{id}` answers 404 this many times, then 200 (Infinity: never arrives). */
-  eventMisses?: number;
-  simLogStatus?: number;
+  testEvent?: { unsupported: boolean; workflow_id: string | null; check: DoctorRow };
+  /** The last attempt of the test delivery in the simulator's log; null: the log holds none. */
+  simLog?: { status_code?: number; error?: string } | null;
   down?: boolean;
 }
 
+const FAILED_TEST = {
+  unsupported: false,
+  workflow_id: 'wf_x',
+  check: {
+    check: 'webhook_test_event',
+    ok: false,
+    detail: 'sent through wf_x, but nothing reached the inbox within 8 s',
+    fix: "look at the workflow's delivery log",
+  },
+};
+
 function fakeFetch(fake: Fake): { fetch: typeof fetch; calls: string[] } {
   const calls: string[] = [];
-  let misses = fake.eventMisses ?? 0;
   const json = (body: unknown, status = 200) =>
     new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
   const impl = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
@@ -50,26 +60,19 @@ function fakeFetch(fake: Fake): { fetch: typeof fetch; calls: string[] } {
       });
     }
     if (url.pathname === '/admin/doctor/webhook-test') return json(fake.testEvent);
-    if (url.pathname === '/_sim/trigger') {
-      expect(auth).toBe(`Bearer ${DEV_CREDENTIALS.simAdminKey}`);
-      return json({ events: [{ id: 'evt_doctor', type: 'card_verified' }] }, 201);
-    }
-    if (url.pathname === '/admin/events/evt_doctor') {
-      if (misses > 0) {
-        misses--;
-        return json({ error_codes: ['event_not_found'] }, 404);
-      }
-      return json({ id: 'evt_doctor' });
-    }
     if (url.pathname === '/_sim/webhooks') {
+      expect(auth).toBe(`Bearer ${DEV_CREDENTIALS.simAdminKey}`);
+      expect(url.searchParams.get('workflow_id')).toBe('wf_x');
+      expect(url.searchParams.get('kind')).toBe('test');
+      const last = fake.simLog;
       return json({
-        data: [
-          {
-            url: 'http://127.0.0.1:8787/webhooks/checkout',
-            status: 'pending',
-            history: [{ status_code: fake.simLogStatus ?? 200 }],
-          },
-        ],
+        data: last
+          ? [
+              { event_id: 'evt_older', url: 'http://127.0.0.1:8787/webhooks/checkout', history: [] },
+              { event_id: 'evt_elsewhere', url: 'https://other.example/hook', history: [] },
+              { event_id: 'evt_doctor', url: 'http://127.0.0.1:8787/webhooks/checkout/', history: [last] },
+            ]
+          : [],
       });
     }
     return json({}, 404);
@@ -84,8 +87,6 @@ async function run(argv: string[], fake: Fake): Promise<{ code: number; text: st
     fetch,
     env: {},
     width: 100,
-    waitMs: 50,
-    sleep: async () => {},
   });
   return { code, text: lines.join('\n'), calls };
 }
@@ -162,61 +163,70 @@ describe('bollard doctor', () => {
     expect(text).toContain('6 checks: 5 passed, 1 failed.');
   });
 
-  it('exits 0 when every check passes, with the test event through the simulator', async () => {
+  it('exits 0 when every check passes, the test event sent through the API’s test endpoint', async () => {
     const { code, text, calls } = await run([], {
       testEvent: {
-        unsupported: true,
-        check: { check: 'webhook_test_event', ok: false, detail: 'no test endpoint', fix: 'x' },
+        unsupported: false,
+        workflow_id: 'wf_x',
+        check: { check: 'webhook_test_event', ok: true, detail: 'arrived', fix: null },
       },
-      eventMisses: 2,
     });
     expect(code).toBe(0);
-    expect(text).toMatch(/^webhook_test_event +PASS +card_verified evt_doctor, triggered on the simulator/m);
-    expect(calls).toContain('POST 127.0.0.1:8788/_sim/trigger');
-    expect(calls.filter((c) => c === 'GET 127.0.0.1:8787/admin/events/evt_doctor')).toHaveLength(3);
+    expect(text).toMatch(/^webhook_test_event +PASS +arrived$/m);
+    expect(calls).toContain('POST 127.0.0.1:8787/admin/doctor/webhook-test');
+    expect(calls.some((c) => c.includes('/_sim/'))).toBe(false);
   });
 
-  it('names the signing key when the simulator says Bollard answered 401', async () => {
-    const { code, text } = await run([], {
-      testEvent: {
-        unsupported: true,
-        check: { check: 'webhook_test_event', ok: false, detail: '-', fix: 'x' },
-      },
-      eventMisses: Number.POSITIVE_INFINITY,
-      simLogStatus: 401,
-    });
+  it('names the signing key when the simulator’s log says Bollard answered 401 to the test delivery', async () => {
+    const { code, text, calls } = await run([], { testEvent: FAILED_TEST, simLog: { status_code: 401 } });
     expect(code).toBe(1);
     expect(text).toMatch(
       /^webhook_test_event +FAIL +the simulator delivered evt_doctor and Bollard answered 401/m,
     );
     expect(text).toContain('WEBHOOK_SIGNING_KEYS');
+    expect(calls).toContain('GET 127.0.0.1:8788/_sim/webhooks');
+    const unreachable = await run(['--json'], { testEvent: FAILED_TEST, simLog: { error: 'unreachable' } });
+    const rows = (JSON.parse(unreachable.text) as { checks: DoctorRow[] }).checks;
+    expect(rows.find((r) => r.check === 'webhook_test_event')).toEqual({
+      check: 'webhook_test_event',
+      ok: false,
+      detail:
+        'the simulator could not deliver evt_doctor to http://127.0.0.1:8787/webhooks/checkout (unreachable)',
+      fix: 'the workflow URL must reach this Bollard: check --url and the workflow action url',
+    });
   });
 
-  it('uses the API test endpoint’s own answer when it has one, and skips when there is none and no simulator', async () => {
-    const sent = await run(
-      ['--url', 'https://bollard.example.com', '--admin-token', DEV_CREDENTIALS.adminToken],
-      {
-        testEvent: {
-          unsupported: false,
-          check: { check: 'webhook_test_event', ok: true, detail: 'arrived', fix: null },
-        },
-      },
+  it('keeps the server’s row when the simulator’s log holds no test delivery, or there is no simulator', async () => {
+    const empty = await run([], { testEvent: FAILED_TEST, simLog: null });
+    expect(empty.code).toBe(1);
+    expect(empty.text).toMatch(
+      /^webhook_test_event +FAIL +sent through wf_x, but nothing reached the inbox/m,
     );
-    expect(sent.code).toBe(0);
-    expect(sent.text).toMatch(/^webhook_test_event +PASS +arrived$/m);
-    const none = await run(
+    const remote = await run(
       ['--url', 'https://bollard.example.com', '--admin-token', DEV_CREDENTIALS.adminToken],
-      {
-        report: { checks: PASSING, base: 'https://abc.api.checkout.com' },
-        testEvent: {
-          unsupported: true,
-          check: { check: 'webhook_test_event', ok: false, detail: 'no test endpoint', fix: 'x' },
-        },
-      },
+      { report: { checks: PASSING, base: 'https://abc.api.sandbox.checkout.com' }, testEvent: FAILED_TEST },
     );
-    expect(none.code).toBe(0);
-    expect(none.text).toMatch(/^webhook_test_event +SKIP +no test endpoint; nothing was sent$/m);
-    expect(none.calls.some((c) => c.includes('/_sim/'))).toBe(false);
+    expect(remote.text).toMatch(/^webhook_test_event +FAIL +sent through wf_x/m);
+    expect(remote.calls.some((c) => c.includes('/_sim/'))).toBe(false);
+  });
+
+  it('skips the test event where the API has no test endpoint (production), sending nothing', async () => {
+    for (const base of ['https://abc.api.checkout.com', 'http://127.0.0.1:8788']) {
+      const none = await run(
+        ['--url', 'https://bollard.example.com', '--admin-token', DEV_CREDENTIALS.adminToken],
+        {
+          report: { checks: PASSING, base },
+          testEvent: {
+            unsupported: true,
+            workflow_id: 'wf_x',
+            check: { check: 'webhook_test_event', ok: false, detail: 'no test endpoint', fix: 'x' },
+          },
+        },
+      );
+      expect(none.code).toBe(0);
+      expect(none.text).toMatch(/^webhook_test_event +SKIP +no test endpoint; nothing was sent$/m);
+      expect(none.calls.some((c) => c.includes('/_sim/'))).toBe(false);
+    }
   });
 
   it('fails on a refused admin token, and when nothing answers', async () => {

@@ -6,8 +6,9 @@ import { DEV_CREDENTIALS } from '../../src/dev/credentials';
 
 /**
  * `npm start -- --oauth` for real, then `bollard doctor` against it: the summary and `/admin/status` say
- * oauth, every check passes (the test event goes simulator → workflow → signed delivery → inbox), and
- * breaking the workflow's signing key, then removing the workflow, makes the doctor fail with a fix.
+ * oauth, every check passes (the test event goes Bollard → the simulator's `POST /workflows/{id}/test` →
+ * signed delivery → Bollard's receiver → inbox), and breaking the workflow's signing key, then removing
+ * the workflow, makes the doctor fail with a fix.
  */
 const ROOT = resolve(import.meta.dirname, '../..');
 const SIM_PORT = 18812;
@@ -70,6 +71,15 @@ function rowOf(rows: Row[], check: string): Row {
   return r;
 }
 
+/** How many `POST /workflows/{id}/test` calls the simulator has answered. */
+async function simTestCalls(): Promise<number> {
+  const res = await fetch(`${simUrl}/_sim/stats`, {
+    headers: { Authorization: `Bearer ${DEV_CREDENTIALS.simAdminKey}` },
+  });
+  const stats = (await res.json()) as { requests: { by_route: Record<string, number> } };
+  return stats.requests.by_route['POST /workflows/{id}/test'] ?? 0;
+}
+
 const simApi = (path: string, init: RequestInit = {}) =>
   fetch(`${simUrl}${path}`, {
     ...init,
@@ -91,12 +101,42 @@ describe('npm start -- --oauth, checked by bollard doctor', () => {
     expect(text).toMatch(/^admin_token +PASS +accepted; auth mode oauth/m);
     expect(text).toMatch(/^scopes\.agents +PASS +oauth token for "/m);
     expect(text).toMatch(/^webhook_workflow +PASS +wf_[a-z2-7]{26} →/m);
-    expect(text).toMatch(/^webhook_test_event +PASS +card_verified evt_[a-z2-7]{26}, triggered on the/m);
+    expect(text).toMatch(/^webhook_test_event +PASS +POST \/workflows\/wf_[a-z2-7]{26}\/test → 204;/m);
     expect(text).toMatch(/^12 checks: 12 passed, 0 failed\.$/m);
     expect(code).toBe(0);
     for (const secret of [DEV_CREDENTIALS.oauthClientSecret, DEV_CREDENTIALS.webhookSigningKey]) {
       expect(text).not.toContain(secret);
     }
+  });
+
+  it('sends the test event through the API’s test endpoint, and it reaches the inbox signed', async () => {
+    const testsBefore = await simTestCalls();
+    const { code, rows } = await doctor(true);
+    expect(code).toBe(0);
+    const row = rowOf(rows, 'webhook_test_event');
+    const match =
+      /^POST \/workflows\/(wf_[a-z2-7]{26})\/test → 204; event (evt_[a-z2-7]{26}) \(payment_approved\) was verified and recorded [\d.]+ s later$/.exec(
+        row.detail,
+      );
+    if (!match) throw new Error(`unexpected detail: ${row.detail}`);
+    const [, wf, eventId] = match;
+    expect(await simTestCalls()).toBe(testsBefore + 1);
+    // The simulator delivered it as a workflow test, and Bollard's receiver acknowledged it (signature good).
+    const log = (await (
+      await fetch(`${simUrl}/_sim/webhooks?workflow_id=${wf}&kind=test`, {
+        headers: { Authorization: `Bearer ${DEV_CREDENTIALS.simAdminKey}` },
+      })
+    ).json()) as {
+      data: { event_id: string; url: string; status: string; history: { status_code?: number }[] }[];
+    };
+    const delivery = log.data.find((d) => d.event_id === eventId);
+    expect(delivery).toMatchObject({ url: `${bollardUrl}/webhooks/checkout`, status: 'delivered' });
+    expect(delivery?.history.at(-1)?.status_code).toBe(200);
+    const recorded = await fetch(`${bollardUrl}/admin/events/${eventId}`, {
+      headers: { Authorization: `Bearer ${DEV_CREDENTIALS.adminToken}` },
+    });
+    expect(recorded.status).toBe(200);
+    expect(await recorded.json()).toMatchObject({ id: eventId, type: 'payment_approved' });
   });
 
   it('fails the test event when the workflow signs with a key Bollard does not hold, then the workflow check when it is gone', async () => {

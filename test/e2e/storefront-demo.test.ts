@@ -99,6 +99,40 @@ describe('demo storefront in Chromium', () => {
     await page.close();
   });
 
+  it('retries a session create whose answer was lost with the same Idempotency-Key: one session, paid once', async () => {
+    const page = await openShop();
+    const creates: { key: string | undefined; replayed: string | null; id?: string }[] = [];
+    let lose = true;
+    // The first create reaches Bollard (and Checkout.com), but its answer never reaches the page, as when a
+    // phone drops Wi-Fi mid-request.
+    await page.route('**/v1/payment-sessions', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      const key = route.request().headers()['idempotency-key'];
+      const res = await route.fetch();
+      const body = (await res.json()) as { id?: string };
+      creates.push({
+        key,
+        replayed: res.headers()['idempotent-replayed'] ?? null,
+        ...(body.id ? { id: body.id } : {}),
+      });
+      if (lose) {
+        lose = false;
+        return route.abort('connectionreset');
+      }
+      return route.fulfill({ response: res });
+    });
+    await withScreenshot(page, 'lost-session-answer', async () => {
+      await payByCard(page, '4242 4242 4242 4242');
+      expect(await page.getAttribute('#outcome', 'data-status')).toBe('approved');
+    });
+    expect(creates).toHaveLength(2);
+    expect(creates[0]?.key).toMatch(/^[0-9a-f]{32}$/);
+    expect(creates[1]?.key).toBe(creates[0]?.key);
+    expect(creates[1]?.replayed).toBe('true');
+    expect(creates[1]?.id).toBe(creates[0]?.id);
+    await page.close();
+  });
+
   it('shows a decline for the 4544 2491 6767 3670 card', async () => {
     const page = await openShop();
     await withScreenshot(page, 'declined-card', async () => {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, it } from 'vitest';
 import { mintOrderToken } from '../../src/storefront';
 import type { StorefrontGuard } from '../../src/storefront/guard-do';
-import { clientGuard, orderGuard } from '../../src/storefront/stubs';
+import { keyGuard, orderGuard } from '../../src/storefront/stubs';
 import {
   bodyArb,
   contentTypeArb,
@@ -37,7 +37,7 @@ import { propertyOptions, timeoutFor } from './support/config';
  *
  * "Written", for a 4xx: no upstream effect; no write request upstream unless the refusal is the upstream's
  * own verdict (a 404/409/422 on a route that writes upstream); no record left in the guard objects the
- * requests can reach (the clients' `client:<ip>` and the tokens' `order:<jti>`: idempotency records, used
+ * requests can reach (the keys' `key:<hash>` and the tokens' `order:<jti>`: idempotency records, used
  * tokens, session records); and a status probe for a session Bollard never created leaves no storage in
  * that session's object.
  */
@@ -45,6 +45,8 @@ const RUNS = 200;
 const ORIGIN = 'http://127.0.0.1:8787';
 const CLIENTS = [null, '203.0.113.7', '2001:db8::1'] as const;
 const JTIS = ['fuzz-jti-1', 'fuzz-jti-2'] as const;
+/** The well-formed `Idempotency-Key`s the requests carry (their records live in `key:<hash>` guards). */
+const KEYS = ['fuzz-idem-1', '"fuzz-idem-2"'] as const;
 const SESSION_ID = 'ps_2Un6I6lRpIAiIEwQIyxWVnV9CqQ';
 
 const STOREFRONT_FIELDS = [
@@ -98,7 +100,7 @@ async function guardRows(guard: DurableObjectStub<StorefrontGuard>): Promise<num
 
 async function guardFingerprint(): Promise<number[]> {
   return Promise.all([
-    ...CLIENTS.map((ip) => guardRows(clientGuard(env, ip ?? 'unknown'))),
+    ...(await Promise.all(KEYS.map((key) => keyGuard(env, key)))).map((guard) => guardRows(guard)),
     ...JTIS.map((jti) => guardRows(orderGuard(env, jti))),
   ]);
 }
@@ -237,15 +239,7 @@ describe('fuzz: the storefront', () => {
             { weight: 3, arbitrary: fc.constant('application/json') },
             { weight: 2, arbitrary: contentTypeArb },
           ),
-          'idempotency-key': fc.constantFrom(
-            null,
-            null,
-            'fuzz-idem-1',
-            '"fuzz-idem-2"',
-            '',
-            'é',
-            'k'.repeat(256),
-          ),
+          'idempotency-key': fc.constantFrom(null, null, ...KEYS, '', 'é', 'k'.repeat(256)),
           'cf-connecting-ip': fc.constantFrom(...CLIENTS),
           'x-request-id': requestIdArb,
           'access-control-request-method': fc.constantFrom(null, null, 'POST', 'DELETE'),

@@ -9,8 +9,6 @@ import { RollingAggregate } from '../../src/metrics/aggregate';
 import { DATA_POINT_LAYOUT, type RequestMetric, toDataPoint } from '../../src/metrics/data-point';
 import { requestMetrics } from '../../src/metrics/middleware';
 import { noteGovernorWait, noteUpstreamAnswer } from '../../src/metrics/request-observer';
-import { summaryQueries } from '../../src/metrics/sql-api';
-import { metricsSummary } from '../../src/metrics/summary';
 import { surfaceOf } from '../../src/metrics/surface';
 
 const ADMIN = { authorization: `Bearer ${DEV_CREDENTIALS.adminToken}` };
@@ -299,82 +297,5 @@ describe('GET /admin/metrics', () => {
     const bad = await call('/admin/metrics?window=7d', { headers: ADMIN });
     expect(bad.status).toBe(422);
     expect(await bad.json()).toMatchObject({ error_codes: ['window_invalid'] });
-  });
-
-  it('uses the Analytics Engine SQL API when an account and token are set, weighting by sample interval', async () => {
-    const sent: Array<{ url: string; auth: string | null; sql: string }> = [];
-    const row = {
-      surface: 'storefront',
-      method: 'POST',
-      route: '/v1/payment-sessions',
-      agent_id: 'agt_a',
-      requests: '120',
-      s2xx: '100',
-      s3xx: '0',
-      s4xx: '15',
-      s5xx: '5',
-      latency_avg: 80.25,
-      p50: 60,
-      p95: 300,
-      p99: 900,
-      wait_avg: 1.5,
-      wait_max: 40,
-      upstream_requests: '110',
-      upstream_attempts: '118',
-      throttled: '2',
-      upstream_failed: '5',
-    };
-    const fakeFetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
-      sent.push({
-        url: String(input),
-        auth: new Headers(init?.headers).get('authorization'),
-        sql: String(init?.body),
-      });
-      return Response.json({ meta: [], data: [row], rows: 1 });
-    }) as typeof fetch;
-    const configured = {
-      ...env,
-      CLOUDFLARE_ACCOUNT_ID: '0123456789abcdef0123456789abcdef',
-      CF_API_TOKEN: 'cf_token_value',
-      METRICS_DATASET: 'bollard_requests',
-    } as Env;
-    const s = await metricsSummary(configured, '7d', { fetch: fakeFetch });
-    expect(s).toMatchObject({ source: 'analytics_engine', approximate: false, window: '7d' });
-    expect(sent).toHaveLength(4);
-    for (const q of sent) {
-      expect(q.url).toBe(
-        'https://api.cloudflare.com/client/v4/accounts/0123456789abcdef0123456789abcdef/analytics_engine/sql',
-      );
-      expect(q.auth).toBe('Bearer cf_token_value');
-      expect(q.sql).toContain('FROM bollard_requests');
-      expect(q.sql).toContain("INTERVAL '10080' MINUTE");
-      expect(q.sql).toContain('_sample_interval');
-    }
-    expect(s.totals).toMatchObject({
-      requests: 120,
-      status: { '2xx': 100, '4xx': 15, '5xx': 5 },
-      error_rate: 0.042,
-      latency_ms: { avg: 80.3, p95: 300 },
-      upstream: { requests: 110, attempts: 118, throttled: 2, failed: 5 },
-    });
-    expect(s.surfaces.storefront.requests).toBe(120);
-    expect(s.surfaces.agents.requests).toBe(0);
-    expect(s.routes[0]).toMatchObject({ route: '/v1/payment-sessions', requests: 120 });
-    expect(s.agents[0]).toMatchObject({ agent_id: 'agt_a' });
-
-    // The API failing: this isolate's numbers, saying why (never the token).
-    const failing = (async () => new Response('no', { status: 403 })) as unknown as typeof fetch;
-    const fallback = await metricsSummary(configured, '1h', { fetch: failing });
-    expect(fallback).toMatchObject({
-      source: 'isolate',
-      analytics_engine_error: expect.stringContaining('403'),
-    });
-    expect(JSON.stringify(fallback)).not.toContain('cf_token_value');
-  });
-
-  it('builds queries that only name a dataset of the allowed shape', () => {
-    const q = summaryQueries('bollard_requests', 60 * 60 * 1000);
-    expect(Object.keys(q)).toEqual(['totals', 'surfaces', 'routes', 'agents']);
-    expect(q.routes).toContain('ORDER BY requests DESC LIMIT 25');
   });
 });

@@ -1,22 +1,36 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { IsolateBuckets } from '../../src/storefront/client-limit';
-import { caller, errorOf, meteredCaller, ORIGIN, openMode, sessionBody } from './helpers';
+import { caller, errorOf, linkBody, meteredCaller, ORIGIN, openMode, sessionBody } from './helpers';
 
 describe('CORS for the configured storefront origins only', () => {
-  it('answers a preflight from a configured origin', async () => {
-    const res = await caller()('/v1/payment-sessions', {
-      method: 'OPTIONS',
-      headers: {
-        origin: ORIGIN,
-        'access-control-request-method': 'POST',
-        'access-control-request-headers': 'content-type,idempotency-key',
-      },
-    });
-    expect(res.status).toBe(204);
-    expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN);
-    expect(res.headers.get('access-control-allow-methods')).toContain('POST');
-    expect(res.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('idempotency-key');
+  it('answers a preflight from a configured origin, letting both creates carry Idempotency-Key', async () => {
+    for (const path of ['/v1/payment-sessions', '/v1/payment-links']) {
+      const res = await caller()(path, {
+        method: 'OPTIONS',
+        headers: {
+          origin: ORIGIN,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type,idempotency-key',
+        },
+      });
+      expect(res.status).toBe(204);
+      expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+      expect(res.headers.get('access-control-allow-methods')).toContain('POST');
+      expect(res.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('idempotency-key');
+    }
+  });
+
+  it('lets the page read that an answer was replayed for its key', async () => {
+    const init = {
+      json: linkBody({ amount: 1000, currency: 'GBP' }),
+      headers: { origin: ORIGIN, 'idempotency-key': crypto.randomUUID() },
+    };
+    await caller(openMode)('/v1/payment-links', init);
+    const again = await caller(openMode)('/v1/payment-links', init);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect(again.headers.get('access-control-expose-headers')).toContain('Idempotent-Replayed');
   });
 
   it('gives no Access-Control-Allow-Origin to any other origin, preflight or not', async () => {
@@ -129,7 +143,7 @@ describe('STOREFRONT_CLIENT_LIMITER: the Rate Limiting binding', () => {
     const call = meteredCaller({ ...openMode, STOREFRONT_CLIENT_LIMITER: refusing });
     const { res, calls } = await call('/v1/payment-sessions', {
       json: sessionBody({ amount: 1000, currency: 'GBP' }),
-      headers: { origin: ORIGIN, 'idempotency-key': 'limited-1' },
+      headers: { origin: ORIGIN, 'idempotency-key': crypto.randomUUID() },
     });
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('60');

@@ -53,14 +53,14 @@ describe('guard round trips per request', () => {
     expect(calls).toEqual([]);
   });
 
-  it("one with Idempotency-Key (the client's object); the record is completed after the answer", async () => {
+  it("one with Idempotency-Key (the key's object); the record is completed after the answer", async () => {
     const { res, calls } = await meteredCaller(openMode)('/v1/payment-sessions', {
       json: sessionBody({ amount: 1000, currency: 'GBP' }),
-      headers: { 'idempotency-key': 'metered-1' },
+      headers: { 'idempotency-key': crypto.randomUUID() },
     });
     expect(res.status).toBe(201);
-    expect(waited(calls)).toEqual(['client.begin']);
-    expect(background(calls).sort()).toEqual(['client.complete', 'session.rememberSession']);
+    expect(waited(calls)).toEqual(['key.begin']);
+    expect(background(calls).sort()).toEqual(['key.complete', 'session.rememberSession']);
   });
 
   it("one with an order token (the token's object)", async () => {
@@ -76,7 +76,7 @@ describe('guard round trips per request', () => {
     const call = meteredCaller();
     const init = {
       json: sessionBody({ order_token: await orderToken() }),
-      headers: { 'idempotency-key': 'metered-both' },
+      headers: { 'idempotency-key': crypto.randomUUID() },
     };
     const first = await call('/v1/payment-sessions', init);
     expect(first.res.status).toBe(201);
@@ -99,11 +99,11 @@ describe('guard round trips per request', () => {
 
     const keyed = await call(`/v1/payment-sessions/${await newSession(call)}/submit`, {
       json: { session_data: (await cardToken()).token },
-      headers: { 'idempotency-key': 'metered-submit' },
+      headers: { 'idempotency-key': crypto.randomUUID() },
     });
     expect(keyed.res.status).toBe(201);
-    expect(waited(keyed.calls)).toEqual(['client.begin']);
-    expect(background(keyed.calls).sort()).toEqual(['client.complete', 'session.rememberSessionPayment']);
+    expect(waited(keyed.calls)).toEqual(['key.begin']);
+    expect(background(keyed.calls).sort()).toEqual(['key.complete', 'session.rememberSessionPayment']);
   });
 
   it('a second, waited on, only when a keyed write fails: the release that lets the retry through', async () => {
@@ -111,11 +111,11 @@ describe('guard round trips per request', () => {
       '/v1/payment-sessions/ps_2Un6I6lRpIAiIEwQIyxWVnV9CqQ/submit',
       {
         json: { session_data: 'tok_abcdefghijklmnopqrstuvwxyz' },
-        headers: { 'idempotency-key': 'metered-404' },
+        headers: { 'idempotency-key': crypto.randomUUID() },
       },
     );
     expect(res.status).toBe(404);
-    expect(waited(calls)).toEqual(['client.begin', 'client.release']);
+    expect(waited(calls)).toEqual(['key.begin', 'key.release']);
     expect(background(calls)).toEqual([]);
   });
 });
@@ -146,7 +146,10 @@ describe('guard round trips as DO_METER counts them through the Worker entry', (
 
   it('waits on no guard call in open mode without Idempotency-Key, one with an order token and a key', async () => {
     expect(await create({ amount: 1000, currency: 'GBP' })).toMatchObject({ guard: 'STOREFRONT_GUARD=0' });
-    const both = await create({ order_token: await orderToken() }, { 'idempotency-key': 'meter-both' });
+    const both = await create(
+      { order_token: await orderToken() },
+      { 'idempotency-key': crypto.randomUUID() },
+    );
     expect(both.guard).toBe('STOREFRONT_GUARD=1');
     // The status record and the key's final answer: after the answer.
     expect(both.background).toBeGreaterThanOrEqual(2);

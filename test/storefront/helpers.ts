@@ -44,7 +44,7 @@ export function caller(overrides: Partial<Record<keyof Env, unknown>> = {}, clie
 
 /** One call a request made to the guard Durable Object (`STOREFRONT_GUARD`). */
 export interface GuardCall {
-  /** The object's name: `client:<ip>`, `order:<jti>` or `session:<id>`. */
+  /** The object's name: `key:<hash>`, `order:<jti>` or `session:<id>`. */
   object: string;
   method: string;
   /** Settled before the answer was ready: a round trip the answer waited on (else `waitUntil` work). */

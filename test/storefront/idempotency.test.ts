@@ -1,17 +1,29 @@
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { fingerprint, upstreamKeyFor } from '../../src/storefront/idempotency';
-import { PaymentSessionRequest } from '../../src/storefront/schemas';
-import { clientGuard } from '../../src/storefront/stubs';
+import { PaymentLinkRequest, PaymentSessionRequest } from '../../src/storefront/schemas';
+import { keyGuard } from '../../src/storefront/stubs';
 import { caller, errorOf, linkBody, openMode, orderToken, sessionBody } from './helpers';
 import { simPost } from './sim';
+
+/** A key as a page makes one: a random UUID per attempt. */
+const newKey = () => crypto.randomUUID();
+
+/** Forgets every record of a key's guard object, as its expiry (or a lost `complete`) would. */
+async function forgetRecords(key: string): Promise<void> {
+  const guard = await keyGuard(env, key);
+  await runInDurableObject(guard, (_instance, state) => {
+    state.storage.sql.exec('DELETE FROM idempotency');
+  });
+}
 
 describe('Idempotency-Key from the browser', () => {
   it('returns the same session for a double-click (same key, same body), marked replayed', async () => {
     const call = caller(openMode);
     const init = {
       json: sessionBody({ amount: 1000, currency: 'GBP' }),
-      headers: { 'idempotency-key': '"dbl-click-1"' },
+      headers: { 'idempotency-key': `"${newKey()}"` },
     };
     const first = await call('/v1/payment-sessions', init);
     const second = await call('/v1/payment-sessions', init);
@@ -25,7 +37,7 @@ describe('Idempotency-Key from the browser', () => {
 
   it('answers 422 for the same key with a different body', async () => {
     const call = caller(openMode);
-    const headers = { 'idempotency-key': 'key-reuse-1' };
+    const headers = { 'idempotency-key': newKey() };
     expect(
       (await call('/v1/payment-links', { json: linkBody({ amount: 1000, currency: 'GBP' }), headers }))
         .status,
@@ -40,49 +52,75 @@ describe('Idempotency-Key from the browser', () => {
 
   it('answers 409 while the first request with the key is still in flight', async () => {
     const call = caller(openMode);
+    const key = newKey();
     const body = sessionBody({ amount: 1000, currency: 'GBP' });
-    // The first request has begun (recorded exactly as the route records it: over the validated body) and
-    // not finished.
-    const guard = clientGuard(env, call.client);
+    // The first request has begun (recorded exactly as the route records it: over the validated body, in
+    // the key's own object) and not finished.
+    const guard = await keyGuard(env, key);
     const begun = await guard.begin({
       idempotency: {
-        // Records are keyed by the client and the browser's key (guarded-write.ts).
-        key: `${call.client} in-flight-1`,
+        key,
         fingerprint: await fingerprint('POST', '/v1/payment-sessions', PaymentSessionRequest.parse(body)),
         leaseMs: 60_000,
         ttlMs: 60_000,
       },
     });
     expect(begun.kind).toBe('proceed');
-    const res = await call('/v1/payment-sessions', {
-      json: body,
-      headers: { 'idempotency-key': 'in-flight-1' },
-    });
+    const res = await call('/v1/payment-sessions', { json: body, headers: { 'idempotency-key': key } });
     expect(res.status).toBe(409);
     expect((await errorOf(res)).error_codes).toEqual(['idempotency_key_in_flight']);
   });
 
-  it('scopes keys per client: another client with the same key gets its own session', async () => {
-    const init = {
-      json: sessionBody({ amount: 1000, currency: 'GBP' }),
-      headers: { 'idempotency-key': 'shared-key' },
-    };
-    const a = (await (await caller(openMode)('/v1/payment-sessions', init)).json()) as { id: string };
-    const b = (await (await caller(openMode)('/v1/payment-sessions', init)).json()) as { id: string };
-    expect(a.id).not.toBe(b.id);
-  });
+  it.each([
+    ['/v1/payment-sessions', sessionBody({ amount: 1000, currency: 'GBP', reference: 'ORD-ADDR-1' })],
+    ['/v1/payment-links', linkBody({ amount: 1000, currency: 'GBP', reference: 'ORD-ADDR-2' })],
+  ] as const)(
+    '%s: the same key from another address gets the first one; another key a new one',
+    async (path, body) => {
+      const key = newKey();
+      const wifi = caller(openMode);
+      const mobile = caller(openMode);
+      expect(mobile.client).not.toBe(wifi.client);
+      const first = await wifi(path, { json: body, headers: { 'idempotency-key': key } });
+      expect(first.status).toBe(201);
+      const a = (await first.json()) as { id: string };
+      // The shopper's phone moved to mobile data and retried the attempt: the stored answer, replayed.
+      const retried = await mobile(path, { json: body, headers: { 'idempotency-key': key } });
+      expect(retried.status).toBe(201);
+      expect(retried.headers.get('idempotent-replayed')).toBe('true');
+      expect(((await retried.json()) as { id: string }).id).toBe(a.id);
+      // With Bollard's record gone (expired, or never completed), the retry goes upstream again — under the
+      // same Cko-Idempotency-Key, so Checkout.com answers with the first one instead of creating another.
+      await forgetRecords(key);
+      const upstream = await mobile(path, { json: body, headers: { 'idempotency-key': key } });
+      expect(upstream.status).toBe(201);
+      expect(upstream.headers.get('idempotent-replayed')).toBeNull();
+      expect(((await upstream.json()) as { id: string }).id).toBe(a.id);
+      // Another attempt (another key) is another session or link, from either address.
+      const other = await wifi(path, { json: body, headers: { 'idempotency-key': newKey() } });
+      expect(other.status).toBe(201);
+      expect(((await other.json()) as { id: string }).id).not.toBe(a.id);
+    },
+  );
 
-  it("forwards Bollard's own Cko-Idempotency-Key upstream, derived from the browser's key", async () => {
-    const call = caller(openMode);
+  it("forwards Bollard's own Cko-Idempotency-Key upstream, derived from the key and the request, not the address", async () => {
+    const key = newKey();
     const body = linkBody({ amount: 1234, currency: 'GBP' });
-    const res = await call('/v1/payment-links', { json: body, headers: { 'idempotency-key': 'fwd-1' } });
+    const res = await caller(openMode)('/v1/payment-links', {
+      json: body,
+      headers: { 'idempotency-key': key },
+    });
     const link = (await res.json()) as { id: string };
     // Checkout.com (the simulator) replays its stored answer for that key: proof Bollard sent exactly it.
-    const key = await upstreamKeyFor(call.client, '/v1/payment-links', 'fwd-1');
+    const upstreamKey = await upstreamKeyFor(
+      '/v1/payment-links',
+      key,
+      await fingerprint('POST', '/v1/payment-links', PaymentLinkRequest.parse(body)),
+    );
     const direct = await simPost(
       '/payment-links',
       { amount: 1234, currency: 'GBP', billing: body.billing },
-      key,
+      upstreamKey,
     );
     expect(direct.body.id).toBe(link.id);
   });
@@ -90,7 +128,7 @@ describe('Idempotency-Key from the browser', () => {
   it('replays a signed-mode double-click without tripping the order-token replay guard', async () => {
     const call = caller();
     const token = await orderToken();
-    const init = { json: sessionBody({ order_token: token }), headers: { 'idempotency-key': 'signed-dbl' } };
+    const init = { json: sessionBody({ order_token: token }), headers: { 'idempotency-key': newKey() } };
     const first = await call('/v1/payment-sessions', init);
     const second = await call('/v1/payment-sessions', init);
     expect(first.status).toBe(201);
@@ -98,21 +136,28 @@ describe('Idempotency-Key from the browser', () => {
     expect(((await second.json()) as { id: string }).id).toBe(((await first.json()) as { id: string }).id);
   });
 
-  it("never answers another client's request from a record, even with the same order token and key", async () => {
+  it('replays a signed-mode attempt retried from another address; the token without its key is refused', async () => {
     const token = await orderToken();
-    const init = { json: sessionBody({ order_token: token }), headers: { 'idempotency-key': 'stolen-key' } };
+    const key = newKey();
+    const init = { json: sessionBody({ order_token: token }), headers: { 'idempotency-key': key } };
     const first = await caller()('/v1/payment-sessions', init);
     expect(first.status).toBe(201);
-    // Another address replaying the whole request gets the token's refusal, not the stored session secret.
-    const other = await caller()('/v1/payment-sessions', init);
-    expect(other.status).toBe(409);
-    expect(other.headers.get('idempotent-replayed')).toBeNull();
-    expect((await errorOf(other)).error_codes).toEqual(['order_token_replayed']);
+    const moved = await caller()('/v1/payment-sessions', init);
+    expect(moved.status).toBe(201);
+    expect(moved.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await moved.json()) as { id: string }).id).toBe(((await first.json()) as { id: string }).id);
+    // The token with another key (or none) is another attempt at a spent order.
+    for (const headers of [{ 'idempotency-key': newKey() }, {}] as Record<string, string>[]) {
+      const other = await caller()('/v1/payment-sessions', { json: init.json, headers });
+      expect(other.status).toBe(409);
+      expect(other.headers.get('idempotent-replayed')).toBeNull();
+      expect((await errorOf(other)).error_codes).toEqual(['order_token_replayed']);
+    }
   });
 
   it('treats a key reused with another order token as a new order (its record lives with the token)', async () => {
     const call = caller();
-    const headers = { 'idempotency-key': 'reused-across-orders' };
+    const headers = { 'idempotency-key': newKey() };
     const sessions: Array<{ id: string; amount: number }> = [];
     for (const amount of [2500, 3100]) {
       const res = await call('/v1/payment-sessions', {
@@ -127,6 +172,22 @@ describe('Idempotency-Key from the browser', () => {
     }
     expect(sessions.map((s) => s.amount)).toEqual([2500, 3100]);
     expect(sessions[1]?.id).not.toBe(sessions[0]?.id);
+  });
+
+  it('refuses a create key too short to tell attempts apart, with 422 naming the header', async () => {
+    const call = caller(openMode);
+    for (const path of ['/v1/payment-sessions', '/v1/payment-links']) {
+      const res = await call(path, {
+        json: path.endsWith('sessions')
+          ? sessionBody({ amount: 1000, currency: 'GBP' })
+          : linkBody({ amount: 1000, currency: 'GBP' }),
+        headers: { 'idempotency-key': 'order-1' },
+      });
+      expect(res.status).toBe(422);
+      const err = await errorOf(res);
+      expect(err.error_codes).toEqual(['idempotency_key_invalid']);
+      expect(err.message).toContain('Idempotency-Key must be 16-255');
+    }
   });
 
   it('lets a failed request be retried with the same key', async () => {

@@ -157,14 +157,24 @@ describe('storefront input rules', () => {
     expect(link.status).toBe(422);
   });
 
-  it('refuses an unusable Idempotency-Key with 400', async () => {
+  it('refuses an unusable Idempotency-Key with 422 naming the header, on creates and submits', async () => {
     const call = caller(openMode);
-    const res = await call('/v1/payment-sessions', {
+    const create = await call('/v1/payment-sessions', {
       json: sessionBody({ amount: 1000, currency: 'GBP' }),
-      headers: { 'idempotency-key': 'has space' },
+      headers: { 'idempotency-key': 'has space but is long enough' },
     });
-    expect(res.status).toBe(400);
-    expect((await errorOf(res)).error_codes).toEqual(['idempotency_key_invalid']);
+    expect(create.status).toBe(422);
+    expect(await errorOf(create)).toMatchObject({
+      error_type: 'request_invalid',
+      error_codes: ['idempotency_key_invalid'],
+      message: expect.stringContaining('Idempotency-Key'),
+    });
+    const submit = await call('/v1/payment-sessions/ps_2Un6I6lRpIAiIEwQIyxWVnV9CqQ/submit', {
+      json: { session_data: 'tok_abcdefghijklmnopqrstuvwxyz' },
+      headers: { 'idempotency-key': 'k'.repeat(256) },
+    });
+    expect(submit.status).toBe(422);
+    expect((await errorOf(submit)).error_codes).toEqual(['idempotency_key_invalid']);
   });
 
   it('keeps the origin used by the tests configured', () => {

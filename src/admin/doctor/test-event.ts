@@ -26,7 +26,7 @@ const TEST_WORKFLOW: CatalogEntry = {
 const CHECK = 'webhook_test_event';
 
 export interface TestEventAnswer {
-  /** True when the upstream has no workflow test endpoint (the simulator, production): nothing was sent. */
+  /** True when the upstream has no workflow test endpoint (production: it is sandbox only): nothing was sent. */
   unsupported: boolean;
   workflow_id: string | null;
   check: DoctorCheck;
@@ -55,8 +55,8 @@ async function arrivedSince(env: Env, since: number): Promise<string | null> {
 
 /**
  * Sends a signed test event through the workflow that delivers to `publicUrl`, with the API's own test
- * endpoint, and waits for it in the inbox. An upstream without that endpoint answers `unsupported` (the
- * CLI then triggers a real event on the simulator instead).
+ * endpoint, and waits for it in the inbox. An upstream without that endpoint (production) answers
+ * `unsupported`: nothing was sent.
  */
 export async function sendTestEvent(
   env: Env,

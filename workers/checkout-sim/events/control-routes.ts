@@ -55,18 +55,22 @@ controlRoutes.post('/_sim/trigger', async (c) => {
   return c.json(trigger(c.var.sim, body.type), 201);
 });
 
-/** The deliveries log: `?event_id=&status=&limit=` (default 100, at most 1000). */
+/** The deliveries log: `?event_id=&workflow_id=&kind=&status=&limit=` (default 100, at most 1000). */
 controlRoutes.get('/_sim/webhooks', (c) => {
   const limitRaw = c.req.query('limit');
   const limit = limitRaw === undefined ? 100 : Number(limitRaw);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return invalid(c, 'paging_limit_invalid');
   const eventId = c.req.query('event_id');
   const status = c.req.query('status');
+  const workflowId = c.req.query('workflow_id');
+  const kind = c.req.query('kind');
   return c.json(
     deliveriesLog(c.var.sim.sql, {
       limit,
       ...(eventId ? { eventId } : {}),
       ...(status ? { status } : {}),
+      ...(workflowId ? { workflowId } : {}),
+      ...(kind ? { kind } : {}),
     }),
   );
 });

@@ -47,6 +47,8 @@ const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toIS
 export interface LogFilter {
   eventId?: string;
   status?: string;
+  workflowId?: string;
+  kind?: string;
   limit: number;
 }
 
@@ -64,6 +66,14 @@ export function deliveriesLog(sql: SqlStorage, filter: LogFilter): { total_count
   if (filter.status) {
     where.push('d.status = ?');
     args.push(filter.status);
+  }
+  if (filter.workflowId) {
+    where.push('d.workflow_id = ?');
+    args.push(filter.workflowId);
+  }
+  if (filter.kind) {
+    where.push('d.kind = ?');
+    args.push(filter.kind);
   }
   const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
   const total = sql

@@ -73,6 +73,21 @@ export function emitEvent(
   subjectId: string,
   data: Record<string, unknown>,
 ): string {
+  const id = recordEvent(sim, type, subjectId, data);
+  queueDeliveries(sim, id, () => ({ type, ...eventFacts(sim.sql, subjectId, data) }), { kind: 'original' });
+  return id;
+}
+
+/**
+ * Stores an event (its envelope's exact bytes, which every delivery sends and `GET /workflows/events/{id}`
+ * returns) without queueing any delivery. Returns the event id.
+ */
+export function recordEvent(
+  sim: SimContext,
+  type: string,
+  subjectId: string,
+  data: Record<string, unknown>,
+): string {
   const id = newId('evt');
   const createdAt = sim.now();
   const body = JSON.stringify(buildEnvelope(sim.origin, id, type, subjectId, createdAt, data));
@@ -85,7 +100,6 @@ export function emitEvent(
     createdAt,
     body,
   );
-  queueDeliveries(sim, id, () => ({ type, ...eventFacts(sim.sql, subjectId, data) }), { kind: 'original' });
   return id;
 }
 

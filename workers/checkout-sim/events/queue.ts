@@ -1,9 +1,12 @@
 import type { SimContext } from '../lib/context';
 import { readFaults } from './settings';
-import { type EventFacts, listWorkflows, workflowMatches } from './workflows';
+import { type EventFacts, listWorkflows, type Workflow, workflowMatches } from './workflows';
 
-/** Why a delivery row exists: the event itself, a duplicate-delivery fault, or a re-send (reflow). */
-export type DeliveryKind = 'original' | 'duplicate' | 'redelivery';
+/**
+ * Why a delivery row exists: the event itself, a duplicate-delivery fault, a re-send (reflow), or a
+ * workflow test (`POST /workflows/{id}/test`).
+ */
+export type DeliveryKind = 'original' | 'duplicate' | 'redelivery' | 'test';
 
 /**
  * pending → in_flight → delivered | pending (retry) | failed; `held` while the out-of-order fault holds
@@ -12,7 +15,7 @@ export type DeliveryKind = 'original' | 'duplicate' | 'redelivery';
 export type DeliveryStatus = 'held' | 'pending' | 'in_flight' | 'delivered' | 'failed' | 'canceled';
 
 export interface QueueOptions {
-  kind: Exclude<DeliveryKind, 'duplicate'>;
+  kind: Exclude<DeliveryKind, 'duplicate' | 'test'>;
   /** Restricts a re-send to these workflows. */
   workflowIds?: readonly string[];
 }
@@ -32,6 +35,27 @@ export function queueDeliveries(
   // Most events meet no workflow (benchmarks, tests without one): then nothing else is read.
   if (workflows.length === 0) return 0;
   const facts = factsOf();
+  const targets = workflows.filter(
+    (wf) => (!options.workflowIds || options.workflowIds.includes(wf.id)) && workflowMatches(wf, facts),
+  );
+  return queueTo(sim, eventId, targets, options.kind);
+}
+
+/**
+ * Queues a workflow test's sample event to every webhook action of that one workflow. The caller named
+ * the workflow and the event types, so its conditions and `active` flag are not consulted; delivery,
+ * signature, retries and webhook faults are those of any event.
+ */
+export function queueTestDeliveries(sim: SimContext, eventId: string, workflow: Workflow): number {
+  return queueTo(sim, eventId, [workflow], 'test');
+}
+
+function queueTo(
+  sim: SimContext,
+  eventId: string,
+  workflows: readonly Workflow[],
+  kind: Exclude<DeliveryKind, 'duplicate'>,
+): number {
   const now = sim.now();
   const faults = readFaults(sim.sql);
   const hold = faults.out_of_order > 0;
@@ -40,7 +64,7 @@ export function queueDeliveries(
     wf: string,
     action: { id: string; url: string; headers: Record<string, string> },
     key: string,
-    kind: DeliveryKind,
+    rowKind: DeliveryKind,
   ) => {
     sim.sql.exec(
       `INSERT INTO sim_deliveries
@@ -54,16 +78,14 @@ export function queueDeliveries(
       key,
       hold ? 'held' : 'pending',
       hold ? null : now,
-      kind,
+      rowKind,
       now,
     );
     queued++;
   };
   for (const wf of workflows) {
-    if (options.workflowIds && !options.workflowIds.includes(wf.id)) continue;
-    if (!workflowMatches(wf, facts)) continue;
     for (const action of wf.actions) {
-      insert(wf.id, action, action.signature.key, options.kind);
+      insert(wf.id, action, action.signature.key, kind);
       if (faults.duplicate_rate > 0 && Math.random() < faults.duplicate_rate) {
         insert(wf.id, action, action.signature.key, 'duplicate');
       }

@@ -1,11 +1,13 @@
 import { Hono } from 'hono';
 import { isObject, jsonBody } from '../lib/body';
+import { getConfig } from '../lib/config';
 import type { SimHonoEnv } from '../lib/context';
 import { invalid, notFound } from '../lib/errors';
 import { cancelDeliveriesFor } from './deliveries-log';
 import { eventsForSubject, getEvent, redeliverEvent, type StoredEvent } from './emit';
 import { SUBSCRIBABLE_EVENTS } from './event-types';
 import { parseWorkflowInput, parseWorkflowPatch } from './workflow-input';
+import { parseEventTypes, testWorkflow } from './workflow-test';
 import {
   createWorkflow,
   deleteWorkflow,
@@ -17,7 +19,8 @@ import {
 } from './workflows';
 
 /**
- * Workflows (facts §4.11): CRUD, the event types, the events log by id and by subject, and reflow.
+ * Workflows (facts §4.11): CRUD, the event types, the events log by id and by subject, reflow, and the
+ * sandbox's workflow test.
  * The catalog's five workflow rows are checked by the shared auth middleware; the event routes are
  * not catalog rows (the 2021 spec scopes them `flow:events` / `flow:reflow`).
  */
@@ -126,6 +129,24 @@ workflowRoutes.patch('/workflows/:id', async (c) => {
   if (!parsed.ok) return invalid(c, ...parsed.codes);
   const wf = updateWorkflow(c.var.sim.sql, c.req.param('id'), parsed.value);
   return wf ? c.json(workflowView(wf, c.var.sim.origin)) : notFound(c);
+});
+
+/**
+ * Sends sample events of the given types through the workflow's webhook actions, signed like any
+ * delivery: 204. Sandbox only — the simulator set to `environment: "production"` answers 404 as the
+ * production API does. Scopes as the other workflow routes (`lib/gate.ts`).
+ */
+workflowRoutes.post('/workflows/:id/test', async (c) => {
+  const sim = c.var.sim;
+  if (getConfig(sim.sql, sim.env).environment === 'production') return notFound(c);
+  const body = await jsonBody(c);
+  if (body instanceof Response) return body;
+  const wf = getWorkflow(sim.sql, c.req.param('id'));
+  if (!wf) return notFound(c);
+  const parsed = parseEventTypes(body.event_types);
+  if (!parsed.ok) return invalid(c, parsed.code);
+  testWorkflow(sim, wf, parsed.types);
+  return c.body(null, 204);
 });
 
 workflowRoutes.delete('/workflows/:id', (c) => {

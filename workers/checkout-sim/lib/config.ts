@@ -1,6 +1,8 @@
 import { CATALOG, minimalScopes } from '../../../src/catalog';
 import { DEV_CREDENTIALS } from '../../../src/dev/credentials';
 
+export type SimEnvironment = 'sandbox' | 'production';
+
 /** What a static API key is and which scopes it carries. */
 export interface KeyConfig {
   kind: 'secret' | 'public';
@@ -32,6 +34,11 @@ export interface SimConfig {
   retry_after_seconds: number | null;
   /** NAS requires `processing_channel_id` on payments; off by default so simple clients work. */
   require_processing_channel_id: boolean;
+  /**
+   * Which Checkout.com environment the simulator stands in for. Only the sandbox-only endpoints read it:
+   * in `production`, `POST /workflows/{id}/test` answers 404 as the production API has no such route.
+   */
+  environment: SimEnvironment;
   keys: Record<string, KeyConfig>;
   oauth_clients: Record<string, OAuthClientConfig>;
 }
@@ -66,6 +73,7 @@ export function defaultConfig(env: Env): SimConfig {
     clock_offset_ms: 0,
     retry_after_seconds: null,
     require_processing_channel_id: false,
+    environment: 'sandbox',
     keys: {
       [DEV_CREDENTIALS.secretKey]: { kind: 'secret', scopes: [...ALL_CATALOG_SCOPES] },
       [DEV_CREDENTIALS.storefrontSecretKey]: {

@@ -5,6 +5,7 @@ import type { Requirement } from './auth';
 const EXTRA_TEMPLATES: readonly (readonly [RegExp, string])[] = [
   [/^\/payment-sessions\/[^/]+\/submit$/, '/payment-sessions/{id}/submit'],
   [/^\/connect\/token$/, '/connect/token'],
+  [/^\/workflows\/[^/]+\/test$/, '/workflows/{id}/test'],
   [/^\/link\/[^/]+$/, '/link/{id}'],
   [/^\/3ds\/[^/]+$/, '/3ds/{id}'],
 ];

@@ -80,6 +80,11 @@ function applyConfig(config: SimConfig, body: JsonObject): string[] {
       config.require_processing_channel_id = body.require_processing_channel_id;
     } else codes.push('require_processing_channel_id_invalid');
   }
+  if (body.environment !== undefined) {
+    if (body.environment === 'sandbox' || body.environment === 'production') {
+      config.environment = body.environment;
+    } else codes.push('environment_invalid');
+  }
   if (body.keys !== undefined) {
     if (!isObject(body.keys)) codes.push('keys_invalid');
     else {
