@@ -52,7 +52,7 @@ describe('checkout-sdk-node through /agent/v1', { timeout: 30_000 }, () => {
   it('with transfersUrl and balancesUrl set to the /agent/v1 base, everything goes through Bollard', async () => {
     const agent = await createAgent({ 'payouts-balances': 'write', payments: 'read' });
     interceptSdkFetch();
-    // As docs/agents.md and the README show it (the SDK's typings omit these two fields; its code reads them).
+    // As docs/agents.md shows it (the SDK's typings omit these two fields; its code reads them).
     const cko = new Checkout(agent.key, { host: AGENT_BASE });
     Object.assign(cko.config, { transfersUrl: `${AGENT_BASE}/transfers`, balancesUrl: AGENT_BASE });
 
