@@ -4,6 +4,7 @@ import { consoleSecurityHeaders } from './console/security-headers';
 import { type AppEnv, errorHandler, notFoundHandler, requestContext } from './http';
 import { requestMetrics } from './metrics/middleware';
 import { mountOperator } from './operator/routes';
+import { mountJwks } from './proof/jwks-route';
 import { createStorefrontApp, storefrontClient } from './storefront';
 import { webhookRoutes } from './webhooks';
 
@@ -36,6 +37,8 @@ export function createApp(): Hono<AppEnv> {
   app.route('/', createStorefrontApp({ client: storefrontClient }));
   // Agent gateway: /agent/v1/*, /agent/mcp.
   mountAgents(app);
+  // The public keys of agent-call receipts and audit archive heads: GET /.well-known/jwks.json.
+  mountJwks(app);
 
   return app;
 }

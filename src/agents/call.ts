@@ -1,6 +1,7 @@
 import type { CatalogEntry } from '../catalog';
 import type { CheckoutClient, UpstreamResponse } from '../checkout/contract';
 import type { ErrorBody, Logger } from '../http';
+import type { CallProof } from '../proof/receipt-claims';
 import type { PreRefusalReason } from './agent-rpc';
 import type { EntryInput } from './audit-entry';
 import type { DecisionReason } from './types';
@@ -62,9 +63,11 @@ export interface OutcomeMeta {
 
 /**
  * How a call ended: refused by Bollard (no upstream call), answered upstream, or failed on the way —
- * `unknown` when a write may have taken effect and nobody can yet say whether it did.
+ * `unknown` when a write may have taken effect and nobody can yet say whether it did. `proof`: what the
+ * call's receipt states (decision, reason, upstream status, its audit entry), absent when no agent's chain
+ * records it (a refused key, `503 agent_state_unavailable`): such answers carry no receipt.
  */
-export type CallOutcome =
+export type CallOutcome = (
   | ({
       kind: 'refused';
       status: number;
@@ -79,7 +82,8 @@ export type CallOutcome =
       error: ErrorBody;
       retryAfter?: number;
       unknown: boolean;
-    } & OutcomeMeta);
+    } & OutcomeMeta)
+) & { proof?: CallProof };
 
 /** The key and upstream request id of any outcome. */
 export function outcomeMeta(outcome: CallOutcome): OutcomeMeta {

@@ -1,9 +1,10 @@
 import type { Hono } from 'hono';
 import { CATALOG, type CatalogEntry, entryByName } from '../catalog';
 import type { AppEnv } from '../http';
+import { RECEIPT_META_KEY, receiptForAnswer, toolTarget } from '../proof/receipts';
 import type { AuthenticateResult } from './agent-rpc';
 import { agentObject, recordAnonymous } from './audit-writer';
-import { type CallContext, type CallOutcome, errorBody, errorResponse } from './call';
+import { type CallContext, type CallOutcome, errorBody, errorResponse, outcomeMeta } from './call';
 import { withObjectDeadline } from './deadlines';
 import { executeAgentCall } from './execute';
 import { callContext } from './gateway-routes';
@@ -156,6 +157,24 @@ export function mountMcp(app: Hono<AppEnv>): void {
         });
         if (outcome.kind === 'refused' && outcome.status === 401) refusedKey = outcome;
         return outcome;
+      },
+      // The receipt (docs/agents.md, "Proving what an agent did") covers the result's text as sent.
+      seal: async (entry, call, outcome, status, resultText) => {
+        const meta = outcomeMeta(outcome);
+        const receipt = await receiptForAnswer(c.env, ctx.log, {
+          proof: outcome.proof,
+          requestId: ctx.requestId,
+          channel: 'mcp',
+          entry,
+          httpMethod: entry.method,
+          target: toolTarget(entry.path, call.params, call.query),
+          idempotencyKey: meta.idempotencyKey,
+          upstreamRequestId: meta.upstreamRequestId,
+          status,
+          requestBody: call.body === undefined ? '' : JSON.stringify(call.body),
+          responseBody: resultText,
+        });
+        return receipt === null ? null : { key: RECEIPT_META_KEY, receipt };
       },
     };
     const { serveMcp } = await loadMcpModule();
