@@ -4,6 +4,7 @@ import { upstreamTiming } from '../checkout/from-env';
 import { type UpstreamWindow, upstreamStats } from '../checkout/upstream-stats';
 import { withTimeout } from '../http/timeout';
 import { entriesForSurface, type OAuthSurface, tokenCacheKey, tokenScopes } from '../oauth';
+import { type ArchiveStatus, archiveStatus } from '../proof/archive-status';
 import { GOVERNOR_NAME, rateGateFromEnv } from '../ratelimit/from-env';
 import type { GovernorSnapshot } from '../ratelimit/governor-do';
 import { CATALOGUE } from '../webhooks/inbox-do';
@@ -183,6 +184,8 @@ export interface BollardStatus {
   this_isolate_gate: { acquired: number; shed: number; leases: number; expired: number };
   /** Each object's SQLite size, by bounded probes (a probe that fails reports `bytes: null`). */
   storage: StorageStatus;
+  /** The audit archive in R2: each chain's last archived head and its lag (docs/agents.md). */
+  audit_archive: ArchiveStatus;
 }
 
 function iso(ms: number | null): string | null {
@@ -269,6 +272,7 @@ export async function readStatus(
   const oauthSurfaces: OAuthSurface[] = authMode === 'oauth' ? ['storefront', 'webhooks', 'agents'] : [];
   const storageProbe = readStorage(env, oauthSurfaces);
   const webhooksProbe = lastWebhooks(env);
+  const archiveProbe = archiveStatus(env, PROBE_TIMEOUT_MS);
   const tokenStates = await Promise.all(oauthSurfaces.map((s) => oauthState(env, s)));
   const deadlines = Object.fromEntries(
     SURFACES.map((s) => {
@@ -305,5 +309,6 @@ export async function readStatus(
     governor: await governorProbe,
     this_isolate_gate: isolate.gate(env).stats(),
     storage: await storageProbe,
+    audit_archive: await archiveProbe,
   };
 }

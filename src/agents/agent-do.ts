@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { entryByName, minimalScopes } from '../catalog';
+import { ChainArchiveMark } from '../proof/archive-ledger';
 import type { CreateAgentInput, PatchAgentInput } from './admin-input';
 import {
   type AuthenticatedAgent,
@@ -89,6 +90,7 @@ export class AgentObject extends DurableObject<Env> {
   #calls: CallsProjection | null = null;
   #ledger: SpendLedger | null = null;
   #attempts: AttemptWindows | null = null;
+  #archived: ChainArchiveMark | null = null;
   /** The alarm time this instance last set, to skip storage reads on the hot path. */
   #alarmAt: number | null = null;
 
@@ -402,12 +404,31 @@ export class AgentObject extends DurableObject<Env> {
     const pendingFrom = calls.oldestPendingSeq() ?? Number.POSITIVE_INFINITY;
     return chain.prune(
       nowMs - retention,
-      state.forwarded_seq,
+      // Never past what the audit archive holds (src/proof): unarchived evidence is not dropped.
+      Math.min(state.forwarded_seq, this.#archived?.seq() ?? 0),
       PRUNE_BATCH,
       nowMs,
       (seq) => seq >= pendingFrom,
       (through) => calls.forget(state.chain, through),
     );
+  }
+
+  /**
+   * The audit archive (src/proof/archive-writer.ts) holds this chain through `seq`: entries up to it may
+   * now be pruned. Refused (`diverged`) when `hash` is not this chain's own entry at `seq`.
+   */
+  async markArchived(seq: number, hash: string, nowMs: number = Date.now()): Promise<boolean | 'diverged'> {
+    const chain = this.#chain;
+    if (!chain || !this.#archived) return 'diverged';
+    const anchor = chain.prunedThrough();
+    const marked = this.#archived.mark(
+      seq,
+      hash,
+      (s) => chain.get(s)?.hash ?? (anchor?.seq === s ? anchor.hash : null),
+      nowMs,
+    );
+    if (marked === true) await this.#setAlarm(nowMs + PRUNE_AGAIN_MS);
+    return marked;
   }
 
   /** This object's SQLite size in bytes (`GET /admin/status`). */
@@ -470,6 +491,7 @@ export class AgentObject extends DurableObject<Env> {
     this.#calls = new CallsProjection(sql);
     this.#ledger = new SpendLedger(sql);
     this.#attempts = new AttemptWindows(sql);
+    this.#archived = new ChainArchiveMark(sql);
   }
 
   /** When the next pruning pass is due: soon while a batch was full, else when the oldest entry expires. */

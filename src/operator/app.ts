@@ -9,6 +9,7 @@ import { type AppEnv, errorHandler, type Logger, notFoundHandler } from '../http
 import type { RollingAggregate } from '../metrics/aggregate';
 import { routeOf } from '../metrics/middleware';
 import { metricsRoutes } from '../metrics/routes';
+import { archiveAdminRoutes } from '../proof/admin-routes';
 import { adminWebhookRoutes } from '../webhooks/admin-routes';
 
 /** What the main module shares with the operator module once, when it loads it: this isolate's state. */
@@ -69,6 +70,8 @@ export function createOperator(isolate: OperatorIsolate): Operator {
   app.route('/', consoleRoutes());
   app.route('/', adminRoutes(isolate));
   app.route('/', metricsRoutes({ aggregate: isolate.aggregate }));
+  // Before the agents' /admin/audit* routes; each has its own admin auth.
+  app.route('/', archiveAdminRoutes());
   mountAgentAdmin(app);
 
   return {

@@ -1,5 +1,6 @@
 import { createApp } from '../../src/app';
 import { withDoMeter } from '../../src/http/do-meter';
+import { archiveOnSchedule } from '../../src/proof/scheduled';
 
 export { AuditLog } from '../../src/agents/audit-do';
 export { AgentDirectory, AgentObject, AuditIndex } from '../../src/agents/durable-objects';
@@ -14,4 +15,6 @@ const app = createApp();
 // With DO_METER=on (benchmarks), answers carry their Durable Object round trips; otherwise a pass-through.
 export default {
   fetch: withDoMeter<Env>(app.fetch),
+  // The audit archive run (Cron Trigger, hourly): src/proof/archive-writer.ts.
+  scheduled: archiveOnSchedule,
 } satisfies ExportedHandler<Env>;
