@@ -414,21 +414,20 @@ export class AgentObject extends DurableObject<Env> {
   }
 
   /**
-   * The audit archive (src/proof/archive-writer.ts) holds this chain through `seq`: entries up to it may
-   * now be pruned. Refused (`diverged`) when `hash` is not this chain's own entry at `seq`.
+   * The audit archive (src/proof/archive-writer.ts) holds this chain through `seq`: entries up to it may go
+   * on the next pruning pass (at least daily). Refused (`diverged`) when `hash` is not this chain's own entry
+   * at `seq`.
    */
-  async markArchived(seq: number, hash: string, nowMs: number = Date.now()): Promise<boolean | 'diverged'> {
+  markArchived(seq: number, hash: string, nowMs: number = Date.now()): boolean | 'diverged' {
     const chain = this.#chain;
     if (!chain || !this.#archived) return 'diverged';
     const anchor = chain.prunedThrough();
-    const marked = this.#archived.mark(
+    return this.#archived.mark(
       seq,
       hash,
       (s) => chain.get(s)?.hash ?? (anchor?.seq === s ? anchor.hash : null),
       nowMs,
     );
-    if (marked === true) await this.#setAlarm(nowMs + PRUNE_AGAIN_MS);
-    return marked;
   }
 
   /** This object's SQLite size in bytes (`GET /admin/status`). */

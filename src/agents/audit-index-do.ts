@@ -298,10 +298,9 @@ export class AuditIndex extends DurableObject<Env> {
     return this.#archive.plan(afterChain, limit);
   }
 
-  /** A chain's new archived head; the index's copies up to it may now be pruned. */
-  async markArchived(chain: string, head: ArchivedHead, nowMs: number = Date.now()): Promise<void> {
+  /** A chain's new archived head; the index's copies up to it may go on its next (hourly) pruning pass. */
+  markArchived(chain: string, head: ArchivedHead, nowMs: number = Date.now()): void {
     this.#archive.mark(chain, head, nowMs);
-    await this.#ensureAlarm(nowMs + PRUNE_AGAIN_MS);
   }
 
   /** One archive run at a time: the lease (false while another run holds it), and its end with its report. */
