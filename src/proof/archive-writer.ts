@@ -130,8 +130,8 @@ export async function runArchive(env: Env, options: ArchiveOptions): Promise<Arc
   const report = emptyReport(options.trigger, started);
   const bucket = (env as Partial<Pick<Env, 'AUDIT_ARCHIVE'>>).AUDIT_ARCHIVE;
   if (!bucket) return { ...report, ok: false, reason: 'archive_not_bound' };
-  const state = await loadSigner(env);
-  if (state.kind !== 'ok') return { ...report, ok: false, reason: 'receipt_key_missing' };
+  const state = await loadSigner(env).catch(() => null);
+  if (state?.kind !== 'ok') return { ...report, ok: false, reason: 'receipt_key_missing' };
   const index = auditIndex(env);
   const holder = crypto.randomUUID();
   let leased: boolean;

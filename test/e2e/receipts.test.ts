@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { CompactSign, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   parseJwks,
@@ -217,6 +218,29 @@ describe('docs/verify-receipt.mjs on real receipts and a real archive', { timeou
         () => verifyReceipt({ receipt: mcp.receipt, keys, body: flip(mcp.body, i) }),
         `mcp result byte ${i}`,
       ).toThrow();
+  });
+
+  it('(1) with a P-256 key (ES256) too', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const claims = JSON.parse(
+      Buffer.from(calls.rest.receipt.split('.')[1] as string, 'base64url').toString(),
+    );
+    const receipt = await new CompactSign(
+      new TextEncoder().encode(JSON.stringify({ ...claims, kid: 'p256' })),
+    )
+      .setProtectedHeader({ alg: 'ES256', kid: 'p256', typ: 'bollard-receipt+jwt' })
+      .sign(privateKey);
+    const p256 = parseJwks({
+      keys: [{ ...(await exportJWK(publicKey)), kid: 'p256', alg: 'ES256', use: 'sig' }],
+    });
+    expect(verifyReceipt({ receipt, keys: p256, body: calls.rest.body }).kid).toBe('p256');
+    for (let i = 0; i < receipt.length; i += 3)
+      expect(
+        () => verifyReceipt({ receipt: flip(receipt, i).toString(), keys: p256 }),
+        `byte ${i}`,
+      ).toThrow();
+    // An Ed25519 receipt does not verify with the P-256 key, whatever its kid says.
+    expect(() => verifyReceipt({ receipt: calls.rest.receipt, keys: p256 })).toThrow();
   });
 
   it('(2) finds the entry each receipt names in its archived range, and fails on any changed byte of range or head', () => {

@@ -1,4 +1,5 @@
 import { env } from 'cloudflare:workers';
+import { decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/agents/audit-entry';
 import { PUBLIC_MEMBERS } from '../../src/proof/jwk';
@@ -183,6 +184,25 @@ describe('GET /.well-known/jwks.json', () => {
     const leakedText = await leaked.text();
     expect(leakedText).not.toContain('"d"');
     expect((JSON.parse(leakedText) as { keys: unknown[] }).keys).toHaveLength(1);
+  });
+
+  it('signs with a P-256 key (ES256) when that is the configured key', async () => {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(privateKey)), kid: 'p256' };
+    const overrides = {
+      RECEIPT_SIGNING_KEY: JSON.stringify(jwk),
+      BOLLARD_PUBLIC_URL: env.BOLLARD_PUBLIC_URL,
+    };
+    const keys = await jwks(overrides);
+    expect(keys.keys).toEqual([
+      expect.objectContaining({ kty: 'EC', crv: 'P-256', alg: 'ES256', kid: 'p256' }),
+    ]);
+    expect(JSON.stringify(keys)).not.toContain('"d"');
+    const agent = await createAgent({ payments: 'read' });
+    const res = await gateway(agent.key, 'GET', '/payments?limit=1', undefined, {}, overrides);
+    const receipt = res.headers.get('bollard-receipt') ?? '';
+    expect(decodeProtectedHeader(receipt)).toMatchObject({ alg: 'ES256', kid: 'p256' });
+    expect((await verifiedReceipt(receipt, keys)).sub).toBe(agent.id);
   });
 
   it('development (loopback public URL) generates one key and keeps it in KV; elsewhere nothing signs without the secret', async () => {
