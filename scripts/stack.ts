@@ -211,7 +211,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           String(await freePort()),
           '--persist-to',
           join(stateDir, 'bollard'),
-          ...varArgs({ CHECKOUT_API_BASE: simUrl, ...options.vars }),
+          // Receipts and archive heads name the URL this Bollard is reached at (BOLLARD_PUBLIC_URL).
+          ...varArgs({ CHECKOUT_API_BASE: simUrl, BOLLARD_PUBLIC_URL: bollardUrl, ...options.vars }),
         ],
         inherit,
         options.onOutput,

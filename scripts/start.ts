@@ -97,6 +97,9 @@ Try:
   # raise a dispute on a captured payment
   curl -s ${simUrl}/_sim/disputes -H 'Authorization: Bearer ${c.simAdminKey}' -H 'Content-Type: application/json' \\
     -d '{"payment_id":"pay_...","category":"fraudulent"}'
+  # the public keys of agent-call receipts; archive every audit chain to the (local) R2 bucket now
+  curl -s ${bollardUrl}/.well-known/jwks.json
+  curl -s -X POST ${bollardUrl}/admin/audit/archive -H 'Authorization: Bearer ${c.adminToken}'
   # the simulator's delivery log and counters
   curl -s ${simUrl}/_sim/webhooks -H 'Authorization: Bearer ${c.simAdminKey}'
   curl -s ${simUrl}/_sim/stats -H 'Authorization: Bearer ${c.simAdminKey}'

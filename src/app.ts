@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { mountAgents } from './agents';
+import { mountJwks } from './agents/proof/jwks-route';
 import { type AppEnv, errorHandler, notFoundHandler, requestContext } from './http';
 import { requestMetrics } from './metrics/middleware';
 import { mountOperator, storefrontOpenApiJson } from './operator/routes';
@@ -32,6 +33,8 @@ export function createApp(): Hono<AppEnv> {
   app.route('/', createStorefrontApp({ client: storefrontClient, openapiJson: storefrontOpenApiJson }));
   // Agent gateway: /agent/v1/*, /agent/mcp.
   mountAgents(app);
+  // The public keys of agent-call receipts and audit archive heads: GET /.well-known/jwks.json.
+  mountJwks(app);
 
   return app;
 }

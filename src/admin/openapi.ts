@@ -100,6 +100,34 @@ const AuditVerification = z.looseObject({
   invalid_chain: z.string().nullable().optional(),
 });
 
+const ArchiveReport = z.looseObject({
+  ok: z.boolean(),
+  trigger: z.enum(['cron', 'admin']),
+  chains: z.number().int(),
+  ranges: z.number().int(),
+  entries: z.number().int(),
+  more: z.boolean(),
+  written: z.array(
+    z.object({
+      chain: z.string(),
+      first_seq: z.number().int(),
+      last_seq: z.number().int(),
+      range_key: z.string(),
+      head_key: z.string(),
+    }),
+  ),
+  problems: z.array(z.object({ chain: z.string(), problem: z.string(), seq: z.number().int().nullable() })),
+});
+const ChainArchive = z.object({
+  chain: z.string(),
+  head_seq: z.number().int(),
+  archived_seq: z.number().int(),
+  archived_hash: z.string().nullable(),
+  archived_key: z.string().nullable(),
+  archived_at: Iso.nullable(),
+  lag_entries: z.number().int(),
+  lag_seconds: z.number().int(),
+});
 const EventStatus = z.enum(['pending', 'retrying', 'processed', 'dead_lettered']);
 const EventSummary = z.object({
   id: z.string().meta({ example: 'evt_…' }),
@@ -395,6 +423,95 @@ const ROUTES: RouteConfig[] = [
       }),
     },
     responses: { 200: json(AuditVerification, 'The verification'), ...errors(401) },
+  }),
+  route({
+    method: 'post',
+    path: '/admin/audit/archive',
+    tags: ['audit'],
+    summary: 'Archive every chain’s new entries to R2 now (write-once NDJSON ranges and signed heads)',
+    request: {
+      body: {
+        required: false,
+        content: {
+          'application/json': {
+            schema: z.object({
+              max_entries: z
+                .number()
+                .int()
+                .min(1)
+                .optional()
+                .meta({ description: 'Entries this run at most' }),
+              range_entries: z
+                .number()
+                .int()
+                .min(1)
+                .optional()
+                .meta({ description: 'Entries per range at most' }),
+            }),
+          },
+        },
+      },
+    },
+    responses: {
+      200: json(ArchiveReport, 'What the run wrote, and any problem per chain'),
+      ...errors(401, 403, 409, 422, 503),
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/audit/archive',
+    tags: ['audit'],
+    summary: 'Each chain’s last archived head and its lag, most behind first',
+    request: { query: z.object(paging) },
+    responses: {
+      200: json(
+        z.looseObject({ summary: z.looseObject({}), chains: z.array(ChainArchive) }),
+        'The archive’s state',
+      ),
+      ...errors(401, 422, 503),
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/audit/archive/objects',
+    tags: ['audit'],
+    summary: 'List the archive’s objects (chains/, heads/, keys/)',
+    request: {
+      query: z.object({
+        prefix: z.string().optional().meta({ example: 'chains/agt_…/' }),
+        cursor: z.string().optional(),
+        limit: z.string().optional(),
+      }),
+    },
+    responses: {
+      200: json(
+        z.object({
+          objects: z.array(z.object({ key: z.string(), size: z.number().int(), uploaded: Iso })),
+          truncated: z.boolean(),
+          cursor: z.string().nullable(),
+        }),
+        'A page of keys',
+      ),
+      ...errors(401, 422, 503),
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/audit/archive/object',
+    tags: ['audit'],
+    summary: 'One archive object, byte for byte as stored',
+    request: { query: z.object({ key: z.string().meta({ example: 'heads/agt_…/000000000042.jws' }) }) },
+    responses: {
+      200: {
+        description: 'The object (NDJSON range, compact JWS head, or public JWK)',
+        content: {
+          'application/x-ndjson': { schema: z.string() },
+          'application/jose': { schema: z.string() },
+          'application/jwk+json': { schema: z.looseObject({}) },
+        },
+      },
+      ...errors(401, 404, 422, 503),
+    },
   }),
   route({
     method: 'get',

@@ -1,3 +1,4 @@
+import { type ArchiveStatus, archiveStatus } from '../agents/proof/archive-status';
 import type { CatalogEntry } from '../catalog';
 import type { Surface } from '../checkout/from-env';
 import { upstreamTiming } from '../checkout/from-env';
@@ -186,6 +187,8 @@ export interface BollardStatus {
   storage: StorageStatus;
   /** Wrong admin tokens: the per-source limit and this isolate's counts (null: not served by src/operator). */
   admin_credentials: AdminCredentialStatus | null;
+  /** The audit archive in R2: each chain's last archived head and its lag (docs/agents.md). */
+  audit_archive: ArchiveStatus;
 }
 
 /** The per-source limit on wrong admin tokens and what the isolate that answered counted (src/operator/auth). */
@@ -289,6 +292,7 @@ export async function readStatus(
   const oauthSurfaces: OAuthSurface[] = authMode === 'oauth' ? ['storefront', 'webhooks', 'agents'] : [];
   const storageProbe = readStorage(env, oauthSurfaces);
   const webhooksProbe = lastWebhooks(env);
+  const archiveProbe = archiveStatus(env, PROBE_TIMEOUT_MS);
   const tokenStates = await Promise.all(oauthSurfaces.map((s) => oauthState(env, s)));
   const deadlines = Object.fromEntries(
     SURFACES.map((s) => {
@@ -326,5 +330,6 @@ export async function readStatus(
     this_isolate_gate: isolate.gate(env).stats(),
     storage: await storageProbe,
     admin_credentials: isolate.adminCredentials?.(env) ?? null,
+    audit_archive: await archiveProbe,
   };
 }

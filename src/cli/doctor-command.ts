@@ -12,6 +12,8 @@ interface DoctorReport {
   auth_mode: string;
   upstream: { base_url: string };
   webhook: { receiver_url: string; workflow_id: string | null };
+  /** Absent from a Bollard that predates receipts. */
+  receipts?: { kid: string | null; public_jwk: Record<string, unknown> | null; jwks_path: string };
   checks: DoctorRow[];
 }
 
@@ -115,9 +117,54 @@ async function collect(
     row('admin_token', true, `accepted; auth mode ${report.auth_mode}, upstream ${report.upstream.base_url}`),
   );
   rows.push(...report.checks);
+  if (report.receipts?.public_jwk) rows.push(await servedJwksRow(url, report.receipts, f));
   if (args.flags.has('no-test-event')) return rows;
   rows.push(await testEvent(url, adminToken, report, args, deps, env));
   return rows;
+}
+
+/**
+ * The JWKS Bollard serves to everyone, fetched as an auditor would (no credential), holds the key Bollard
+ * signs with now: same kid, same public key, and no private member.
+ */
+async function servedJwksRow(
+  url: string,
+  receipts: NonNullable<DoctorReport['receipts']>,
+  f: typeof fetch,
+): Promise<DoctorRow> {
+  const jwksUrl = `${url}${receipts.jwks_path}`;
+  const res = await f(jwksUrl, { signal: AbortSignal.timeout(10_000) }).catch(() => null);
+  const doc = res?.ok ? ((await res.json().catch(() => null)) as { keys?: unknown } | null) : null;
+  const keys = Array.isArray(doc?.keys) ? (doc.keys as Array<Record<string, unknown>>) : null;
+  if (!keys)
+    return row(
+      'receipt_jwks',
+      false,
+      `${jwksUrl} answered ${res ? res.status : 'nothing'}`,
+      'deploy the current version',
+    );
+  if (keys.some((k) => 'd' in k))
+    return row(
+      'receipt_jwks',
+      false,
+      `${jwksUrl} publishes a private key member`,
+      'rotate the key now (docs/operations.md, "Receipt keys")',
+    );
+  const want = receipts.public_jwk ?? {};
+  const served = keys.find((k) => k.kid === receipts.kid);
+  const same = served !== undefined && ['kty', 'crv', 'x', 'y'].every((m) => served[m] === want[m]);
+  return same
+    ? row(
+        'receipt_jwks',
+        true,
+        `${jwksUrl} serves kid ${receipts.kid} (${keys.length} key${keys.length === 1 ? '' : 's'}), matching the signing key`,
+      )
+    : row(
+        'receipt_jwks',
+        false,
+        `${jwksUrl} does not serve the signing key (kid ${receipts.kid})`,
+        'a cache or proxy in front of Bollard serves an old JWKS: purge it, or check --url',
+      );
 }
 
 /**

@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { adminRoutes } from '../admin/routes';
 import type { IsolateCounters } from '../admin/status';
+import { archiveAdminRoutes } from '../agents/admin/archive-routes';
 import { mountAgentAdmin } from '../agents/admin/routes';
 import { registerAgentStorageProbe } from '../agents/admin/storage-probe';
 import { consoleRoutes } from '../console/routes';
@@ -78,6 +79,8 @@ export function createOperator(isolate: OperatorIsolate): Operator {
   app.route('/', sessionRoutes());
   app.route('/', adminRoutes({ ...isolate, adminCredentials: adminCredentialStatus }));
   app.route('/', metricsRoutes({ aggregate: isolate.aggregate }));
+  // Before the agents' /admin/audit* routes; each has its own admin auth.
+  app.route('/', archiveAdminRoutes());
   mountAgentAdmin(app);
 
   return {

@@ -4,6 +4,7 @@
  * operator or demo request. Only plain data, functions and Responses cross between the two modules.
  */
 
+export { runArchive as runAuditArchive } from '../agents/proof/archive-writer';
 export { OPENAPI_JSON as STOREFRONT_OPENAPI_JSON } from '../storefront/openapi-document';
 export type { Operator, OperatorAnswer, OperatorIsolate, OperatorRequest } from './app';
 export { createOperator } from './app';

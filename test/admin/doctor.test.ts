@@ -58,12 +58,14 @@ describe('GET /admin/doctor', () => {
     expect(report.checks.map((c) => c.check)).toEqual([
       'bindings',
       'secrets',
+      'receipts',
       'scopes.storefront',
       'scopes.webhooks',
       'scopes.agents',
       'webhook_workflow',
       'storefront_origins',
       'rate_limits',
+      'audit_archive',
     ]);
     for (const c of report.checks) expect(c.fix).toBeNull();
     // Which scopes, verified how: the storefront's dedicated key, by an unknown-id read and an empty create.

@@ -1,5 +1,6 @@
 import { createApp } from '../../src/app';
 import { withDoMeter } from '../../src/http/do-meter';
+import { archiveOnSchedule } from '../../src/operator/scheduled';
 
 export { AgentDirectory, AgentObject, AuditIndex } from '../../src/agents';
 export { OAuthTokenRefresher } from '../../src/oauth/refresher-do';
@@ -12,4 +13,6 @@ const app = createApp();
 // With DO_METER=on (benchmarks), answers carry their Durable Object round trips; otherwise a pass-through.
 export default {
   fetch: withDoMeter<Env>(app.fetch),
+  // The audit archive run (Cron Trigger, hourly): src/agents/proof/archive-writer.ts.
+  scheduled: archiveOnSchedule,
 } satisfies ExportedHandler<Env>;

@@ -1,19 +1,21 @@
 import { type DoctorCheck, fail, pass } from './types';
 
 /**
- * The names of every binding `Env` declares that is a KV namespace or a Durable Object namespace. Derived
- * from the generated `Env`, so the record below stops compiling when a binding is added or removed. `-?`:
- * an optional member (src/env.d.ts) would otherwise put `undefined` among the names.
+ * The names of every binding `Env` declares that is a KV namespace, a Durable Object namespace or an R2
+ * bucket. Derived from the generated `Env`, so the record below stops compiling when a binding is added or
+ * removed. `-?`: an optional member (src/env.d.ts) would otherwise put `undefined` among the names.
  */
 type BindingName = {
   [K in keyof Env]-?: Env[K] extends { getWithMetadata: unknown }
     ? K
     : Env[K] extends { idFromName: unknown }
       ? K
-      : never;
+      : Env[K] extends { createMultipartUpload: unknown }
+        ? K
+        : never;
 }[keyof Env];
 
-type BindingKind = 'KV namespace' | 'Durable Object';
+type BindingKind = 'KV namespace' | 'Durable Object' | 'R2 bucket';
 
 const BINDINGS: Record<BindingName, BindingKind> = {
   OAUTH_TOKENS: 'KV namespace',
@@ -24,6 +26,7 @@ const BINDINGS: Record<BindingName, BindingKind> = {
   AGENT: 'Durable Object',
   AGENT_DIRECTORY: 'Durable Object',
   AUDIT_INDEX: 'Durable Object',
+  AUDIT_ARCHIVE: 'R2 bucket',
 };
 
 function hasMethod(value: unknown, method: string): boolean {
@@ -40,7 +43,11 @@ export function bindingsCheck(env: Env): DoctorCheck {
   const missing: string[] = [];
   for (const [name, kind] of Object.entries(BINDINGS) as [BindingName, BindingKind][]) {
     const ok =
-      kind === 'KV namespace' ? hasMethod(record[name], 'get') : hasMethod(record[name], 'idFromName');
+      kind === 'KV namespace'
+        ? hasMethod(record[name], 'get')
+        : kind === 'R2 bucket'
+          ? hasMethod(record[name], 'createMultipartUpload')
+          : hasMethod(record[name], 'idFromName');
     if (!ok) missing.push(`${name} (${kind})`);
   }
   const names = Object.keys(BINDINGS);
@@ -50,6 +57,6 @@ export function bindingsCheck(env: Env): DoctorCheck {
   return fail(
     'bindings',
     `not bound: ${missing.join(', ')}`,
-    'declare them in wrangler.toml ([[kv_namespaces]] with a real id, [[durable_objects.bindings]] plus a migration) and deploy again',
+    'declare them in wrangler.toml ([[kv_namespaces]] with a real id, [[durable_objects.bindings]] plus a migration, [[r2_buckets]]) and deploy again',
   );
 }

@@ -6,6 +6,7 @@ import { bindingsCheck } from './bindings';
 import { authMode } from './env-vars';
 import { originsCheck } from './origins';
 import { rateLimitsCheck } from './rate-limits';
+import { archiveCheck, type ReceiptKeyReport, receiptKeyCheck } from './receipts-archive';
 import { secretsCheck } from './secrets';
 import { type DoctorCheck, fail } from './types';
 import { receiverUrlFor, webhookWorkflowCheck } from './webhook-workflow';
@@ -17,6 +18,8 @@ export interface DoctorReport {
   auth_mode: string;
   upstream: { base_url: string; environment: 'sandbox' | 'production' | null };
   webhook: { receiver_url: string; workflow_id: string | null };
+  /** The receipt key's kid and public JWK: the CLI checks the JWKS Bollard serves against it. */
+  receipts: ReceiptKeyReport;
   checks: DoctorCheck[];
 }
 
@@ -46,7 +49,7 @@ export function adminClient(env: Env): CheckoutClient | string {
  */
 export async function runDoctor(env: Env, publicUrl: string): Promise<DoctorReport> {
   const client = adminClient(env);
-  const [scopes, workflow] = await Promise.all([
+  const [scopes, workflow, receipts, archive] = await Promise.all([
     scopeChecks(env),
     typeof client === 'string'
       ? Promise.resolve({
@@ -58,14 +61,18 @@ export async function runDoctor(env: Env, publicUrl: string): Promise<DoctorRepo
           workflowId: null,
         })
       : webhookWorkflowCheck(env, client, publicUrl),
+    receiptKeyCheck(env, publicUrl),
+    archiveCheck(env),
   ]);
   const checks = [
     bindingsCheck(env),
     secretsCheck(env),
+    receipts.check,
     ...scopes,
     workflow.check,
     originsCheck(env),
     rateLimitsCheck(env),
+    archive,
   ];
   return {
     ok: checks.every((c) => c.ok),
@@ -73,6 +80,7 @@ export async function runDoctor(env: Env, publicUrl: string): Promise<DoctorRepo
     auth_mode: authMode(env) ?? 'invalid',
     upstream: { base_url: env.CHECKOUT_API_BASE, environment: environmentOf(env.CHECKOUT_API_BASE) },
     webhook: { receiver_url: receiverUrlFor(publicUrl), workflow_id: workflow.workflowId },
+    receipts: receipts.report,
     checks,
   };
 }

@@ -4,6 +4,7 @@ import type { ErrorBody, Logger } from '../../http';
 import type { EntryInput } from '../model/audit-entry';
 import type { DecisionReason } from '../model/types';
 import type { PreRefusalReason } from '../objects/agent/rpc';
+import type { CallProof } from '../proof/receipt-claims';
 
 /** Per-request context shared by the REST gateway and the MCP server. */
 export interface CallContext {
@@ -67,9 +68,11 @@ export interface OutcomeMeta {
 
 /**
  * How a call ended: refused by Bollard (no upstream call), answered upstream, or failed on the way —
- * `unknown` when a write may have taken effect and nobody can yet say whether it did.
+ * `unknown` when a write may have taken effect and nobody can yet say whether it did. `proof`: what the
+ * call's receipt states (decision, reason, upstream status, its audit entry), absent when no agent's chain
+ * records it (a refused key, `503 agent_state_unavailable`): such answers carry no receipt.
  */
-export type CallOutcome =
+export type CallOutcome = (
   | ({
       kind: 'refused';
       status: number;
@@ -84,7 +87,8 @@ export type CallOutcome =
       error: ErrorBody;
       retryAfter?: number;
       unknown: boolean;
-    } & OutcomeMeta);
+    } & OutcomeMeta)
+) & { proof?: CallProof };
 
 /** The key and upstream request id of any outcome. */
 export function outcomeMeta(outcome: CallOutcome): OutcomeMeta {

@@ -17,6 +17,7 @@ import {
   upstreamResponse,
 } from '../objects/agent/rpc';
 import { agentObject } from '../objects/stubs';
+import type { AuditRef, CallProof } from '../proof/receipt-claims';
 import { abandonCall, finishCall, recordAnonymous } from './audit-writes';
 import { type AgentCall, type CallContext, type CallOutcome, errorBody } from './call';
 
@@ -54,6 +55,17 @@ function failedOutcome(requestId: string, failure: PlainFailure): CallOutcome {
   };
   if (failure.retryAfter !== null) outcome.retryAfter = failure.retryAfter;
   return outcome;
+}
+
+/** What a recorded call's receipt states (`CallOutcome.proof`). */
+function proofOf(
+  agentId: string,
+  audit: AuditRef,
+  decision: Decision,
+  reason: DecisionReason,
+  upstreamStatus: number | null,
+): CallProof {
+  return { agent_id: agentId, decision, reason, upstream_status: upstreamStatus, audit };
 }
 
 /**
@@ -137,6 +149,7 @@ export async function executeAgentCall(
     case 'unauthenticated':
       return unauthenticated(ctx, begun.reason);
     case 'refused': {
+      const proof = proofOf(presented.agentId, begun.audit, 'denied', begun.reason, null);
       if (refusal && begun.reason === refusal.reason)
         return {
           kind: 'refused',
@@ -146,6 +159,7 @@ export async function executeAgentCall(
           ...(refusal.headers ? { headers: refusal.headers } : {}),
           idempotencyKey: null,
           upstreamRequestId: null,
+          proof,
         };
       const invalid = INVALID_REQUEST.has(begun.reason);
       return {
@@ -160,12 +174,26 @@ export async function executeAgentCall(
         ),
         idempotencyKey: validGiven,
         upstreamRequestId: null,
+        proof,
       };
     }
     case 'answered':
-      return { kind: 'answered', response: upstreamResponse(begun.response) };
+      return {
+        kind: 'answered',
+        response: upstreamResponse(begun.response),
+        proof: proofOf(presented.agentId, begun.audit, 'allowed', 'allowed', begun.response.status),
+      };
     case 'failed':
-      return failedOutcome(ctx.requestId, begun.failure);
+      return {
+        ...failedOutcome(ctx.requestId, begun.failure),
+        proof: proofOf(
+          presented.agentId,
+          begun.audit,
+          'failed',
+          'upstream_failed',
+          begun.failure.upstreamStatus,
+        ),
+      };
     case 'started':
       break;
   }
@@ -205,17 +233,21 @@ export async function executeAgentCall(
     if (failure.unexpected)
       ctx.log.error('agent call failed', { error: failure.error.cause, entry: entry.name });
     // An unknown outcome stays counted until a retry with its key says what happened.
+    const reason = failure.unknown ? 'outcome_unknown' : 'upstream_failed';
     await finish(
       {
         decision: 'failed',
-        reason: failure.unknown ? 'outcome_unknown' : 'upstream_failed',
+        reason,
         upstreamStatus: failure.upstreamStatus,
         upstreamRequestId: failure.upstreamRequestId,
         idempotencyKey: failure.idempotencyKey,
       },
       !failure.unknown,
     );
-    return failedOutcome(ctx.requestId, plainFailure(failure));
+    return {
+      ...failedOutcome(ctx.requestId, plainFailure(failure)),
+      proof: proofOf(agent.id, begun.audit, 'failed', reason, failure.upstreamStatus),
+    };
   }
   // A 4xx means nothing moved (a retry with the same key included: upstream would have replayed a
   // success), so the day's allowance is given back. A 2xx keeps it.
@@ -223,10 +255,12 @@ export async function executeAgentCall(
   // the agent (or its SDK) that its key is bad. It becomes a 502, as the outbound client's `call` does.
   const credentialRejected = response.status === 401;
   const decision: Decision = response.status >= 500 || credentialRejected ? 'failed' : 'allowed';
+  const reason: DecisionReason = decision === 'failed' ? 'upstream_failed' : 'allowed';
+  const proof = proofOf(agent.id, begun.audit, decision, reason, response.status);
   await finish(
     {
       decision,
-      reason: decision === 'failed' ? 'upstream_failed' : 'allowed',
+      reason,
       upstreamStatus: response.status,
       upstreamRequestId: response.requestId,
       idempotencyKey: key,
@@ -246,7 +280,8 @@ export async function executeAgentCall(
       ),
       idempotencyKey: key,
       upstreamRequestId: response.requestId,
+      proof,
     };
   // The caller sees its own key, not the agent-scoped form it was sent upstream as.
-  return { kind: 'answered', response: { ...response, idempotencyKey: key } };
+  return { kind: 'answered', response: { ...response, idempotencyKey: key }, proof };
 }

@@ -4,6 +4,7 @@ import type { CheckoutClient } from '../../checkout/contract';
 import type { AppEnv } from '../../http';
 import { attemptSource } from '../model/attempts';
 import { presentedKey } from '../model/keys';
+import { RECEIPT_HEADER, receiptForAnswer } from '../proof/receipts';
 import { agentsClient } from '../upstream-client';
 import { type CallContext, type CallOutcome, errorResponse, outcomeMeta, type SurfaceRefusal } from './call';
 import { executeAgentCall } from './execute';
@@ -88,6 +89,7 @@ export function mountGateway(app: Hono<AppEnv>): void {
 
     let refused: SurfaceRefusal | undefined;
     let body: unknown;
+    let requestText = '';
     if (!match) {
       const allowed = methodsForPath(path);
       refused = allowed.length
@@ -98,6 +100,7 @@ export function mountGateway(app: Hono<AppEnv>): void {
     } else if (presented.kind === 'key' && (method === 'POST' || method === 'PUT' || method === 'PATCH')) {
       // Only a caller with a well-formed key gets its body read.
       const text = await c.req.text();
+      requestText = text;
       if (text.length > MAX_BODY_BYTES)
         refused = refusal(413, 'body_invalid', 'the request body is too large');
       else if (text.trim() !== '') {
@@ -123,11 +126,30 @@ export function mountGateway(app: Hono<AppEnv>): void {
       ...(refused ? { refusal: refused } : {}),
     });
     const headers = answerHeaders(outcome);
+    // The receipt (docs/agents.md, "Proving what an agent did") covers the body exactly as sent.
+    const seal = async (status: number, responseBody: string) => {
+      const meta = outcomeMeta(outcome);
+      const receipt = await receiptForAnswer(c.env, ctx.log, {
+        proof: outcome.proof,
+        requestId: ctx.requestId,
+        channel: 'rest',
+        entry: match?.entry ?? null,
+        httpMethod: method,
+        target: `${path}${url.search}`,
+        idempotencyKey: meta.idempotencyKey,
+        upstreamRequestId: meta.upstreamRequestId,
+        status,
+        requestBody: requestText,
+        responseBody,
+      });
+      if (receipt !== null) headers.set(RECEIPT_HEADER, receipt);
+    };
     if (outcome.kind !== 'answered') {
       if (outcome.kind === 'failed' && outcome.retryAfter !== undefined)
         headers.set('retry-after', String(Math.max(1, Math.ceil(outcome.retryAfter))));
       if (outcome.kind === 'refused' && outcome.headers)
         for (const [k, v] of Object.entries(outcome.headers)) headers.set(k, v);
+      await seal(outcome.status, JSON.stringify(outcome.error));
       return errorResponse(outcome.status, outcome.error, Object.fromEntries(headers));
     }
     const { response } = outcome;
@@ -137,7 +159,9 @@ export function mountGateway(app: Hono<AppEnv>): void {
     }
     const hasBody = response.body !== null && response.status !== 204 && response.status !== 304;
     if (hasBody) headers.set('content-type', 'application/json; charset=utf-8');
-    return new Response(hasBody ? JSON.stringify(response.body) : null, { status: response.status, headers });
+    const text = hasBody ? JSON.stringify(response.body) : null;
+    await seal(response.status, text ?? '');
+    return new Response(text, { status: response.status, headers });
   });
 }
 

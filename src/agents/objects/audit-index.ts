@@ -2,6 +2,13 @@ import { DurableObject } from 'cloudflare:workers';
 import { createHash } from 'node:crypto';
 import { ANONYMOUS_CHAIN, type AuditEntry, GENESIS_HASH } from '../model/audit-entry';
 import { auditRetention } from '../model/retention';
+import {
+  type ArchivedHead,
+  ArchiveLedger,
+  type ArchiveSummary,
+  type ArchiveTask,
+  type ChainArchiveState,
+} from '../proof/archive-ledger';
 import { type AuditFilter, type AuditPage, CALLS_SCHEMA, CallsProjection } from './audit-calls';
 import {
   ENTRY_COLUMNS,
@@ -91,6 +98,8 @@ function entryWhere(filter: AuditFilter): { clause: string; args: SqlStorageValu
  */
 export class AuditIndex extends DurableObject<Env> {
   readonly #calls: CallsProjection;
+  /** The audit archive's heads per chain (src/proof): what may be pruned, and the archive's status. */
+  readonly #archive: ArchiveLedger;
   /** Whether this instance knows an alarm is set (the alarm is what prunes). */
   #alarmSet = false;
 
@@ -123,6 +132,7 @@ export class AuditIndex extends DurableObject<Env> {
     ctx.storage.sql.exec('CREATE INDEX IF NOT EXISTS chains_oldest ON chains (oldest_at_ms)');
     ctx.storage.sql.exec(CALLS_SCHEMA);
     this.#calls = new CallsProjection(ctx.storage.sql);
+    this.#archive = new ArchiveLedger(ctx.storage.sql);
   }
 
   /**
@@ -178,11 +188,14 @@ export class AuditIndex extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const r = auditRetention(this.env);
     const cutoffs = [nowMs - r.indexAnonymousMs, nowMs - r.indexMs] as const;
+    // Only what the audit archive holds (`archive_heads`, src/proof) may go: unarchived copies stay.
     const due = (limit: number) =>
       sql
-        .exec<{ chain: string; pruned_seq: number }>(
-          `SELECT chain, pruned_seq FROM chains WHERE oldest_at_ms IS NOT NULL
-             AND oldest_at_ms < (CASE WHEN chain = ? THEN ? ELSE ? END) ORDER BY oldest_at_ms LIMIT ?`,
+        .exec<{ chain: string; pruned_seq: number; archived_seq: number }>(
+          `SELECT c.chain AS chain, c.pruned_seq AS pruned_seq, a.seq AS archived_seq
+             FROM chains c JOIN archive_heads a ON a.chain = c.chain
+             WHERE c.oldest_at_ms IS NOT NULL AND c.pruned_seq < a.seq
+             AND c.oldest_at_ms < (CASE WHEN c.chain = ? THEN ? ELSE ? END) ORDER BY c.oldest_at_ms LIMIT ?`,
           ANONYMOUS_CHAIN,
           ...cutoffs,
           limit,
@@ -194,9 +207,10 @@ export class AuditIndex extends DurableObject<Env> {
       const cutoff = c.chain === ANONYMOUS_CHAIN ? cutoffs[0] : cutoffs[1];
       const rows = sql
         .exec<{ seq: number; at_ms: number; hash: string }>(
-          'SELECT seq, at_ms, hash FROM entries WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?',
+          'SELECT seq, at_ms, hash FROM entries WHERE chain = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
           c.chain,
           c.pruned_seq,
+          c.archived_seq,
           budget + 1,
         )
         .toArray();
@@ -273,6 +287,36 @@ export class AuditIndex extends DurableObject<Env> {
   /** This object's SQLite size in bytes (`GET /admin/status`). */
   databaseSize(): number {
     return this.ctx.storage.sql.databaseSize;
+  }
+
+  // ── the audit archive (src/proof/archive-writer.ts) ───────────────────────────────────────────
+
+  /** Chains with entries past their archived head, by name after `afterChain`. */
+  archivePlan(afterChain: string, limit: number): ArchiveTask[] {
+    return this.#archive.plan(afterChain, limit);
+  }
+
+  /** A chain's new archived head; the index's copies up to it may go on its next (hourly) pruning pass. */
+  markArchived(chain: string, head: ArchivedHead, nowMs: number = Date.now()): void {
+    this.#archive.mark(chain, head, nowMs);
+  }
+
+  /** One archive run at a time: the lease (false while another run holds it), and its end with its report. */
+  archiveLease(holder: string, nowMs: number, ttlMs: number): boolean {
+    return this.#archive.lease(holder, nowMs, ttlMs);
+  }
+
+  archiveRelease(holder: string, report: unknown, nowMs: number = Date.now()): void {
+    this.#archive.release(holder, report, nowMs);
+  }
+
+  /** The archive's status: totals, and each chain's lag (most behind first). */
+  archiveStatus(
+    limit: number,
+    skip = 0,
+    nowMs: number = Date.now(),
+  ): { summary: ArchiveSummary; chains: ChainArchiveState[] } {
+    return { summary: this.#archive.summary(nowMs), chains: this.#archive.chains(nowMs, limit, skip) };
   }
 
   /** Calls across every chain, in the order the index received them. */

@@ -35,6 +35,12 @@ async function verifyAgent(id: string): Promise<AgentVerification> {
   return (await res.json()) as AgentVerification;
 }
 
+/** Runs the audit archive: pruning never passes what it holds (src/proof, docs/agents.md). */
+async function archive(): Promise<void> {
+  const res = await admin('/admin/audit/archive', { method: 'POST' });
+  expect(res.status).toBe(200);
+}
+
 async function exportText(query = ''): Promise<string> {
   const res = await admin(`/admin/audit/export${query}`);
   expect(res.status).toBe(200);
@@ -112,7 +118,10 @@ describe('audit retention: pruning behind a checkpoint', { timeout: 120_000 }, (
     await new Promise((resolve) => setTimeout(resolve, 10));
     await calls(2);
 
-    // As if 400 days had passed since `mid`: entries 1-8 are older than the retention, 9-12 are not.
+    // As if 400 days had passed since `mid`: entries 1-8 are older than the retention, 9-12 are not. Until
+    // the archive holds them, none goes.
+    expect(await stub.prune(mid + RETENTION_MS)).toMatchObject({ pruned: 0, through: null });
+    await archive();
     const pruned: PruneResult = await stub.prune(mid + RETENTION_MS);
     expect(pruned).toMatchObject({ pruned: 8, more: false, blocked: null, through: { seq: 8, count: 8 } });
     const anchor = pruned.through;
@@ -234,6 +243,15 @@ describe('audit retention: pruning behind a checkpoint', { timeout: 120_000 }, (
       await instance.record(agent.id, oldEntry(agent.id, Date.now(), 1_200));
       await state.storage.setAlarm(Date.now() + HOUR_MS);
     });
+    // The first alarm forwards them all to the index but prunes nothing: the archive holds none yet. The
+    // archive run tells the chain's object, which looks again a second later.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await stub.prunedThrough()).toBeNull();
+    await runInDurableObject(stub, (_instance: AgentObject, state) =>
+      state.storage.setAlarm(Date.now() + HOUR_MS),
+    );
+    await indexCaughtUp(agent.id);
+    await archive();
     const throughs: number[] = [];
     const nextAlarms: number[] = [];
     for (let pass = 0; pass < 5; pass++) {
@@ -290,6 +308,7 @@ describe('audit retention: pruning behind a checkpoint', { timeout: 120_000 }, (
     for (let i = 0; i < 3; i++) await gateway(agent.key, 'GET', '/disputes?limit=1');
     await auditFor(agent.id);
     await indexCaughtUp(agent.id);
+    await archive();
     await runInDurableObject(stub, (_instance: AgentObject, state) => {
       state.storage.sql.exec(
         "UPDATE audit_entries SET reason = 'allowed', decision = 'denied' WHERE seq = 2",

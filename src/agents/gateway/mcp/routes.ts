@@ -6,8 +6,9 @@ import { hashAgentKey, type PresentedKey, presentedKey } from '../../model/keys'
 import { allowedEntries } from '../../model/policy';
 import type { AuthenticateResult } from '../../objects/agent/rpc';
 import { agentObject } from '../../objects/stubs';
+import { RECEIPT_META_KEY, receiptForAnswer, toolTarget } from '../../proof/receipts';
 import { recordAnonymous } from '../audit-writes';
-import { type CallContext, type CallOutcome, errorBody, errorResponse } from '../call';
+import { type CallContext, type CallOutcome, errorBody, errorResponse, outcomeMeta } from '../call';
 import { executeAgentCall } from '../execute';
 import { callContext } from '../routes';
 import type { McpBody, McpHost } from './server';
@@ -159,6 +160,24 @@ export function mountMcp(app: Hono<AppEnv>): void {
         });
         if (outcome.kind === 'refused' && outcome.status === 401) refusedKey = outcome;
         return outcome;
+      },
+      // The receipt (docs/agents.md, "Proving what an agent did") covers the result's text as sent.
+      seal: async (entry, call, outcome, status, resultText) => {
+        const meta = outcomeMeta(outcome);
+        const receipt = await receiptForAnswer(c.env, ctx.log, {
+          proof: outcome.proof,
+          requestId: ctx.requestId,
+          channel: 'mcp',
+          entry,
+          httpMethod: entry.method,
+          target: toolTarget(entry.path, call.params, call.query),
+          idempotencyKey: meta.idempotencyKey,
+          upstreamRequestId: meta.upstreamRequestId,
+          status,
+          requestBody: call.body === undefined ? '' : JSON.stringify(call.body),
+          responseBody: resultText,
+        });
+        return receipt === null ? null : { key: RECEIPT_META_KEY, receipt };
       },
     };
     const { serveMcp } = await loadMcpModule();

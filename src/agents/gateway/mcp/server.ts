@@ -9,7 +9,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Context } from 'hono';
 import type { CatalogEntry } from '../../../catalog';
-import { type RunTool, registerAgentTools } from './tools';
+import { type RunTool, registerAgentTools, type SealTool } from './tools';
 
 /**
  * The MCP server half of `/agent/mcp`: everything that needs `@modelcontextprotocol/sdk`, `@hono/mcp`
@@ -21,6 +21,8 @@ export interface McpHost {
   /** The tools to register: the agent's granted ones, or every catalog tool for one `tools/call`. */
   entries: readonly CatalogEntry[];
   run: RunTool;
+  /** Signs each tool result's receipt (its `_meta`), with the main module's key. */
+  seal?: SealTool;
 }
 
 /** A POST body as `routes.ts` read it: parsed JSON, or not JSON at all. */
@@ -79,7 +81,7 @@ export async function serveMcp(c: Context, body: McpBody, host: McpHost): Promis
   const refused = invalidMessage(body);
   if (refused) return refused;
   const server = new McpServer({ name: 'bollard-agent-gateway', version: '1.0.0' });
-  registerAgentTools(server, host.entries, host.run);
+  registerAgentTools(server, host.entries, host.run, host.seal);
   if (host.entries.length === 0) {
     // McpServer only answers tools/list once a tool exists; an agent with no grants gets an empty list.
     server.server.registerCapabilities({ tools: { listChanged: false } });

@@ -130,11 +130,28 @@ export interface ToolCall {
 export type RunTool = (entry: CatalogEntry, call: ToolCall) => Promise<CallOutcome>;
 
 /**
+ * Signs a tool call's receipt over the result's text content exactly as sent (the host's, in the main
+ * module, which holds the key); null when the call has none. It goes in the result's `_meta`.
+ */
+export type SealTool = (
+  entry: CatalogEntry,
+  call: ToolCall,
+  outcome: CallOutcome,
+  status: number,
+  resultText: string,
+) => Promise<{ key: string; receipt: string } | null>;
+
+/**
  * Registers one tool per given catalog entry: the agent's granted ones for a listing (so an agent never
  * sees a tool it may not call), or every catalog tool for a single `tools/call`, whose grant the
  * pipeline checks in its one round trip. Each call runs the same check, forward and audit as `/agent/v1`.
  */
-export function registerAgentTools(server: McpServer, entries: readonly CatalogEntry[], run: RunTool): void {
+export function registerAgentTools(
+  server: McpServer,
+  entries: readonly CatalogEntry[],
+  run: RunTool,
+  seal?: SealTool,
+): void {
   for (const entry of entries) {
     const params = pathParams(entry.path);
     server.registerTool(
@@ -152,13 +169,18 @@ export function registerAgentTools(server: McpServer, entries: readonly CatalogE
         const q = args.query;
         if (q && typeof q === 'object') for (const [k, v] of Object.entries(q)) query[k] = String(v);
         const idempotencyKey = str(args.idempotency_key);
-        const outcome = await run(entry, {
+        const call: ToolCall = {
           params: pathValues,
           ...(Object.keys(query).length ? { query } : {}),
           ...(args.body !== undefined ? { body: args.body } : {}),
           ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
-        });
-        return toolResult(entry, outcome);
+        };
+        const outcome = await run(entry, call);
+        const result = toolResult(entry, outcome);
+        const text = result.content[0]?.type === 'text' ? result.content[0].text : '';
+        const status = (result.structuredContent as { status: number }).status;
+        const sealed = await seal?.(entry, call, outcome, status, text);
+        return sealed ? { ...result, _meta: { [sealed.key]: sealed.receipt } } : result;
       },
     );
   }

@@ -9,7 +9,7 @@ import { AlarmSlot, FLUSH_DELAY_MS, nextWake } from './alarm';
 import type { PrunedThrough, PruneResult } from './audit-chain';
 import { beginCall } from './begin';
 import { abandonStart, checkKey, closeAttempts, finishStart, sweepStale } from './call-path';
-import { type ChainCheck, nextPruneAt, pruneChain, verifyChain } from './chain';
+import { type ChainCheck, markArchived, nextPruneAt, pruneChain, verifyChain } from './chain';
 import { forwardToIndex, sendToDirectory } from './forward';
 import { agentView, directoryRow, identity, type ProfileRow, profileOf } from './profile';
 import { insertAgent, profileScopes, revokeAgent, rotateKey, updateAgent } from './profile-admin';
@@ -237,6 +237,14 @@ export class AgentObject extends DurableObject<Env> {
    */
   prune(nowMs: number = Date.now()): PruneResult {
     return pruneChain(this.#stores, auditRetention(this.env), nowMs);
+  }
+
+  /**
+   * The audit archive (src/proof/archive-writer.ts) holds this chain through `seq`: entries up to it may go
+   * on the next pruning pass. Refused (`diverged`) when `hash` is not this chain's own entry at `seq`.
+   */
+  markArchived(seq: number, hash: string, nowMs: number = Date.now()): boolean | 'diverged' {
+    return markArchived(this.#stores, seq, hash, nowMs);
   }
 
   /** This object's SQLite size in bytes (`GET /admin/status`). */

@@ -5,6 +5,7 @@ import { holdScope } from '../../model/idempotency';
 import { needsLookup, resolveMoney } from '../../model/money';
 import { allowedEntries, grantAllows, hasMoneyLimits, type Money } from '../../model/policy';
 import type { DecisionReason } from '../../model/types';
+import { auditRef } from '../../proof/receipt-claims';
 import { agentsClient } from '../../upstream-client';
 import type { AuthenticatedAgent } from './profile';
 import { type BeginRequest, type BeginResult, plainFailure, plainResponse } from './rpc';
@@ -60,7 +61,7 @@ export async function beginCall(
     currency,
   });
   const refuse = (reason: DecisionReason, message: string, key: string | null): BeginResult => {
-    ports.append({
+    const recorded = ports.append({
       ...base(),
       decision: 'denied',
       reason,
@@ -68,7 +69,7 @@ export async function beginCall(
       upstream_request_id: null,
       idempotency_key: key,
     });
-    return { kind: 'refused', reason, message };
+    return { kind: 'refused', reason, message, audit: auditRef(recorded) };
   };
 
   if (request.refusal !== null || !entry) {
@@ -93,7 +94,7 @@ export async function beginCall(
       } catch (err) {
         // The lookup is a read made before anything was sent: nothing can have moved.
         const failure = describeFailure(err, { entry, key: request.givenKey, mayHaveActed: false });
-        ports.append({
+        const recorded = ports.append({
           ...base(),
           decision: 'failed',
           reason: 'upstream_failed',
@@ -101,10 +102,10 @@ export async function beginCall(
           upstream_request_id: failure.upstreamRequestId,
           idempotency_key: failure.idempotencyKey,
         });
-        return { kind: 'failed', failure: plainFailure(failure) };
+        return { kind: 'failed', failure: plainFailure(failure), audit: auditRef(recorded) };
       }
       if (resolved.kind === 'upstream') {
-        ports.append({
+        const recorded = ports.append({
           ...base(),
           decision: 'allowed',
           reason: 'allowed',
@@ -112,7 +113,7 @@ export async function beginCall(
           upstream_request_id: resolved.response.requestId,
           idempotency_key: request.givenKey,
         });
-        return { kind: 'answered', response: plainResponse(resolved.response) };
+        return { kind: 'answered', response: plainResponse(resolved.response), audit: auditRef(recorded) };
       }
       if (resolved.kind === 'known') ({ amount, currency } = resolved.money);
     }
@@ -140,5 +141,5 @@ export async function beginCall(
     idempotency_key: request.key,
   });
   if (hold) ports.remember(start.seq, hold, created);
-  return { kind: 'started', seq: start.seq, agent, hold, amount, currency };
+  return { kind: 'started', seq: start.seq, audit: auditRef(start), agent, hold, amount, currency };
 }

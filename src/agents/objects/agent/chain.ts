@@ -52,7 +52,8 @@ export function pruneChain(
   const pendingFrom = calls.oldestPendingSeq() ?? Number.POSITIVE_INFINITY;
   return chain.prune(
     nowMs - keepMs,
-    state.forwarded_seq,
+    // Never past what the audit archive holds (src/proof): unarchived evidence is not dropped.
+    Math.min(state.forwarded_seq, stores.archived.seq()),
     PRUNE_BATCH,
     nowMs,
     (seq) => seq >= pendingFrom,
@@ -76,4 +77,26 @@ export function nextPruneAt(
   // the forward and the sweep have their own alarms; look again within a day.
   if (expiry <= now || pruned.blocked !== null) return now + PRUNE_CHECK_MAX_MS;
   return Math.max(now + PRUNE_AGAIN_MS, Math.min(expiry, now + PRUNE_CHECK_MAX_MS));
+}
+
+/**
+ * The audit archive (src/proof/archive-writer.ts) holds this chain through `seq`: entries up to it may go
+ * on the next pruning pass (at least daily). Refused (`diverged`) when `hash` is not this chain's own entry
+ * at `seq`.
+ */
+export function markArchived(
+  stores: AgentStores | null,
+  seq: number,
+  hash: string,
+  nowMs: number,
+): boolean | 'diverged' {
+  if (!stores) return 'diverged';
+  const { chain } = stores;
+  const anchor = chain.prunedThrough();
+  return stores.archived.mark(
+    seq,
+    hash,
+    (s) => chain.get(s)?.hash ?? (anchor?.seq === s ? anchor.hash : null),
+    nowMs,
+  );
 }

@@ -3,6 +3,7 @@ import type { EntryInput } from '../../model/audit-entry';
 import type { Failure } from '../../model/failure';
 import type { MoneyFacts } from '../../model/money';
 import type { AgentView, Decision, DecisionReason } from '../../model/types';
+import type { AuditRef } from '../../proof/receipt-claims';
 import type { AuthenticatedAgent } from './profile';
 import type { SpendHold } from './spend-ledger';
 
@@ -83,15 +84,17 @@ export type BeginResult =
   /** Wrong secret, revoked or expired; recorded. */
   | { kind: 'unauthenticated'; reason: 'agent_key_invalid' | 'agent_key_expired' }
   /** Refused before sending (the Worker's refusal, grant, limits, key reuse); recorded. */
-  | { kind: 'refused'; reason: DecisionReason; message: string }
+  | { kind: 'refused'; reason: DecisionReason; message: string; audit: AuditRef }
   /** The money lookup's own error answer (e.g. 404 for an unknown payment) is the answer; recorded. */
-  | { kind: 'answered'; response: PlainResponse }
+  | { kind: 'answered'; response: PlainResponse; audit: AuditRef }
   /** The money lookup failed (nothing was sent); recorded. */
-  | { kind: 'failed'; failure: PlainFailure }
+  | { kind: 'failed'; failure: PlainFailure; audit: AuditRef }
   /** Allowed, money reserved, `start` entry appended: send it, then `finish(seq, …)`. */
   | {
       kind: 'started';
       seq: number;
+      /** The `start` entry (a receipt names it; the outcome entry follows after the answer). */
+      audit: AuditRef;
       agent: AuthenticatedAgent;
       hold: SpendHold | null;
       amount: number | null;

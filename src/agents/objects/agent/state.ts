@@ -1,4 +1,5 @@
 import type { AuditEntry, EntryInput } from '../../model/audit-entry';
+import { ChainArchiveMark } from '../../proof/archive-ledger';
 import { CALLS_SCHEMA, CallsProjection } from '../audit-calls';
 import { AttemptWindows } from './attempt-windows';
 import { AuditChain, CHAIN_SCHEMA } from './audit-chain';
@@ -34,6 +35,8 @@ export interface AgentStores {
   calls: CallsProjection;
   ledger: SpendLedger;
   attempts: AttemptWindows;
+  /** How far the audit archive (src/proof) holds this chain: pruning never goes past it. */
+  archived: ChainArchiveMark;
 }
 
 /** True once the object was initialised (a made-up id in a key costs this read, and nothing more). */
@@ -65,6 +68,7 @@ export function openStores(sql: SqlStorage, chain: string): AgentStores {
     calls: new CallsProjection(sql),
     ledger: new SpendLedger(sql),
     attempts: new AttemptWindows(sql),
+    archived: new ChainArchiveMark(sql),
   };
 }
 
