@@ -64,7 +64,7 @@ export interface StorageStatus {
 /**
  * A size probe another area adds to `GET /admin/status` → `storage.<name>`: it must bound its own round
  * trips (sample, time out) and never throw for a missing object. The agents' objects report here
- * (`registerAgentStorageProbe`, src/agents).
+ * (`agentStorage` in src/agents, registered by the operator module).
  *
  * @example
  * registerStorageProbe('agents', async (env) => ({

@@ -1,9 +1,9 @@
 import { type Context, Hono } from 'hono';
 import { adminRoutes } from '../admin/routes';
-import type { IsolateCounters } from '../admin/status';
+import { type IsolateCounters, registerStorageProbe } from '../admin/status';
 import { archiveAdminRoutes } from '../agents/admin/archive-routes';
 import { mountAgentAdmin } from '../agents/admin/routes';
-import { registerAgentStorageProbe } from '../agents/admin/storage-probe';
+import { agentStorage } from '../agents/admin/storage-probe';
 import { consoleRoutes } from '../console/routes';
 import { createDemoApp } from '../demo';
 import { type AppEnv, errorHandler, type Logger, notFoundHandler } from '../http';
@@ -72,7 +72,7 @@ export function createOperator(isolate: OperatorIsolate): Operator {
   // Deny by default: before any route, so that none is mounted outside it.
   app.use('*', adminGuard());
 
-  registerAgentStorageProbe();
+  registerStorageProbe('agents', agentStorage);
   app.route('/', adminWebhookRoutes());
   app.route('/', createDemoApp());
   app.route('/', consoleRoutes());

@@ -1,8 +1,16 @@
-import { registerStorageProbe, type StorageReading } from '../../admin/status';
 import { withTimeout } from '../../http/timeout';
 import { ANONYMOUS_CHAIN } from '../model/audit-entry';
 import { describeAuditRetention } from '../model/retention';
 import { agentDirectory, agentObject, auditIndex } from '../objects/stubs';
+
+/**
+ * One object's SQLite size, or why it could not be read: the shape `GET /admin/status` shows (the operator
+ * module registers `agentStorage` there, so this folder does not depend on src/admin).
+ */
+interface StorageReading {
+  bytes: number | null;
+  error?: string;
+}
 
 /** Agent objects asked for their size per status request, picked at random by the directory. */
 export const AGENT_SIZE_SAMPLE = 16;
@@ -50,9 +58,4 @@ export async function agentStorage(env: Env): Promise<Record<string, StorageRead
         }
       : {}),
   };
-}
-
-/** Wires `agentStorage` into the status page (idempotent: the last registration wins). */
-export function registerAgentStorageProbe(): void {
-  registerStorageProbe('agents', agentStorage);
 }
