@@ -75,7 +75,7 @@ describe('GET /admin/events/{id} and replay: found as soon as the delivery is ac
         { id: pay, amount: 100, currency: 'EUR' },
         '2026-11-24T09:00:00Z',
       );
-      const ack = await deliver(body(e), { direct: true });
+      const ack = await deliver(body(e));
       expect(ack.status).toBe(200);
       const res = await admin(`/admin/events/${e.id}`);
       expect(res.status).toBe(200);
@@ -85,7 +85,7 @@ describe('GET /admin/events/{id} and replay: found as soon as the delivery is ac
   it('the detail and the list agree on types: ISO received_at, dead_handlers an array', async () => {
     const pay = newId('pay');
     const e = envelope('payment_approved', { id: pay, amount: 100, currency: 'EUR' }, '2026-11-24T09:00:00Z');
-    expect((await deliver(body(e), { direct: true })).status).toBe(200);
+    expect((await deliver(body(e))).status).toBe(200);
     const detail = await adminJson<Listed>(`/admin/events/${e.id}`);
     let row: Listed | undefined;
     await waitFor(async () => {

@@ -1,17 +1,8 @@
-import { createExecutionContext, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
-import { env, exports } from 'cloudflare:workers';
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { subjectInbox } from '../../src/webhooks/receiver-routes';
 import { inboxShardCount, inboxShardName } from '../../src/webhooks/shard';
-import worker from '../../workers/bollard/index';
-
-/**
- * Calls the Bollard worker's own `fetch` export in this isolate. `exports.default.fetch` goes through the
- * pool's loopback, which here slows down with every call (32 requests: 0.3 s at first, 13 s after a few
- * hundred, on any route); bulk tests and polling use this instead — the same handler, minus the harness.
- */
-export function fetchDirect(input: string, init?: RequestInit): Promise<Response> {
-  return Promise.resolve(worker.fetch(new Request(input, init), env, createExecutionContext()));
-}
+import { workerFetch } from '../support/worker-fetch';
 
 /** The dev signing key Bollard is configured with in the tests (.dev.vars). */
 export const KEY = 'whsec_dev_bollard_local_signing_key';
@@ -36,7 +27,6 @@ export async function deliver(
     key?: string;
     signature?: string | null;
     headers?: Record<string, string>;
-    direct?: boolean;
   } = {},
 ): Promise<Response> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
@@ -44,11 +34,11 @@ export async function deliver(
     options.signature === undefined ? await sign(body, options.key ?? KEY) : options.signature;
   if (signature !== null) headers['cko-signature'] = signature;
   const init = { method: 'POST', headers, body };
-  return options.direct ? fetchDirect(URL_, init) : exports.default.fetch(URL_, init);
+  return workerFetch(URL_, init);
 }
 
 export async function admin(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetchDirect(`http://bollard.test${path}`, {
+  return workerFetch(`http://bollard.test${path}`, {
     ...init,
     headers: { ...ADMIN, ...(init.headers as Record<string, string> | undefined) },
   });

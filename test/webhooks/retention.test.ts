@@ -302,7 +302,7 @@ describe('retention through the worker', () => {
       { id: subject, action_id: newId('act'), amount: 700, currency: 'EUR' },
       '2026-11-24T10:00:00Z',
     );
-    expect(await (await deliver(body(e), { direct: true })).json()).toMatchObject({ duplicate: false });
+    expect(await (await deliver(body(e))).json()).toMatchObject({ duplicate: false });
     const stub = subjectInbox(env, subject);
     await drain([subject]);
     // The scheduled alarm may be the one running the handler when the test looks.
@@ -331,7 +331,7 @@ describe('retention through the worker', () => {
     await age(29 * DAY);
     await runDurableObjectAlarm(stub);
     expect(await stub.event(e.id)).not.toBeNull();
-    expect(await (await deliver(body(e), { direct: true })).json()).toMatchObject({ duplicate: true });
+    expect(await (await deliver(body(e))).json()).toMatchObject({ duplicate: true });
     await drain([subject]);
     expect(calls.get(e.id)).toBe(1);
 
@@ -344,7 +344,7 @@ describe('retention through the worker', () => {
     expect(listed.total_count).toBe(0);
 
     // The id is still remembered (60 days): a late redelivery runs nothing.
-    expect(await (await deliver(body(e), { direct: true })).json()).toMatchObject({ duplicate: true });
+    expect(await (await deliver(body(e))).json()).toMatchObject({ duplicate: true });
     await drain([subject]);
     expect(calls.get(e.id)).toBe(1);
   });
