@@ -1,7 +1,13 @@
 import { startStack } from '../scripts/stack';
-import { AGENT_MONEY_METHODS, SUBMIT_METHOD } from '../test/e2e/chaos/methods';
-import { agentMcp, agentRest, createAgentKey, type Surface, storefront } from '../test/e2e/chaos/surfaces';
-import { SimControl } from '../test/e2e/chaos/upstream-setup';
+import { AGENT_MONEY_METHODS, SUBMIT_METHOD } from '../test/support/chaos/methods';
+import {
+  agentMcp,
+  agentRest,
+  createAgentKey,
+  type Surface,
+  storefront,
+} from '../test/support/chaos/surfaces';
+import { SimControl } from '../test/support/chaos/upstream-setup';
 import { percentile, printTable, round, writeResult } from './lib';
 
 /**

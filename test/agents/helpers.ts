@@ -1,10 +1,12 @@
-import { env, exports } from 'cloudflare:workers';
+import { runDurableObjectAlarm } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { AgentLimits, AgentView, Grants } from '../../src/agents/model/types';
 import type { AuditRecord } from '../../src/agents/objects/audit-calls';
 import { createApp } from '../../src/app';
 import { type CatalogEntry, fillPath } from '../../src/catalog';
+import { settled, workerFetch } from '../support/worker-fetch';
 
 export const BASE = 'http://bollard.test';
 export const ADMIN = { authorization: 'Bearer bollard_admin_dev' };
@@ -16,13 +18,16 @@ export interface CreatedAgent extends AgentView {
 /** Env overrides for one call, e.g. a short `AGENT_UPSTREAM_DEADLINE_MS`; none means the worker's own env. */
 export type EnvOverrides = Partial<Record<keyof Env, string>>;
 
-/** Calls the whole Bollard worker, or the same app with `overrides` on top of the worker's env. */
+/**
+ * Calls the whole Bollard worker (its `waitUntil` work awaited by `settled()`), or the same app with
+ * `overrides` on top of the worker's env and no execution context (bookkeeping then runs in line).
+ */
 export async function call(
   path: string,
   init: RequestInit = {},
   overrides?: EnvOverrides,
 ): Promise<Response> {
-  if (!overrides) return exports.default.fetch(`${BASE}${path}`, init);
+  if (!overrides) return workerFetch(`${BASE}${path}`, init);
   return await createApp().fetch(new Request(`${BASE}${path}`, init), { ...env, ...overrides } as Env);
 }
 
@@ -70,24 +75,29 @@ export function gateway(
 }
 
 /**
- * An agent's calls, from its own object. Outcomes are appended after the answer (`waitUntil`), so this
- * waits (bounded) until no call sent upstream is still without one.
+ * An agent's calls, from its own object, once every call made so far has appended its outcome (after the
+ * answer, with `waitUntil`: awaited here through the calls' execution contexts, not polled for).
  */
 export async function auditFor(agentId: string): Promise<AuditRecord[]> {
-  let data: AuditRecord[] = [];
-  // Outcomes are appended after the answers (`waitUntil`); under CI load that can take seconds.
-  for (let i = 0; i < 200; i++) {
-    const res = await admin(`/admin/audit?agent=${agentId}&limit=1000`);
-    data = ((await res.json()) as { data: AuditRecord[] }).data;
-    if (data.every((r) => r.outcome === 'recorded')) return data;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return data;
+  await settled();
+  const res = await admin(`/admin/audit?agent=${agentId}&limit=1000`);
+  return ((await res.json()) as { data: AuditRecord[] }).data;
 }
 
-/** Waits until the global index holds a chain's entries up to its object's head; returns how long it took. */
-export async function indexCaughtUp(chain: string, timeoutMs = 10_000): Promise<number> {
+/**
+ * Brings the global index up to a chain's head: once the calls' outcomes are in, runs the agent object's
+ * alarm (which forwards new entries; it is due shortly after an append) until the index holds the head.
+ * An alarm already running on its own is simply waited out by the next round. With `onItsOwn`, the
+ * alarm is left to fire when the runtime fires it and the index is polled instead (for the one test
+ * about that timing). Returns how long it took.
+ */
+export async function indexCaughtUp(
+  chain: string,
+  options: { onItsOwn?: boolean; timeoutMs?: number } = {},
+): Promise<number> {
+  const { onItsOwn = false, timeoutMs = 10_000 } = options;
   const started = Date.now();
+  await settled();
   const agent = env.AGENT.getByName(chain);
   const index = env.AUDIT_INDEX.getByName('global');
   for (;;) {
@@ -95,7 +105,8 @@ export async function indexCaughtUp(chain: string, timeoutMs = 10_000): Promise<
     if (indexed.seq === head.seq && indexed.hash === head.hash) return Date.now() - started;
     if (Date.now() - started > timeoutMs)
       throw new Error(`index behind for ${chain}: ${indexed.seq} < ${head.seq}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    if (onItsOwn) await new Promise((resolve) => setTimeout(resolve, 25));
+    else await runDurableObjectAlarm(agent);
   }
 }
 
@@ -124,7 +135,7 @@ export async function mcpClient(key: string, overrides?: EnvOverrides): Promise<
     fetch: (url, init) =>
       overrides
         ? call(new URL(url instanceof Request ? url.url : String(url)).pathname, init, overrides)
-        : exports.default.fetch(url instanceof Request ? url : String(url), init),
+        : workerFetch(url instanceof Request ? url : String(url), init),
     requestInit: { headers: { authorization: `Bearer ${key}` } },
   });
   await client.connect(transport);
@@ -211,19 +222,10 @@ export async function spentToday(agentId: string): Promise<Record<string, number
 }
 
 /**
- * The day's spend once it reads `expected`, or as it stands after `timeoutMs`. A release is part of the
- * call's outcome, appended after the answer (`waitUntil`), so under load it can land a moment later.
+ * The day's spend once every call's outcome is in. A release is part of the call's outcome, appended
+ * after the answer (`waitUntil`): awaited through the calls' execution contexts.
  */
-export async function spentTodaySettled(
-  agentId: string,
-  expected: Record<string, number>,
-  timeoutMs = 5_000,
-): Promise<Record<string, number>> {
-  const until = Date.now() + timeoutMs;
-  let spent = await spentToday(agentId);
-  while (JSON.stringify(spent) !== JSON.stringify(expected) && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 25));
-    spent = await spentToday(agentId);
-  }
-  return spent;
+export async function spentTodaySettled(agentId: string): Promise<Record<string, number>> {
+  await settled();
+  return spentToday(agentId);
 }

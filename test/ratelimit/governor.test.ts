@@ -1,4 +1,4 @@
-import { reset } from 'cloudflare:test';
+import { createExecutionContext, reset, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Access } from '../../src/catalog';
@@ -123,10 +123,13 @@ describe('rate governor', () => {
   it('lowers the class budget after upstream 429s, once per episode', async () => {
     // The account's real limit (3/s) is lower than the configured one: the governor learns from the 429s.
     await simConfig({ reads_per_second: 3 });
-    const g = gate('adaptive');
+    // The throttle report goes after the answer (`waitUntil`): awaited through the context, not raced.
+    const ctx = createExecutionContext();
+    const g = gate('adaptive', { waitUntil: (p) => ctx.waitUntil(p) });
     const results = await reads(g, 12);
     const throttledCount = results.filter((r) => r.status === 'fulfilled' && r.value.status === 429).length;
     expect(throttledCount).toBeGreaterThan(0);
+    await waitOnExecutionContext(ctx);
 
     const snap = await governor('adaptive').snapshot();
     expect(snap.read.throttleReports).toBe(1);
@@ -138,8 +141,10 @@ describe('rate governor', () => {
   it('pauses a class for an upstream Retry-After and sheds meanwhile without calling upstream', async () => {
     await simConfig({ reads_per_second: 2, retry_after_seconds: 3 });
     await governor('pause').configure({ maxWaitMs: 500 });
-    const g = gate('pause');
+    const ctx = createExecutionContext();
+    const g = gate('pause', { waitUntil: (p) => ctx.waitUntil(p) });
     await reads(g, 6);
+    await waitOnExecutionContext(ctx);
     const snap = await governor('pause').snapshot();
     expect(snap.read.backlogMs).toBeGreaterThan(1_500);
 

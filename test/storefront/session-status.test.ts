@@ -56,7 +56,7 @@ describe('GET /v1/payment-sessions/{id}/status', () => {
       { id: payment.id, action_id: newId('act'), amount: 1800, currency: 'GBP' },
       new Date().toISOString(),
     );
-    expect((await deliver(body(event), { direct: true })).status).toBe(200);
+    expect((await deliver(body(event))).status).toBe(200);
     expect(await status(call, id)).toEqual({
       session_id: id,
       status: 'approved',

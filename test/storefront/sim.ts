@@ -58,19 +58,16 @@ export async function paymentsByReference(reference: string): Promise<number> {
 
 /**
  * Holds the simulator's answers to `POST /payment-sessions/{id}/submit` for `latencyMs` (the work still
- * finishes after the caller has gone) while `during` starts its request, then lifts the fault again. The
- * simulator is shared with other test files: the fault stays on only until the request has reached it,
- * and a latency below the default storefront attempt timeout (5 s) only slows any other submit down.
+ * finishes after the caller has gone) while `during` runs, then lifts the fault again. Each test file has
+ * a simulator of its own (one per Miniflare runtime), so the fault can stay on until `during` is done.
  */
 export async function withSlowSubmit<T>(latencyMs: number, during: () => Promise<T>): Promise<T> {
   const route = 'POST /payment-sessions/{id}/submit';
   const set = await simAdmin('POST', '/_sim/faults', { routes: { [route]: { latency_ms: latencyMs } } });
   if (set.status !== 200) throw new Error(`setting the fault failed: ${set.status} ${await set.text()}`);
-  const pending = during();
   try {
-    await new Promise((r) => setTimeout(r, 300));
+    return await during();
   } finally {
     await simAdmin('DELETE', '/_sim/faults');
   }
-  return pending;
 }

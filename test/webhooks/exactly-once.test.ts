@@ -58,7 +58,7 @@ describe('1,000 deliveries: 30% duplicates (a third concurrent), shuffled', () =
     // Round 1: every event once, in shuffled order; a third of the duplicates race their original.
     const acks = new Map<string, boolean[]>();
     const send = async (e: TestEvent) => {
-      const res = await deliver(body(e), { direct: true });
+      const res = await deliver(body(e));
       expect(res.status).toBe(200);
       const ack = (await res.json()) as { duplicate: boolean };
       acks.set(e.id, [...(acks.get(e.id) ?? []), ack.duplicate]);

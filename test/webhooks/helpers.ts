@@ -1,17 +1,9 @@
-import { createExecutionContext, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
-import { env, exports } from 'cloudflare:workers';
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import type { WebhookInbox } from '../../src/webhooks/inbox-do';
 import { inboxShardCount, inboxShardName } from '../../src/webhooks/shard';
 import { subjectInbox } from '../../src/webhooks/stubs';
-import worker from '../../workers/bollard/index';
-
-/**
- * Calls the Bollard worker's own `fetch` export in this isolate. `exports.default.fetch` goes through the
- * pool's loopback, which here slows down with every call (32 requests: 0.3 s at first, 13 s after a few
- * hundred, on any route); bulk tests and polling use this instead — the same handler, minus the harness.
- */
-export function fetchDirect(input: string, init?: RequestInit): Promise<Response> {
-  return Promise.resolve(worker.fetch(new Request(input, init), env, createExecutionContext()));
-}
+import { workerFetch } from '../support/worker-fetch';
 
 /** The dev signing key Bollard is configured with in the tests (.dev.vars). */
 export const KEY = 'whsec_dev_bollard_local_signing_key';
@@ -36,7 +28,6 @@ export async function deliver(
     key?: string;
     signature?: string | null;
     headers?: Record<string, string>;
-    direct?: boolean;
   } = {},
 ): Promise<Response> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
@@ -44,11 +35,11 @@ export async function deliver(
     options.signature === undefined ? await sign(body, options.key ?? KEY) : options.signature;
   if (signature !== null) headers['cko-signature'] = signature;
   const init = { method: 'POST', headers, body };
-  return options.direct ? fetchDirect(URL_, init) : exports.default.fetch(URL_, init);
+  return workerFetch(URL_, init);
 }
 
 export async function admin(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetchDirect(`http://bollard.test${path}`, {
+  return workerFetch(`http://bollard.test${path}`, {
     ...init,
     headers: { ...ADMIN, ...(init.headers as Record<string, string> | undefined) },
   });
@@ -137,18 +128,28 @@ export function shuffle<T>(items: T[], seed: number): T[] {
 }
 
 /**
- * Drives the given subjects' alarms and waits until the catalogue lists `expected` events with none
- * pending or retrying (a scheduled alarm may already be running on its own when the test looks).
+ * Runs the alarm of the shard holding `subject` now, or joins the one the runtime is running: the two
+ * share one drain (`WebhookInbox.alarm`), and this returns once the due handler runs are done, the
+ * catalogue has the shard's rows and the next alarm is set. Unlike `runDurableObjectAlarm`, which skips a
+ * shard whose scheduled alarm has already started, it never leaves a test to poll for that alarm's work.
+ */
+export async function alarmNow(subject: string): Promise<void> {
+  await runInDurableObject(subjectInbox(env, subject), (instance: WebhookInbox) => instance.alarm());
+}
+
+/**
+ * Runs the alarms of the shards holding the given subjects (each shard once a round, however many of the
+ * subjects share it) until the catalogue lists `expected` events with none pending or retrying.
  */
 export async function settle(subjects: Iterable<string>, expected: number): Promise<void> {
-  const list = [...subjects];
-  for (let i = 0; i < 400; i++) {
-    if (i % 20 === 0) await drain(list);
+  const shards = new Map<string, string>();
+  for (const s of subjects) shards.set(inboxShardName(s, inboxShardCount(env)), s);
+  for (let round = 0; round < 10; round++) {
+    await Promise.all([...shards.values()].map(alarmNow));
     const all = await adminJson<{ total_count: number }>('/admin/events?limit=1');
     const pending = await adminJson<{ total_count: number }>('/admin/events?limit=1&status=pending');
     const retrying = await adminJson<{ total_count: number }>('/admin/events?limit=1&status=retrying');
     if (all.total_count >= expected && pending.total_count === 0 && retrying.total_count === 0) return;
-    await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`inbox did not settle at ${expected} events`);
 }
@@ -162,13 +163,4 @@ export async function listAll<T>(path: string): Promise<T[]> {
     out.push(...page.data);
     if (skip + 250 >= page.total_count) return out;
   }
-}
-
-/** Polls until `cond` holds (alarms also fire on their own, so a test cannot always drive them itself). */
-export async function waitFor(cond: () => boolean | Promise<boolean>, what = 'condition'): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }

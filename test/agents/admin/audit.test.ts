@@ -125,9 +125,7 @@ describe('audit log', { timeout: 120_000 }, () => {
   it('exports NDJSON, one chain entry per line, by path or by Accept header', async () => {
     const agent = await createAgent({ disputes: 'read' });
     for (let i = 0; i < 3; i++) await gateway(agent.key, 'GET', '/disputes');
-    // Outcomes are appended after the answers: wait for all six entries before comparing heads.
-    const chain = env.AGENT.getByName(agent.id);
-    for (let i = 0; i < 400 && (await chain.head()).seq < 6; i++) await new Promise((r) => setTimeout(r, 25));
+    // Outcomes are appended after the answers: `auditFor` awaits them (all six entries) before heads compare.
     await auditFor(agent.id);
     await indexCaughtUp(agent.id);
     for (const res of [

@@ -32,11 +32,14 @@ describe('docs/verify-audit.mjs: an operator re-verifies an export offline', { t
     const everything = verifyNdjson(await (await admin('/admin/audit/export')).text());
     expect(everything.find((r) => r.chain === agent.id)).toMatchObject({ valid: true, entries: 6 });
 
+    // A refusal rewritten as allowed. Outcomes are appended after the answers, so the chain's order of
+    // entries is not fixed: find the line rather than assume its place.
     const lines = own.trim().split('\n');
-    const edited = JSON.parse(lines[2] as string) as Record<string, unknown>;
+    const at = lines.findIndex((l) => (JSON.parse(l) as { reason?: string }).reason === 'grant_required');
+    const edited = JSON.parse(lines[at] as string) as Record<string, unknown>;
     edited.reason = 'allowed';
-    lines[2] = JSON.stringify(edited);
-    expect(verifyNdjson(lines.join('\n'))[0]).toMatchObject({ valid: false, first_invalid_seq: 3 });
+    lines[at] = JSON.stringify(edited);
+    expect(verifyNdjson(lines.join('\n'))[0]).toMatchObject({ valid: false, first_invalid_seq: edited.seq });
     const removed = own.trim().split('\n');
     removed.splice(1, 1);
     expect(verifyNdjson(removed.join('\n'))[0]).toMatchObject({ valid: false, first_invalid_seq: 2 });

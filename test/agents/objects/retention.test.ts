@@ -100,10 +100,13 @@ describe('audit retention: pruning behind a checkpoint', { timeout: 120_000 }, (
   it('prunes past the verification checkpoint; the chain still verifies per agent, globally and offline', async () => {
     const agent = await createAgent({ disputes: 'read' });
     const stub = env.AGENT.getByName(agent.id);
+    // Each call's outcome is in before the next call starts (outcomes follow the answers), so the chain
+    // holds start, outcome, start, outcome, … and the entry numbers below are fixed.
     const calls = async (n: number) => {
-      for (let i = 0; i < n; i++)
+      for (let i = 0; i < n; i++) {
         expect((await gateway(agent.key, 'GET', '/disputes?limit=1')).status).toBe(200);
-      await auditFor(agent.id);
+        await auditFor(agent.id);
+      }
       await indexCaughtUp(agent.id);
     };
     // Entries 1-4, verified globally: the index's checkpoint for this chain is entry 4.

@@ -1,8 +1,9 @@
 import { runDurableObjectAlarm } from 'cloudflare:test';
-import { env, exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { EVENTS } from '../../../../src/catalog';
 import { DEV_CREDENTIALS } from '../../../../src/dev/credentials';
+import { simFetch } from '../../helpers';
 
 export const SECRET_KEY = DEV_CREDENTIALS.secretKey;
 export const ADMIN_KEY = DEV_CREDENTIALS.simAdminKey;
@@ -20,7 +21,7 @@ export function call(
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
     init.headers = { ...init.headers, 'Content-Type': 'application/json' };
   }
-  return exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
+  return simFetch(new Request(`${ORIGIN}${path}`, init));
 }
 
 export const admin = (method: string, path: string, body?: unknown) => call(method, path, body, ADMIN_KEY);

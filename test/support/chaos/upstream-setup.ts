@@ -1,17 +1,22 @@
 import { DEV_CREDENTIALS } from '../../../src/dev/credentials';
 
+/** How a chaos driver reaches a Worker: global `fetch` over loopback (e2e), or a binding (workerd). */
+export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
+
 /**
  * Talks to the simulator directly (never through Bollard): the resources a money-moving call acts on,
  * the fault knobs, and the counters that say how many times something really happened upstream.
  */
 export class SimControl {
   readonly #url: string;
+  readonly #fetch: FetchLike;
   /** The whole fault book; `POST /_sim/faults` replaces it, so concurrent cases share one copy. */
   readonly #routes = new Map<string, Record<string, unknown>>();
   #writing: Promise<unknown> = Promise.resolve();
 
-  constructor(url: string) {
+  constructor(url: string, fetcher: FetchLike = fetch) {
     this.#url = url;
+    this.#fetch = fetcher;
   }
 
   async api(
@@ -20,7 +25,7 @@ export class SimControl {
     body?: unknown,
     key: string = DEV_CREDENTIALS.secretKey,
   ): Promise<Response> {
-    return fetch(`${this.#url}${path}`, {
+    return this.#fetch(`${this.#url}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${key}`,

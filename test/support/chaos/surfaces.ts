@@ -2,6 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { DEV_CREDENTIALS } from '../../../src/dev/credentials';
 import { fillPath, type MoneyMethod, type PreparedCall } from './methods';
+import type { FetchLike } from './upstream-setup';
 
 /** What a surface answered, in one shape whatever the surface. */
 export interface Answer {
@@ -53,8 +54,12 @@ const GRANTS = {
   'payouts-balances': 'write',
 };
 
-export async function createAgentKey(bollardUrl: string, name: string): Promise<string> {
-  const res = await fetch(`${bollardUrl}/admin/agents`, {
+export async function createAgentKey(
+  bollardUrl: string,
+  name: string,
+  fetcher: FetchLike = fetch,
+): Promise<string> {
+  const res = await fetcher(`${bollardUrl}/admin/agents`, {
     method: 'POST',
     headers: { authorization: `Bearer ${DEV_CREDENTIALS.adminToken}`, 'content-type': 'application/json' },
     body: JSON.stringify({ name, grants: GRANTS }),
@@ -65,11 +70,11 @@ export async function createAgentKey(bollardUrl: string, name: string): Promise<
 }
 
 /** `/agent/v1`: Checkout.com's own paths, the caller's `Cko-Idempotency-Key` when given. */
-export function agentRest(bollardUrl: string, agentKey: string): Surface {
+export function agentRest(bollardUrl: string, agentKey: string, fetcher: FetchLike = fetch): Surface {
   return {
     name: 'agent-rest',
     async call(method, prepared, key) {
-      const res = await fetch(`${bollardUrl}/agent/v1${fillPath(method.path, prepared.params)}`, {
+      const res = await fetcher(`${bollardUrl}/agent/v1${fillPath(method.path, prepared.params)}`, {
         method: 'POST',
         headers: {
           authorization: `Bearer ${agentKey}`,
@@ -107,11 +112,16 @@ function toolAnswer(result: unknown): Answer {
 }
 
 /** `/agent/mcp` through the MCP SDK's own client: one tool per catalog method. */
-export async function agentMcp(bollardUrl: string, agentKey: string): Promise<Surface> {
+export async function agentMcp(
+  bollardUrl: string,
+  agentKey: string,
+  fetcher: FetchLike = fetch,
+): Promise<Surface> {
   const client = new Client({ name: 'bollard-chaos', version: '1.0.0' });
   await client.connect(
     new StreamableHTTPClientTransport(new URL(`${bollardUrl}/agent/mcp`), {
       requestInit: { headers: { authorization: `Bearer ${agentKey}` } },
+      fetch: (url, init) => fetcher(url instanceof Request ? url.url : String(url), init),
     }),
   );
   return {
@@ -139,7 +149,10 @@ export async function agentMcp(bollardUrl: string, agentKey: string): Promise<Su
  * The storefront as a shop's page uses it: a session created through Bollard, then Flow's submit with
  * the card token. A retry resends the same submit, which is what a shopper's second click does.
  */
-export function storefront(bollardUrl: string): Surface & {
+export function storefront(
+  bollardUrl: string,
+  fetcher: FetchLike = fetch,
+): Surface & {
   newSession(): Promise<{ id: string; reference: string }>;
   tryNewSession(reference: string): Promise<{ status: number; id: string | undefined }>;
 } {
@@ -161,7 +174,7 @@ export function storefront(bollardUrl: string): Surface & {
       }
     },
     async tryNewSession(reference: string) {
-      const res = await fetch(`${bollardUrl}/v1/payment-sessions`, {
+      const res = await fetcher(`${bollardUrl}/v1/payment-sessions`, {
         method: 'POST',
         headers,
         body: JSON.stringify({
@@ -177,7 +190,7 @@ export function storefront(bollardUrl: string): Surface & {
       return { status: res.status, id: body.id };
     },
     async call(method, prepared, key) {
-      const res = await fetch(`${bollardUrl}/v1${fillPath(method.path, prepared.params)}`, {
+      const res = await fetcher(`${bollardUrl}/v1${fillPath(method.path, prepared.params)}`, {
         method: 'POST',
         headers: { ...headers, ...(key === null ? {} : { 'idempotency-key': key }) },
         body: JSON.stringify(prepared.body ?? {}),

@@ -132,14 +132,18 @@ export const SUBMIT_METHOD: MoneyMethod = {
 /** A fault to inject on a route, at a rate: every attempt (1) or every other one (0.5). */
 export type FaultKind = '500' | '502_html' | '429' | 'drop_before' | 'drop_after' | 'stall';
 
-export const FAULT_KINDS: readonly FaultKind[] = [
-  '500',
-  '502_html',
-  '429',
-  'drop_before',
-  'drop_after',
-  'stall',
-];
+/**
+ * Faults an answer carries (an error status, a throttle, a stall the server still finishes): a Worker can
+ * serve them, so the workerd tier runs them against the simulator beside Bollard
+ * (test/chaos/upstream-faults.test.ts).
+ */
+export const ANSWER_FAULTS: readonly FaultKind[] = ['500', '502_html', '429', 'stall'];
+
+/**
+ * Cut connections, before and after the server processed the request: they need a real socket (the
+ * simulator's loopback proxy under `npm start`), so they run in the e2e tier (test/e2e/chaos.test.ts).
+ */
+export const SOCKET_FAULTS: readonly FaultKind[] = ['drop_before', 'drop_after'];
 
 export function faultRule(kind: FaultKind, rate: number, stallMs: number): Record<string, unknown> {
   switch (kind) {
