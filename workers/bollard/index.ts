@@ -2,6 +2,7 @@ import { createApp } from '../../src/app';
 import { withDoMeter } from '../../src/http/do-meter';
 
 export { AgentDirectory, AgentObject, AuditIndex } from '../../src/agents';
+export { Approvers } from '../../src/approvers/approvers-do';
 export { OAuthTokenRefresher } from '../../src/oauth/refresher-do';
 export { RateGovernor } from '../../src/ratelimit/governor-do';
 export { StorefrontGuard } from '../../src/storefront/guard-do';

@@ -24,6 +24,7 @@ const BINDINGS: Record<BindingName, BindingKind> = {
   AGENT: 'Durable Object',
   AGENT_DIRECTORY: 'Durable Object',
   AUDIT_INDEX: 'Durable Object',
+  APPROVERS: 'Durable Object',
 };
 
 function hasMethod(value: unknown, method: string): boolean {
