@@ -1,0 +1,93 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import worker from '../../../workers/bollard/index';
+import { type RequestOptions, SoftAuthenticator } from './soft-authenticator';
+
+/** Passkeys need a host name as the RP id (an IP address is refused), so these tests use `localhost`. */
+export const ORIGIN = 'http://localhost:8787';
+
+/** Through the Worker's own fetch, as deployed, with the admin token (and `overrides` on the env). */
+export async function call(
+  path: string,
+  init: { method?: string; body?: unknown; base?: string; headers?: Record<string, string> } = {},
+  overrides: Partial<Record<keyof Env, string>> = {},
+): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(
+    new Request(`${init.base ?? ORIGIN}${path}`, {
+      method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+      headers: {
+        authorization: `Bearer ${env.ADMIN_TOKEN}`,
+        'content-type': 'application/json',
+        ...init.headers,
+      },
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    }),
+    { ...env, ...overrides } as Env,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+export async function json<T = Record<string, unknown>>(res: Response): Promise<T> {
+  return (await res.json()) as T;
+}
+
+export interface Approver {
+  id: string;
+  name: string;
+  authenticator: SoftAuthenticator;
+}
+
+export interface RegistrationOptionsAnswer {
+  approver_id: string;
+  registration: {
+    challenge: string;
+    rp: { id: string; name: string };
+    user: { id: string; name: string; displayName: string };
+    authenticatorSelection: { residentKey: string; userVerification: string };
+    excludeCredentials: Array<{ id: string }>;
+    attestation: string;
+  };
+  sponsor: RequestOptions | null;
+  enrollment: string;
+}
+
+/** Registers an approver with a fresh software passkey; with `sponsor`, that approver consents. */
+export async function register(
+  name: string,
+  sponsor?: Approver,
+  overrides: Partial<Record<keyof Env, string>> = {},
+): Promise<Approver> {
+  const authenticator = await SoftAuthenticator.create();
+  const options = await json<RegistrationOptionsAnswer>(
+    await call(
+      '/admin/approvers/registration-options',
+      { body: sponsor ? { name, sponsor_id: sponsor.id } : { name } },
+      overrides,
+    ),
+  );
+  const registration = await authenticator.register(options.registration, ORIGIN);
+  const body: Record<string, unknown> = { name, registration };
+  if (sponsor && options.sponsor)
+    body.sponsor = {
+      approver_id: sponsor.id,
+      assertion: await sponsor.authenticator.assert(options.sponsor, ORIGIN),
+    };
+  const res = await call('/admin/approvers', { body }, overrides);
+  if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${await res.text()}`);
+  const view = await json<{ id: string }>(res);
+  return { id: view.id, name, authenticator };
+}
+
+/** Request options for `purpose` on approver `id`, answered by `by`. */
+export async function challenge(
+  id: string,
+  purpose: 'test' | 'remove',
+  by: Approver,
+): Promise<RequestOptions> {
+  const res = await call(`/admin/approvers/${id}/challenge`, { body: { approver_id: by.id, purpose } });
+  if (res.status !== 200) throw new Error(`challenge failed: ${res.status} ${await res.text()}`);
+  return json<RequestOptions>(res);
+}
