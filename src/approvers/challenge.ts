@@ -1,7 +1,4 @@
-import {
-  generateAuthenticationOptions,
-  type PublicKeyCredentialRequestOptionsJSON,
-} from '@simplewebauthn/server';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { Context } from 'hono';
 import { base64url } from 'jose';
 import { type AppEnv, BollardError } from '../http';
@@ -10,6 +7,7 @@ import { relyingParty } from './relying-party';
 import { withApproversDeadline } from './store';
 import { approvers } from './stubs';
 import type { ApproverRecord, ChallengePurpose, ChallengeRow } from './types';
+import { webauthn } from './webauthn';
 
 /** How long a challenge may be answered: long enough to find a security key or a phone, no longer. */
 export const CHALLENGE_TTL_MS = 5 * 60_000;
@@ -60,10 +58,11 @@ export function approvalSubject(approvalId: string, requestHash: string): string
 }
 
 /** The request options for one approver's passkey, over a stored challenge: user verification required. */
-export function requestOptions(
+export async function requestOptions(
   approver: ApproverRecord,
   row: ChallengeRow,
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const { generateAuthenticationOptions } = await webauthn();
   return generateAuthenticationOptions({
     rpID: row.rp_id,
     allowCredentials: [{ id: approver.credential_id, transports: approver.transports }],

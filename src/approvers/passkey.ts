@@ -1,4 +1,4 @@
-import { type AuthenticationResponseJSON, verifyAuthenticationResponse } from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { Context } from 'hono';
 import { base64url } from 'jose';
 import { type AppEnv, BollardError } from '../http';
@@ -7,6 +7,7 @@ import { relyingParty } from './relying-party';
 import { withApproversDeadline } from './store';
 import { approvers } from './stubs';
 import type { ApproverRecord, ChallengePurpose } from './types';
+import { webauthn } from './webauthn';
 
 /** Why an assertion was refused: each is a second error code after `approver_verification_failed`. */
 export type AssertionFailure =
@@ -122,6 +123,7 @@ export async function verifyAssertion(
   const signCount = signCountOf(assertion.response.authenticatorData) ?? 0;
   if ((signCount > 0 || approver.counter > 0) && signCount <= approver.counter)
     throw assertionRefused('counter_invalid', c);
+  const { verifyAuthenticationResponse } = await webauthn();
   let counter: number;
   try {
     const result = await verifyAuthenticationResponse({

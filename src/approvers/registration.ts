@@ -1,8 +1,7 @@
-import {
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  verifyRegistrationResponse,
+import type {
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  VerifiedRegistrationResponse,
 } from '@simplewebauthn/server';
 import type { Context } from 'hono';
 import { base64url } from 'jose';
@@ -21,6 +20,7 @@ import { relyingParty } from './relying-party';
 import { withApproversDeadline } from './store';
 import { approvers } from './stubs';
 import { type ApproverRecord, type ApproverView, approverView } from './types';
+import { webauthn } from './webauthn';
 
 /** ES256 and RS256: what every platform authenticator and security key offers (WebAuthn §5.8.5). */
 const ALGORITHMS = [-7, -257];
@@ -79,6 +79,7 @@ export async function registrationOptions(
   const id = `apr_${randomBase32(26)}`;
   const row = await newChallenge('register', `${id}\n${input.name}`, id, rpId, nowMs);
   const sponsorRow = sponsor ? await newChallenge('enroll', row.challenge, sponsor.id, rpId, nowMs) : null;
+  const { generateRegistrationOptions } = await webauthn();
   const registration = await generateRegistrationOptions({
     rpName: 'Bollard approvals',
     rpID: rpId,
@@ -133,7 +134,8 @@ export async function registerApprover(
   )
     throw registrationRefused('name_invalid', 'name: not the name the registration options were made for');
 
-  let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+  const { verifyRegistrationResponse } = await webauthn();
+  let verified: VerifiedRegistrationResponse;
   try {
     verified = await verifyRegistrationResponse({
       response: input.registration,

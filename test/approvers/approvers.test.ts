@@ -1,6 +1,6 @@
 import { reset } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CHALLENGE_TTL_MS } from '../../src/approvers/challenge';
 import {
   type Approver,
@@ -10,9 +10,11 @@ import {
   ORIGIN,
   type RegistrationOptionsAnswer,
   register,
+  warmUp,
 } from './support/api';
 import { SoftAuthenticator } from './support/soft-authenticator';
 
+beforeAll(() => warmUp(), 60_000);
 afterEach(() => reset());
 
 interface ErrorBody {

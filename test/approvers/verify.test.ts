@@ -1,14 +1,15 @@
 import { reset } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { Hono } from 'hono';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { approvalChallenge } from '../../src/approvers/challenge';
 import type { ApproverClaim } from '../../src/approvers/types';
 import { verifyApprover } from '../../src/approvers/verify';
 import { type AppEnv, errorHandler, requestContext } from '../../src/http';
-import { type Approver, ORIGIN, register } from './support/api';
+import { type Approver, ORIGIN, register, warmUp } from './support/api';
 import type { RequestOptions } from './support/soft-authenticator';
 
+beforeAll(() => warmUp(), 60_000);
 afterEach(() => reset());
 
 const HASH_A = 'a'.repeat(64);

@@ -1,10 +1,21 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { webauthn } from '../../../src/approvers/webauthn';
+import { loadOperator } from '../../../src/operator/routes';
 import worker from '../../../workers/bollard/index';
 import { type RequestOptions, SoftAuthenticator } from './soft-authenticator';
 
 /** Passkeys need a host name as the RP id (an IP address is refused), so these tests use `localhost`. */
 export const ORIGIN = 'http://localhost:8787';
+
+/**
+ * Loads the operator module and the WebAuthn library once, ahead of the tests (from source, the test pool
+ * transforms a few hundred modules on first use: seconds on a busy machine, past a test's own timeout).
+ */
+export async function warmUp(): Promise<void> {
+  await loadOperator();
+  await webauthn();
+}
 
 /** Through the Worker's own fetch, as deployed, with the admin token (and `overrides` on the env). */
 export async function call(
