@@ -211,11 +211,9 @@ function APPROVER_ROUTES(): RouteConfig[] {
     created_at: Iso,
     last_used_at: Iso.nullable(),
   });
-  const WebAuthnJson = z
-    .looseObject({})
-    .meta({
-      description: 'A WebAuthn response as `PublicKeyCredential.toJSON()` gives it (base64url fields)',
-    });
+  const WebAuthnJson = z.looseObject({}).meta({
+    description: 'A WebAuthn response as `PublicKeyCredential.toJSON()` gives it (base64url fields)',
+  });
   const Options = z
     .looseObject({ challenge: z.string() })
     .meta({ description: 'WebAuthn options JSON, for `PublicKeyCredential.parse…OptionsFromJSON()`' });
