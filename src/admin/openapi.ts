@@ -245,40 +245,60 @@ function APPROVER_ROUTES(): RouteConfig[] {
       method: 'post',
       path: '/admin/approvers/registration-options',
       tags: ['approvers'],
-      summary: 'Creation options for a new approver’s passkey (and the sponsor’s request options)',
+      summary: 'Creation options for a new approver’s passkey',
       description:
         'User verification required, a discoverable credential preferred, no attestation, the RP id this host (an IP address is refused: use a host name such as `localhost`). Every registered passkey is excluded. Challenges are single-use, for five minutes.',
-      request: body(z.object({ name: z.string().min(1).max(100), sponsor_id: z.string().optional() })),
+      request: body(z.object({ name: z.string().min(1).max(100) })),
       responses: {
         200: json(
           z.object({
             approver_id: z.string(),
             registration: Options,
-            sponsor: Options.nullable(),
             enrollment: z.enum(['first', 'sponsored', 'open']),
           }),
           'The options',
         ),
-        ...errors(400, 401, 403, 404, 422),
+        ...errors(400, 401, 422),
       },
     }),
     route({
       method: 'post',
       path: '/admin/approvers',
       tags: ['approvers'],
-      summary: 'Register an approver: a verified passkey, with a sponsor’s consent once approvers exist',
-      request: body(z.object({ name: z.string(), registration: WebAuthnJson, sponsor: Signed.optional() })),
-      responses: { 201: json(Approver, 'The approver'), ...errors(400, 401, 403, 409, 422) },
+      summary: 'Register an approver’s verified passkey',
+      description:
+        'The first approver (or any, under open enrollment) is active at once: 201. Once approvers exist, the new one waits five minutes for an existing approver’s consent: 202 `awaiting_sponsor`, then `POST /admin/approvers/{id}/sponsor`.',
+      request: body(z.object({ name: z.string(), registration: WebAuthnJson })),
+      responses: {
+        201: json(Approver.extend({ status: z.literal('active') }), 'The approver, active'),
+        202: json(
+          Approver.extend({ status: z.literal('awaiting_sponsor'), consent_expires_at: Iso }),
+          'The approver, waiting for a sponsor',
+        ),
+        ...errors(400, 401, 409, 422),
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/admin/approvers/{id}/sponsor',
+      tags: ['approvers'],
+      summary: 'An existing approver consents to a pending one, with their passkey',
+      request: { params: idParam('apr_…'), ...body(Signed) },
+      responses: {
+        201: json(Approver.extend({ status: z.literal('active') }), 'The approver, active'),
+        ...errors(400, 401, 403, 404, 422),
+      },
     }),
     route({
       method: 'post',
       path: '/admin/approvers/{id}/challenge',
       tags: ['approvers'],
-      summary:
-        'Request options for a passkey test (the approver’s own) or a removal (any approver’s consent)',
+      summary: 'Request options for a consent to a pending approver, a passkey test, or a removal',
+      description:
+        '`sponsor`: `{id}` is a pending approver, `approver_id` the consenting one. `test`: `approver_id` is `{id}`. `remove`: any approver’s consent.',
       request: {
         params: idParam('apr_…'),
-        ...body(z.object({ approver_id: z.string(), purpose: z.enum(['test', 'remove']) })),
+        ...body(z.object({ approver_id: z.string(), purpose: z.enum(['sponsor', 'test', 'remove']) })),
       },
       responses: { 200: json(Options, 'The options'), ...errors(400, 401, 403, 404, 422) },
     }),

@@ -16,6 +16,7 @@ interface ApproverSqlRow extends Record<string, SqlStorageValue> {
   backed_up: number;
   created_at: number;
   last_used_at: number | null;
+  pending_until: number | null;
 }
 
 function record(r: ApproverSqlRow): ApproverRecord {
@@ -34,11 +35,13 @@ function record(r: ApproverSqlRow): ApproverRecord {
   };
 }
 
-export type AddResult = 'added' | 'credential_exists' | 'not_first';
+export type AddResult = 'added' | 'pending' | 'credential_exists' | 'not_first';
 
 /**
  * The deployment's approvers (people who may approve an agent's call, each with one passkey) and the
- * WebAuthn challenges issued to them. One instance (`approvers(env)`, stubs.ts). It only stores: the
+ * WebAuthn challenges issued to them. A new approver whose passkey verified but who still needs an
+ * existing approver's consent is kept as a pending row (`pending_until`: five minutes), invisible to
+ * everything but `getPending` and `activate`; its credential id is taken all the same. One instance (`approvers(env)`, stubs.ts). It only stores: the
  * WebAuthn checks run in the operator module (src/approvers/passkey.ts), which keeps the library out of
  * the main module. Never on a call's path: only operators' registrations and decisions reach it.
  */
@@ -57,7 +60,8 @@ export class Approvers extends DurableObject<Env> {
         device_type TEXT NOT NULL,
         backed_up INTEGER NOT NULL,
         created_at INTEGER NOT NULL,
-        last_used_at INTEGER
+        last_used_at INTEGER,
+        pending_until INTEGER
       );
       CREATE TABLE IF NOT EXISTS challenges (
         challenge TEXT PRIMARY KEY,
@@ -72,33 +76,48 @@ export class Approvers extends DurableObject<Env> {
     `);
   }
 
+  /** The active approvers, oldest first. */
   list(): ApproverRecord[] {
     return this.ctx.storage.sql
-      .exec<ApproverSqlRow>('SELECT * FROM approvers ORDER BY created_at, id')
+      .exec<ApproverSqlRow>('SELECT * FROM approvers WHERE pending_until IS NULL ORDER BY created_at, id')
       .toArray()
       .map(record);
   }
 
+  /** An active approver. */
   get(id: string): ApproverRecord | null {
     const row = this.ctx.storage.sql
-      .exec<ApproverSqlRow>('SELECT * FROM approvers WHERE id = ?', id)
+      .exec<ApproverSqlRow>('SELECT * FROM approvers WHERE id = ? AND pending_until IS NULL', id)
+      .toArray()[0];
+    return row ? record(row) : null;
+  }
+
+  /** A pending approver, while its consent window lasts. */
+  getPending(id: string, nowMs: number): ApproverRecord | null {
+    const row = this.ctx.storage.sql
+      .exec<ApproverSqlRow>('SELECT * FROM approvers WHERE id = ? AND pending_until > ?', id, nowMs)
       .toArray()[0];
     return row ? record(row) : null;
   }
 
   /**
-   * Stores a verified approver. `first`: added without an existing approver's consent, which is allowed
-   * only while there is none (checked here, atomically, so two racing first registrations cannot both win).
+   * Stores a verified approver: active, or pending until `pendingUntil` when it still needs a sponsor's
+   * consent. `first`: added without anyone's consent, which is allowed only while there is no active
+   * approver (checked here, atomically, so two racing first registrations cannot both win).
    */
-  add(r: ApproverRecord, options: { first: boolean }): AddResult {
+  add(r: ApproverRecord, options: { first: boolean; pendingUntil: number | null }, nowMs: number): AddResult {
     const sql = this.ctx.storage.sql;
-    if (options.first && sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM approvers').one().n > 0)
+    sql.exec('DELETE FROM approvers WHERE pending_until IS NOT NULL AND pending_until <= ?', nowMs);
+    if (
+      options.first &&
+      sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM approvers WHERE pending_until IS NULL').one().n > 0
+    )
       return 'not_first';
     const taken = sql.exec('SELECT 1 FROM approvers WHERE credential_id = ?', r.credential_id).toArray();
     if (taken.length > 0) return 'credential_exists';
     sql.exec(
       `INSERT INTO approvers (id, name, credential_id, public_key, counter, transports, rp_id, device_type, backed_up,
-         created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         created_at, last_used_at, pending_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       r.id,
       r.name,
       r.credential_id,
@@ -110,14 +129,23 @@ export class Approvers extends DurableObject<Env> {
       r.backed_up ? 1 : 0,
       r.created_at,
       r.last_used_at,
+      options.pendingUntil,
     );
-    return 'added';
+    return options.pendingUntil === null ? 'added' : 'pending';
   }
 
-  /** Removes an approver (false: there was none); the challenges issued to it go too. */
+  /** Makes a pending approver active (its sponsor consented); false when it is not pending any more. */
+  activate(id: string, nowMs: number): boolean {
+    const sql = this.ctx.storage.sql;
+    if (!this.getPending(id, nowMs)) return false;
+    sql.exec('UPDATE approvers SET pending_until = NULL WHERE id = ?', id);
+    return true;
+  }
+
+  /** Removes an active approver (false: there was none); the challenges issued to it go too. */
   remove(id: string): boolean {
     const sql = this.ctx.storage.sql;
-    const existed = sql.exec('SELECT 1 FROM approvers WHERE id = ?', id).toArray().length > 0;
+    const existed = this.get(id) !== null;
     sql.exec('DELETE FROM approvers WHERE id = ?', id);
     sql.exec('DELETE FROM challenges WHERE approver_id = ?', id);
     return existed;

@@ -54,15 +54,11 @@ const name = z
   .regex(/^[^\p{Cc}]*$/u, 'no control characters');
 const approverId = z.string().regex(APPROVER_ID, 'an approver id (apr_…)');
 
-const registrationOptionsSchema = z.strictObject({ name, sponsor_id: approverId.optional() });
-const registerSchema = z.strictObject({
-  name,
-  registration: registrationSchema,
-  sponsor: z.strictObject({ approver_id: approverId, assertion: assertionSchema }).optional(),
-});
+const registrationOptionsSchema = z.strictObject({ name });
+const registerSchema = z.strictObject({ name, registration: registrationSchema });
 const challengeSchema = z.strictObject({
   approver_id: approverId,
-  purpose: z.enum(['remove', 'test']),
+  purpose: z.enum(['sponsor', 'remove', 'test']),
 });
 const signedSchema = z.strictObject({ approver_id: approverId, assertion: assertionSchema });
 const approvalChallengeSchema = z.object({ approver_id: approverId });
@@ -86,13 +82,11 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
 
 export interface RegistrationOptionsInput {
   name: string;
-  sponsor_id?: string;
 }
 
 export interface RegisterInput {
   name: string;
   registration: RegistrationResponseJSON;
-  sponsor?: { approver_id: string; assertion: AuthenticationResponseJSON };
 }
 
 export interface SignedInput {
@@ -105,10 +99,11 @@ export const parseRegistrationOptions = (body: unknown): RegistrationOptionsInpu
 
 export const parseRegister = (body: unknown): RegisterInput => parse(registerSchema, body);
 
-export const parseChallengeRequest = (body: unknown): { approver_id: string; purpose: 'remove' | 'test' } =>
-  parse(challengeSchema, body);
+export const parseChallengeRequest = (
+  body: unknown,
+): { approver_id: string; purpose: 'sponsor' | 'remove' | 'test' } => parse(challengeSchema, body);
 
-/** `{ approver_id, assertion }`: a removal's consent. */
+/** `{ approver_id, assertion }`: a sponsor's or a removal's consent. */
 export const parseSigned = (body: unknown): SignedInput => parse(signedSchema, body);
 
 /** `{ approver_id }` (other fields are the approvals route's). */

@@ -1,20 +1,13 @@
 import type {
   PublicKeyCredentialCreationOptionsJSON,
-  PublicKeyCredentialRequestOptionsJSON,
   VerifiedRegistrationResponse,
 } from '@simplewebauthn/server';
 import type { Context } from 'hono';
 import { base64url } from 'jose';
 import { type AppEnv, BollardError } from '../http';
 import { randomBase32 } from '../http/request-id';
-import {
-  approverOnThisHost,
-  CEREMONY_TIMEOUT_MS,
-  deriveChallenge,
-  newChallenge,
-  requestOptions,
-} from './challenge';
-import type { RegisterInput, RegistrationOptionsInput } from './input';
+import { CEREMONY_TIMEOUT_MS, CHALLENGE_TTL_MS, deriveChallenge, newChallenge } from './challenge';
+import type { RegisterInput, RegistrationOptionsInput, SignedInput } from './input';
 import { challengeOf, verifyAssertion } from './passkey';
 import { relyingParty } from './relying-party';
 import { withApproversDeadline } from './store';
@@ -28,8 +21,8 @@ const ALGORITHMS = [-7, -257];
 /**
  * Who may add an approver:
  * - `first`: there is none yet, so the admin credential alone registers the first one;
- * - `sponsored`: an existing approver must consent with their passkey, so that a stolen admin token
- *   cannot add its own approver (and then approve);
+ * - `sponsored`: a new approver stays pending until an existing approver consents with their passkey,
+ *   so that a stolen admin token cannot add its own approver (and then approve);
  * - `open`: `APPROVERS_OPEN_ENROLLMENT=true`, the break-glass setting for when every approver's passkey
  *   is lost (a deploy-time setting, out of an admin token's reach; docs/operations.md).
  */
@@ -49,16 +42,14 @@ export interface RegistrationOptions {
   approver_id: string;
   /** For `navigator.credentials.create()`. */
   registration: PublicKeyCredentialCreationOptionsJSON;
-  /** For the sponsor's `navigator.credentials.get()`, when an existing approver must consent. */
-  sponsor: PublicKeyCredentialRequestOptionsJSON | null;
+  /** How this registration completes: at once (`first`, `open`) or after a sponsor's consent. */
   enrollment: Enrollment;
 }
 
 /**
  * `POST /admin/approvers/registration-options`: creation options for a new approver's passkey (user
- * verification required, a discoverable credential preferred, no attestation, the RP id this host), and
- * — once approvers exist — request options for the sponsor's consent, bound to this very registration.
- * Every registered passkey is excluded, so one authenticator cannot become a second approver.
+ * verification required, a discoverable credential preferred, no attestation, the RP id this host). Every
+ * registered passkey is excluded, so one authenticator cannot become a second approver.
  */
 export async function registrationOptions(
   c: Context<AppEnv>,
@@ -68,17 +59,8 @@ export async function registrationOptions(
   const { rpId } = relyingParty(c);
   const store = approvers(c.env);
   const existing = await withApproversDeadline(store.list());
-  const enrollment = enrollmentOf(c.env, existing.length);
-  if (enrollment === 'sponsored' && input.sponsor_id === undefined)
-    throw new BollardError('request_invalid', {
-      codes: ['sponsor_id_invalid'],
-      message: 'sponsor_id: an existing approver must consent to a new one with their passkey',
-    });
-  const sponsor =
-    input.sponsor_id === undefined ? null : await approverOnThisHost(c.env, input.sponsor_id, rpId);
   const id = `apr_${randomBase32(26)}`;
   const row = await newChallenge('register', `${id}\n${input.name}`, id, rpId, nowMs);
-  const sponsorRow = sponsor ? await newChallenge('enroll', row.challenge, sponsor.id, rpId, nowMs) : null;
   const { generateRegistrationOptions } = await webauthn();
   const registration = await generateRegistrationOptions({
     rpName: 'Bollard approvals',
@@ -95,30 +77,31 @@ export async function registrationOptions(
     authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
     supportedAlgorithmIDs: ALGORITHMS,
   });
-  await withApproversDeadline(store.putChallenges(sponsorRow ? [row, sponsorRow] : [row], nowMs));
-  return {
-    approver_id: id,
-    registration,
-    sponsor: sponsor && sponsorRow ? await requestOptions(sponsor, sponsorRow) : null,
-    enrollment,
-  };
+  await withApproversDeadline(store.putChallenges([row], nowMs));
+  return { approver_id: id, registration, enrollment: enrollmentOf(c.env, existing.length) };
 }
 
 function registrationRefused(code: string, message: string): BollardError {
   return new BollardError('request_invalid', { codes: [code], message });
 }
 
+/** A registration's answer: the approver, active, or waiting for a sponsor's consent. */
+export type Registered =
+  | { status: 'active'; approver: ApproverView }
+  | { status: 'awaiting_sponsor'; approver: ApproverView; expires_at: string };
+
 /**
  * `POST /admin/approvers`: verifies a new passkey against the registration challenge it answers (taken:
  * single use; the name must be the one the options were made for), from this origin and RP id, with user
- * verification; verifies the sponsor's consent when one is needed; and stores the approver. A passkey
- * already registered is a 409; a first registration that lost a race to another is a 403.
+ * verification, and stores the approver: active when it is the first one (or enrollment is open), else
+ * pending for five minutes until an existing approver consents (`consentToApprover`). A passkey already
+ * registered is a 409.
  */
 export async function registerApprover(
   c: Context<AppEnv>,
   input: RegisterInput,
   nowMs = Date.now(),
-): Promise<ApproverView> {
+): Promise<Registered> {
   const { rpId, origin } = relyingParty(c);
   const store = approvers(c.env);
   const challenge = challengeOf(input.registration.response.clientDataJSON);
@@ -157,14 +140,6 @@ export async function registerApprover(
   if (!verified.verified || !verified.registrationInfo.userVerified)
     throw registrationRefused('registration_invalid', 'the passkey registration did not verify');
 
-  const open = openEnrollment(c.env);
-  if (input.sponsor)
-    await verifyAssertion(
-      c,
-      input.sponsor.assertion,
-      { purpose: 'enroll', subject: row.challenge, approverId: input.sponsor.approver_id },
-      nowMs,
-    );
   const info = verified.registrationInfo;
   const record: ApproverRecord = {
     id: row.approver_id,
@@ -179,22 +154,70 @@ export async function registerApprover(
     created_at: nowMs,
     last_used_at: null,
   };
-  // Without a sponsor (and outside open enrollment) only a first approver may be added: the object checks.
-  const added = await withApproversDeadline(store.add(record, { first: !input.sponsor && !open }));
+  const open = openEnrollment(c.env);
+  // Without consent only a first approver is active at once: the object checks, atomically. Anyone else
+  // waits for a sponsor.
+  let added = await withApproversDeadline(store.add(record, { first: !open, pendingUntil: null }, nowMs));
+  const pendingUntil = nowMs + CHALLENGE_TTL_MS;
+  if (added === 'not_first')
+    added = await withApproversDeadline(store.add(record, { first: false, pendingUntil }, nowMs));
   if (added === 'credential_exists')
     throw new BollardError('conflict', {
       codes: ['credential_already_registered'],
       message: 'this passkey is already an approver’s: each approver needs a passkey of their own',
     });
-  if (added === 'not_first')
-    throw new BollardError('forbidden', {
-      codes: ['sponsor_required'],
-      message: 'approvers exist: an existing approver must consent to a new one with their passkey',
+  const view = approverView(record);
+  if (added === 'pending') {
+    c.get('log')?.info('approver.awaiting_sponsor', { approver_id: record.id });
+    return { status: 'awaiting_sponsor', approver: view, expires_at: new Date(pendingUntil).toISOString() };
+  }
+  c.get('log')?.info('approver.registered', { approver_id: record.id, enrollment: open ? 'open' : 'first' });
+  return { status: 'active', approver: view };
+}
+
+/** What a sponsor's consent is bound to: the pending approver and the very passkey it registered. */
+export function sponsorSubject(pending: ApproverRecord): string {
+  return `${pending.id}\n${pending.credential_id}`;
+}
+
+/** The pending approver `id`, or 404 `approver_not_found` (never registered, or its five minutes passed). */
+export async function pendingApprover(env: Env, id: string, nowMs: number): Promise<ApproverRecord> {
+  const pending = await withApproversDeadline(approvers(env).getPending(id, nowMs));
+  if (!pending)
+    throw new BollardError('not_found', {
+      codes: ['approver_not_found'],
+      message:
+        'no approver is waiting for consent under this id (the window is five minutes): register again',
+    });
+  return pending;
+}
+
+/**
+ * `POST /admin/approvers/{id}/sponsor`: an existing approver consents, with their passkey, to the pending
+ * approver `id` and the passkey it registered (the challenge names both); the approver becomes active.
+ */
+export async function consentToApprover(
+  c: Context<AppEnv>,
+  id: string,
+  input: SignedInput,
+  nowMs = Date.now(),
+): Promise<ApproverView> {
+  const pending = await pendingApprover(c.env, id, nowMs);
+  await verifyAssertion(
+    c,
+    input.assertion,
+    { purpose: 'sponsor', subject: sponsorSubject(pending), approverId: input.approver_id },
+    nowMs,
+  );
+  if (!(await withApproversDeadline(approvers(c.env).activate(id, nowMs))))
+    throw new BollardError('not_found', {
+      codes: ['approver_not_found'],
+      message: 'the approver’s consent window passed before the consent arrived: register again',
     });
   c.get('log')?.info('approver.registered', {
-    approver_id: record.id,
-    sponsor_id: input.sponsor?.approver_id ?? null,
-    enrollment: input.sponsor ? 'sponsored' : open ? 'open' : 'first',
+    approver_id: id,
+    enrollment: 'sponsored',
+    sponsor_id: input.approver_id,
   });
-  return approverView(record);
+  return approverView(pending);
 }

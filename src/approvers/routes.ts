@@ -10,7 +10,15 @@ import {
   parseSigned,
 } from './input';
 import { verifyAssertion } from './passkey';
-import { enrollmentOf, openEnrollment, registerApprover, registrationOptions } from './registration';
+import {
+  consentToApprover,
+  enrollmentOf,
+  openEnrollment,
+  pendingApprover,
+  registerApprover,
+  registrationOptions,
+  sponsorSubject,
+} from './registration';
 import { relyingParty } from './relying-party';
 import { withApproversDeadline } from './store';
 import { approvers } from './stubs';
@@ -48,10 +56,12 @@ function idFromPath(c: Context<AppEnv>): string {
  * existing approver's passkey (unless `APPROVERS_OPEN_ENROLLMENT=true`).
  *
  * - `GET /admin/approvers` — the approvers and how a new one may be added (`enrollment`).
- * - `POST /admin/approvers/registration-options` `{ name, sponsor_id? }` — WebAuthn creation options, and the
- *   sponsor's request options once approvers exist.
- * - `POST /admin/approvers` `{ name, registration, sponsor?: { approver_id, assertion } }` — registers.
- * - `POST /admin/approvers/{id}/challenge` `{ approver_id, purpose: "test" | "remove" }` — request options.
+ * - `POST /admin/approvers/registration-options` `{ name }` — WebAuthn creation options.
+ * - `POST /admin/approvers` `{ name, registration }` — registers: 201 active (the first approver, or open
+ *   enrollment), else 202 `awaiting_sponsor` for five minutes.
+ * - `POST /admin/approvers/{id}/sponsor` `{ approver_id, assertion }` — an existing approver consents: 201.
+ * - `POST /admin/approvers/{id}/challenge` `{ approver_id, purpose: "sponsor" | "test" | "remove" }` —
+ *   request options for that approver's passkey, bound to the purpose and `{id}`.
  * - `POST /admin/approvers/{id}/test` `{ assertion }` — checks that the approver's passkey works here.
  * - `DELETE /admin/approvers/{id}` `{ approver_id, assertion }` — removes, with an approver's consent.
  */
@@ -74,7 +84,18 @@ export function approverRoutes(): Hono<AppEnv> {
 
   app.post('/admin/approvers', async (c) => {
     const input = parseRegister(await jsonBody(c));
-    return c.json(await registerApprover(c, input), 201);
+    const registered = await registerApprover(c, input);
+    if (registered.status === 'active') return c.json({ ...registered.approver, status: 'active' }, 201);
+    return c.json(
+      { ...registered.approver, status: 'awaiting_sponsor', consent_expires_at: registered.expires_at },
+      202,
+    );
+  });
+
+  app.post('/admin/approvers/:id/sponsor', async (c) => {
+    const id = idFromPath(c);
+    const approver = await consentToApprover(c, id, parseSigned(await jsonBody(c)));
+    return c.json({ ...approver, status: 'active' }, 201);
   });
 
   app.post('/admin/approvers/:id/challenge', async (c) => {
@@ -85,6 +106,10 @@ export function approverRoutes(): Hono<AppEnv> {
         codes: ['approver_id_invalid'],
         message: 'approver_id: a test is answered by the approver’s own passkey',
       });
+    if (input.purpose === 'sponsor') {
+      const pending = await pendingApprover(c.env, id, Date.now());
+      return c.json(await issueChallenge(c, 'sponsor', sponsorSubject(pending), input.approver_id));
+    }
     // The approver to remove must exist (on any host: one registered elsewhere can be removed here).
     if (input.purpose === 'remove' && !(await withApproversDeadline(approvers(c.env).get(id))))
       throw approverNotFound();

@@ -56,15 +56,16 @@ export interface ApproverView {
  * is `base64url(sha256(purpose \n subject \n nonce))`, so an assertion over it can be tied to its subject
  * offline too (challenge.ts).
  */
-export type ChallengePurpose = 'register' | 'enroll' | 'approve' | 'remove' | 'test';
+export type ChallengePurpose = 'register' | 'sponsor' | 'approve' | 'remove' | 'test';
 
 export interface ChallengeRow {
   /** base64url, as the browser echoes it in `clientDataJSON.challenge`. */
   challenge: string;
   purpose: ChallengePurpose;
   /**
-   * What the challenge is bound to: `approve` — `<approval id>\n<request hash>`; `register` and `enroll` —
-   * the new approver's id and name (`<id>\n<name>`); `remove` — the approver to remove; `test` — the approver.
+   * What the challenge is bound to: `approve` — `<approval id>\n<request hash>`; `register` — the new
+   * approver's id and name (`<id>\n<name>`); `sponsor` — the pending approver and its passkey
+   * (`<id>\n<credential id>`); `remove` — the approver to remove; `test` — the approver.
    */
   subject: string;
   /** base64url random bytes mixed into the challenge. */

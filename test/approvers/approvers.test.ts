@@ -10,6 +10,7 @@ import {
   ORIGIN,
   type RegistrationOptionsAnswer,
   register,
+  startRegistration,
   warmUp,
 } from './support/api';
 import { SoftAuthenticator } from './support/soft-authenticator';
@@ -45,7 +46,6 @@ describe('approvers: registration', () => {
       await call('/admin/approvers/registration-options', { body: { name: 'Ada Lovelace' } }),
     );
     expect(options.enrollment).toBe('first');
-    expect(options.sponsor).toBeNull();
     expect(options.approver_id).toMatch(/^apr_[a-z2-7]{26}$/);
     expect(options.registration).toMatchObject({
       rp: { id: 'localhost' },
@@ -63,6 +63,7 @@ describe('approvers: registration', () => {
       id: options.approver_id,
       name: 'Ada Lovelace',
       credential_id: authenticator.id,
+      status: 'active',
       rp_id: 'localhost',
       transports: ['internal'],
       last_used_at: null,
@@ -120,29 +121,32 @@ describe('approvers: registration', () => {
     expect((await json<ApproverList>(await call('/admin/approvers'))).total_count).toBe(0);
   });
 
-  it('once approvers exist, a new one needs an existing approver’s passkey: a stolen admin token cannot add its own', async () => {
+  it('once approvers exist, a new one waits for an existing approver’s passkey: a stolen admin token cannot add its own', async () => {
     const ada = await register('Ada');
-    // Without a sponsor: refused up front.
-    expect(
-      await errorOf(await call('/admin/approvers/registration-options', { body: { name: 'Mallory' } })),
-    ).toMatchObject({ status: 422, error_codes: ['sponsor_id_invalid'] });
-    // Options made with a sponsor, posted without the sponsor's assertion: refused, nothing stored.
-    const options = await json<RegistrationOptionsAnswer>(
-      await call('/admin/approvers/registration-options', { body: { name: 'Mallory', sponsor_id: ada.id } }),
-    );
+    const { res, options } = await startRegistration('Mallory');
     expect(options.enrollment).toBe('sponsored');
     expect(options.registration.excludeCredentials).toEqual([
       { id: ada.authenticator.id, type: 'public-key', transports: ['internal'] },
     ]);
-    const mallory = await SoftAuthenticator.create();
-    const registration = await mallory.register(options.registration, ORIGIN);
-    expect(
-      await errorOf(await call('/admin/approvers', { body: { name: 'Mallory', registration } })),
-    ).toMatchObject({
-      status: 403,
-      error_codes: ['sponsor_required'],
-    });
+    expect(res.status).toBe(202);
+    const pending = await json(res);
+    expect(pending).toMatchObject({ id: options.approver_id, status: 'awaiting_sponsor' });
+    expect(typeof pending.consent_expires_at).toBe('string');
+    // Pending: not listed, cannot sponsor itself, cannot be asked for a test (or an approval).
     expect((await json<ApproverList>(await call('/admin/approvers'))).total_count).toBe(1);
+    const self = await call(`/admin/approvers/${options.approver_id}/challenge`, {
+      body: { approver_id: options.approver_id, purpose: 'sponsor' },
+    });
+    expect(await errorOf(self)).toMatchObject({ status: 404, error_codes: ['approver_not_found'] });
+    const tested = await call(`/admin/approvers/${options.approver_id}/challenge`, {
+      body: { approver_id: options.approver_id, purpose: 'test' },
+    });
+    expect(tested.status).toBe(404);
+    // The consent route without a passkey: refused.
+    expect(
+      (await call(`/admin/approvers/${options.approver_id}/sponsor`, { body: { approver_id: ada.id } }))
+        .status,
+    ).toBe(422);
 
     // With Ada's consent: registered. Two different approvers, each with a passkey of their own.
     const grace = await register('Grace', ada);
@@ -151,20 +155,16 @@ describe('approvers: registration', () => {
     expect(grace.id).not.toBe(ada.id);
   });
 
-  it('a sponsor’s assertion counts only for the registration it was issued with', async () => {
+  it('a sponsor’s consent counts only for the registration it was issued for', async () => {
     const ada = await register('Ada');
-    const first = await json<RegistrationOptionsAnswer>(
-      await call('/admin/approvers/registration-options', { body: { name: 'Grace', sponsor_id: ada.id } }),
-    );
-    const second = await json<RegistrationOptionsAnswer>(
-      await call('/admin/approvers/registration-options', { body: { name: 'Grace', sponsor_id: ada.id } }),
-    );
-    const grace = await SoftAuthenticator.create();
-    const registration = await grace.register(second.registration, ORIGIN);
-    // Ada consented to the first registration; the second one is posted with that consent.
-    const consent = await ada.authenticator.assert(first.sponsor ?? { challenge: '' }, ORIGIN);
-    const res = await call('/admin/approvers', {
-      body: { name: 'Grace', registration, sponsor: { approver_id: ada.id, assertion: consent } },
+    const first = await startRegistration('Grace');
+    const second = await startRegistration('Grace');
+    expect([first.res.status, second.res.status]).toEqual([202, 202]);
+    // Ada consents to the first registration; that consent is presented for the second one.
+    const options = await challenge(first.options.approver_id, 'sponsor', ada);
+    const consent = await ada.authenticator.assert(options, ORIGIN);
+    const res = await call(`/admin/approvers/${second.options.approver_id}/sponsor`, {
+      body: { approver_id: ada.id, assertion: consent },
     });
     expect(await errorOf(res)).toMatchObject({
       status: 403,
@@ -185,7 +185,7 @@ describe('approvers: registration', () => {
       await errorOf(await call('/admin/approvers', { body: { name: 'Ada again', registration } }, open)),
     ).toMatchObject({ status: 409, error_codes: ['credential_already_registered'] });
     // Open enrollment (the break-glass setting) adds a second approver without a sponsor.
-    await register('Grace', undefined, open);
+    expect((await startRegistration('Grace', open)).res.status).toBe(201);
     expect((await json<ApproverList>(await call('/admin/approvers'))).total_count).toBe(2);
   });
 });
@@ -261,6 +261,41 @@ describe('approvers: testing a passkey', () => {
     expect(await store.takeChallenge('c1', now + CHALLENGE_TTL_MS)).toBeNull();
     expect(await store.takeChallenge('c2', now + CHALLENGE_TTL_MS - 1)).toMatchObject({ challenge: 'c2' });
     expect(await store.takeChallenge('c2', now)).toBeNull();
+  });
+
+  it('a pending approver’s consent window closes after its time to live', async () => {
+    const store = env.APPROVERS.getByName('pending-test');
+    const now = Date.now();
+    const record = {
+      id: 'apr_pending',
+      name: 'P',
+      credential_id: 'cred',
+      public_key: new Uint8Array([1, 2, 3]),
+      counter: 0,
+      transports: [],
+      rp_id: 'localhost',
+      device_type: 'singleDevice',
+      backed_up: false,
+      created_at: now,
+      last_used_at: null,
+    };
+    expect(await store.add(record, { first: false, pendingUntil: now + CHALLENGE_TTL_MS }, now)).toBe(
+      'pending',
+    );
+    expect(await store.get('apr_pending')).toBeNull();
+    expect(await store.getPending('apr_pending', now + CHALLENGE_TTL_MS)).toBeNull();
+    expect(await store.activate('apr_pending', now + CHALLENGE_TTL_MS)).toBe(false);
+    // Its credential stays taken until then; afterwards the row is pruned and the credential free again.
+    expect(await store.add({ ...record, id: 'apr_other' }, { first: false, pendingUntil: null }, now)).toBe(
+      'credential_exists',
+    );
+    expect(
+      await store.add(
+        { ...record, id: 'apr_other' },
+        { first: false, pendingUntil: null },
+        now + CHALLENGE_TTL_MS,
+      ),
+    ).toBe('added');
   });
 });
 

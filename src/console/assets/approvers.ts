@@ -40,7 +40,7 @@ function registerForm(list, enrollment) {
           { class: 'field' },
           h('label', { for: 'sponsor' }, 'Confirmed by'),
           h('select', { id: 'sponsor', name: 'sponsor', 'aria-describedby': 'sponsor-hint' }, approverOptions(list, list[0] && list[0].id)),
-          h('p', { class: 'hint', id: 'sponsor-hint' }, 'That approver’s passkey is asked for after the new one is made.'),
+          h('p', { class: 'hint', id: 'sponsor-hint' }, 'That approver’s passkey is asked for after the new one is made (within five minutes).'),
         )
       : null;
   const submit = h('button', { type: 'submit', id: 'register-submit' }, 'Register passkey');
@@ -65,15 +65,19 @@ function registerForm(list, enrollment) {
     const sponsorId = sponsor ? form.querySelector('#sponsor').value : undefined;
     submit.disabled = true;
     try {
-      const options = await api('/admin/approvers/registration-options', { method: 'POST', body: sponsorId ? { name, sponsor_id: sponsorId } : { name } });
+      const options = await api('/admin/approvers/registration-options', { method: 'POST', body: { name } });
       announce('Use the new approver’s passkey');
       const registration = await createPasskey(options.registration);
-      const body = { name, registration };
-      if (options.sponsor) {
+      let created = await api('/admin/approvers', { method: 'POST', body: { name, registration } });
+      if (created.status === 'awaiting_sponsor') {
+        if (!sponsorId) throw new Error('An existing approver must confirm the new one: reload the page and choose who confirms.');
+        // The consent names the new approver and the very passkey just registered.
+        const path = '/admin/approvers/' + encodeURIComponent(created.id);
+        const consent = await api(path + '/challenge', { method: 'POST', body: { approver_id: sponsorId, purpose: 'sponsor' } });
         announce('Now the confirming approver’s passkey');
-        body.sponsor = { approver_id: sponsorId, assertion: await getPasskey(options.sponsor) };
+        const assertion = await getPasskey(consent);
+        created = await api(path + '/sponsor', { method: 'POST', body: { approver_id: sponsorId, assertion } });
       }
-      const created = await api('/admin/approvers', { method: 'POST', body });
       flash = 'Approver ' + created.name + ' registered.';
       go('#/approvers');
     } catch (err) {

@@ -61,41 +61,45 @@ export interface RegistrationOptionsAnswer {
     excludeCredentials: Array<{ id: string }>;
     attestation: string;
   };
-  sponsor: RequestOptions | null;
   enrollment: string;
 }
 
-/** Registers an approver with a fresh software passkey; with `sponsor`, that approver consents. */
+/** Options, a fresh software passkey's registration, and the answer to `POST /admin/approvers`. */
+export async function startRegistration(
+  name: string,
+  overrides: Partial<Record<keyof Env, string>> = {},
+): Promise<{ res: Response; authenticator: SoftAuthenticator; options: RegistrationOptionsAnswer }> {
+  const authenticator = await SoftAuthenticator.create();
+  const options = await json<RegistrationOptionsAnswer>(
+    await call('/admin/approvers/registration-options', { body: { name } }, overrides),
+  );
+  const registration = await authenticator.register(options.registration, ORIGIN);
+  const res = await call('/admin/approvers', { body: { name, registration } }, overrides);
+  return { res, authenticator, options };
+}
+
+/** Registers an approver with a fresh software passkey; once approvers exist, `sponsor` consents. */
 export async function register(
   name: string,
   sponsor?: Approver,
   overrides: Partial<Record<keyof Env, string>> = {},
 ): Promise<Approver> {
-  const authenticator = await SoftAuthenticator.create();
-  const options = await json<RegistrationOptionsAnswer>(
-    await call(
-      '/admin/approvers/registration-options',
-      { body: sponsor ? { name, sponsor_id: sponsor.id } : { name } },
-      overrides,
-    ),
-  );
-  const registration = await authenticator.register(options.registration, ORIGIN);
-  const body: Record<string, unknown> = { name, registration };
-  if (sponsor && options.sponsor)
-    body.sponsor = {
-      approver_id: sponsor.id,
-      assertion: await sponsor.authenticator.assert(options.sponsor, ORIGIN),
-    };
-  const res = await call('/admin/approvers', { body }, overrides);
-  if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${await res.text()}`);
-  const view = await json<{ id: string }>(res);
-  return { id: view.id, name, authenticator };
+  const { res, authenticator, options } = await startRegistration(name, overrides);
+  const id = options.approver_id;
+  if (res.status === 201) return { id, name, authenticator };
+  if (res.status !== 202 || !sponsor)
+    throw new Error(`registration failed: ${res.status} ${await res.text()}`);
+  const consent = await challenge(id, 'sponsor', sponsor);
+  const assertion = await sponsor.authenticator.assert(consent, ORIGIN);
+  const done = await call(`/admin/approvers/${id}/sponsor`, { body: { approver_id: sponsor.id, assertion } });
+  if (done.status !== 201) throw new Error(`consent failed: ${done.status} ${await done.text()}`);
+  return { id, name, authenticator };
 }
 
 /** Request options for `purpose` on approver `id`, answered by `by`. */
 export async function challenge(
   id: string,
-  purpose: 'test' | 'remove',
+  purpose: 'sponsor' | 'test' | 'remove',
   by: Approver,
 ): Promise<RequestOptions> {
   const res = await call(`/admin/approvers/${id}/challenge`, { body: { approver_id: by.id, purpose } });
