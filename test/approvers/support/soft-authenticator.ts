@@ -30,7 +30,7 @@ const concat = (...parts: Uint8Array[]): Uint8Array<ArrayBuffer> => {
 };
 
 const sha256 = async (bytes: Uint8Array): Promise<Uint8Array> =>
-  new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  new Uint8Array(await crypto.subtle.digest('SHA-256', new Uint8Array(bytes)));
 
 const u32 = (n: number) => new Uint8Array([(n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
 
@@ -102,7 +102,7 @@ export class SoftAuthenticator {
   ): Promise<SoftAuthenticator> {
     const privateKey = await crypto.subtle.importKey(
       'pkcs8',
-      pkcs8,
+      new Uint8Array(pkcs8),
       { name: 'ECDSA', namedCurve: 'P-256' },
       true,
       ['sign'],
