@@ -1,10 +1,10 @@
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../../scripts/stack';
-import { DEV_CREDENTIALS } from '../../src/dev/credentials';
 import { SoftAuthenticator } from '../approvers/support/soft-authenticator';
+import { ADMIN, approverRows, checkView, signIn, submitRegistration } from './approver-helpers';
 import { type Browser, launchChromium } from './browser';
-import { type PageRecord, screenshot, seriousViolations, tabTo, watch } from './console-helpers';
+import { type PageRecord, tabTo, watch } from './console-helpers';
 import { type Person, VirtualPasskeys } from './webauthn';
 
 /**
@@ -18,8 +18,6 @@ import { type Person, VirtualPasskeys } from './webauthn';
 const SIM_PORT = 18840;
 const BOLLARD_PORT = 18841;
 const ORIGIN = `http://localhost:${BOLLARD_PORT}`;
-const ADMIN = { authorization: `Bearer ${DEV_CREDENTIALS.adminToken}`, 'content-type': 'application/json' };
-
 let stack: Stack;
 let browser: Browser;
 let page: Page;
@@ -28,18 +26,7 @@ let passkeys: VirtualPasskeys;
 let ada: Person;
 let grace: Person;
 
-interface ApproverRow {
-  id: string;
-  name: string;
-  credential_id: string;
-  rp_id: string;
-  last_used_at: string | null;
-}
-
-async function approvers(): Promise<ApproverRow[]> {
-  const res = await fetch(`${ORIGIN}/admin/approvers`, { headers: ADMIN });
-  return ((await res.json()) as { data: ApproverRow[] }).data;
-}
+const approvers = () => approverRows(ORIGIN);
 
 beforeAll(async () => {
   stack = await startStack({ simPort: SIM_PORT, bollardPort: BOLLARD_PORT });
@@ -61,36 +48,17 @@ afterEach(() => {
   expect(record.errors).toEqual([]);
 });
 
-/** Waits for a view by its heading, then checks it: axe finds nothing serious, and a screenshot. */
-async function view(heading: string, name: string) {
-  await page.locator('main h1', { hasText: heading }).waitFor();
-  await page.waitForSelector('main:not([aria-busy])');
-  const violations = await seriousViolations(page);
-  expect(violations, `${name}: ${JSON.stringify(violations, null, 1)}`).toEqual([]);
-  await screenshot(page, name);
-}
-
-async function register(person: Person, name: string): Promise<void> {
-  passkeys.nextRegistrant = person;
-  await tabTo(page, '#approver-name');
-  await page.keyboard.type(name);
-  await tabTo(page, '#register-submit');
-  await page.keyboard.press('Enter');
-}
+const view = (heading: string, name: string) => checkView(page, heading, name);
 
 describe('approvers and their passkeys, in Chromium', () => {
   it('registers the first approver from the keyboard: a passkey with user verification, RP id the host', async () => {
-    await page.goto(`${ORIGIN}/admin`);
-    await page.locator('main h1', { hasText: 'Sign in' }).waitFor();
-    await page.keyboard.type(DEV_CREDENTIALS.adminToken);
-    await page.keyboard.press('Enter');
-    await page.locator('main h1', { hasText: 'Agents' }).waitFor();
+    await signIn(page, ORIGIN);
     await tabTo(page, '#nav a[href="#/approvers"]', { back: true });
     await page.keyboard.press('Enter');
     await view('Approvers', 'approvers-empty');
     expect(await page.textContent('#enrollment-hint')).toContain('There is no approver yet');
 
-    await register(ada, 'Ada Lovelace');
+    await submitRegistration(page, passkeys, ada, 'Ada Lovelace');
     await page.locator('#approvers-flash', { hasText: 'Approver Ada Lovelace registered.' }).waitFor();
     await view('Approvers', 'approvers-ada');
     const [row] = await approvers();
@@ -106,7 +74,7 @@ describe('approvers and their passkeys, in Chromium', () => {
   it('a second approver is confirmed by the first one’s passkey; one authenticator is never two approvers', async () => {
     expect(await page.textContent('#enrollment-hint')).toContain('An existing approver confirms');
     expect(await page.inputValue('#sponsor')).toBe(ada.approverId);
-    await register(grace, 'Grace Hopper');
+    await submitRegistration(page, passkeys, grace, 'Grace Hopper');
     await page.locator('#approvers-flash', { hasText: 'Approver Grace Hopper registered.' }).waitFor();
     await view('Approvers', 'approvers-two');
     const rows = await approvers();
@@ -117,7 +85,7 @@ describe('approvers and their passkeys, in Chromium', () => {
     expect(rows[0]?.last_used_at).not.toBeNull();
 
     // Ada's authenticator already holds an approver's passkey: the browser refuses to make a second one.
-    await register(ada, 'Ada again');
+    await submitRegistration(page, passkeys, ada, 'Ada again');
     await page
       .locator('#register-error [role=alert]', { hasText: 'already holds an approver’s passkey' })
       .waitFor();

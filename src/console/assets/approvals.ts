@@ -50,7 +50,8 @@ function approvalCard(a, approvers, n) {
     decline.disabled = true;
     try {
       const after = await decide(a, decision, approver.value, why);
-      const status = after && after.status;
+      // The decision's answer is the approval (its status), possibly wrapped as { approval }.
+      const status = after && (after.status || (after.approval && after.approval.status));
       flash =
         decision === 'decline'
           ? 'Declined: ' + a.method + ' for ' + a.agent_name + '.'
