@@ -49,6 +49,11 @@ declare namespace Cloudflare {
     // ---- Approvals (docs/agents.md, "Approvals") ----------------------------------------------------------
     /** Development only: `true` lets the admin bearer token approve as approver `dev` (the doctor fails it elsewhere). */
     APPROVALS_ALLOW_ADMIN_TOKEN?: string;
+    /**
+     * Break-glass, `true`: approvers may be added and removed without an existing approver's passkey (for
+     * when every approver's passkey is lost). Set it for the repair, then remove it (docs/operations.md).
+     */
+    APPROVERS_OPEN_ENROLLMENT?: string;
     /** Secret: mixed into the console's session and CSRF keys; rotating it ends every session. */
     CONSOLE_SESSION_KEY?: string;
     /** Cloudflare Access: the team domain (`myteam` or `myteam.cloudflareaccess.com`). */
