@@ -61,6 +61,7 @@ describe('GET /admin/doctor', () => {
       'webhook_workflow',
       'storefront_origins',
       'rate_limits',
+      'approvals',
     ]);
     for (const c of report.checks) expect(c.fix).toBeNull();
     // Which scopes, verified how: the storefront's dedicated key, by an unknown-id read and an empty create.

@@ -1,6 +1,7 @@
 import type { CheckoutClient } from '../../checkout/contract';
 import { checkoutClientFor } from '../../checkout/from-env';
 import { parseBaseUrl } from '../../checkout/hosts';
+import { approvalsCheck } from './approvals';
 import { scopeChecks } from './auth-scopes';
 import { bindingsCheck } from './bindings';
 import { authMode } from './env-vars';
@@ -66,6 +67,7 @@ export async function runDoctor(env: Env, publicUrl: string): Promise<DoctorRepo
     workflow.check,
     originsCheck(env),
     rateLimitsCheck(env),
+    approvalsCheck(env),
   ];
   return {
     ok: checks.every((c) => c.ok),

@@ -9,7 +9,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Context } from 'hono';
 import type { CatalogEntry } from '../../../catalog';
-import { type RunTool, registerAgentTools } from './tools';
+import { type ReadApproval, type RunTool, registerAgentTools, registerApprovalStatusTool } from './tools';
 
 /**
  * The MCP server half of `/agent/mcp`: everything that needs `@modelcontextprotocol/sdk`, `@hono/mcp`
@@ -21,6 +21,8 @@ export interface McpHost {
   /** The tools to register: the agent's granted ones, or every catalog tool for one `tools/call`. */
   entries: readonly CatalogEntry[];
   run: RunTool;
+  /** Approvals: `get_approval_status`, registered when given (agents with a policy, and single tool calls). */
+  readApproval?: ReadApproval;
 }
 
 /** A POST body as `routes.ts` read it: parsed JSON, or not JSON at all. */
@@ -80,7 +82,8 @@ export async function serveMcp(c: Context, body: McpBody, host: McpHost): Promis
   if (refused) return refused;
   const server = new McpServer({ name: 'bollard-agent-gateway', version: '1.0.0' });
   registerAgentTools(server, host.entries, host.run);
-  if (host.entries.length === 0) {
+  if (host.readApproval) registerApprovalStatusTool(server, host.readApproval);
+  if (host.entries.length === 0 && !host.readApproval) {
     // McpServer only answers tools/list once a tool exists; an agent with no grants gets an empty list.
     server.server.registerCapabilities({ tools: { listChanged: false } });
     server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [] }));

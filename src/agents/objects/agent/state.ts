@@ -1,5 +1,6 @@
 import type { AuditEntry, EntryInput } from '../../model/audit-entry';
 import { CALLS_SCHEMA, CallsProjection } from '../audit-calls';
+import { ApprovalStore } from './approvals-store';
 import { AttemptWindows } from './attempt-windows';
 import { AuditChain, CHAIN_SCHEMA } from './audit-chain';
 import { PROFILE_SCHEMA } from './profile';
@@ -34,6 +35,8 @@ export interface AgentStores {
   calls: CallsProjection;
   ledger: SpendLedger;
   attempts: AttemptWindows;
+  /** Approvals (approvals-store.ts). */
+  approvals: ApprovalStore;
 }
 
 /** True once the object was initialised (a made-up id in a key costs this read, and nothing more). */
@@ -65,6 +68,7 @@ export function openStores(sql: SqlStorage, chain: string): AgentStores {
     calls: new CallsProjection(sql),
     ledger: new SpendLedger(sql),
     attempts: new AttemptWindows(sql),
+    approvals: new ApprovalStore(sql),
   };
 }
 
