@@ -57,7 +57,7 @@ export async function approvalAnswer(
       return { kind: 'answered', response: upstreamResponse(begun.response) };
     case 'approval_required': {
       const { created } = begun;
-      if (created)
+      if (created && ctx.env.APPROVAL_NOTIFY_URL)
         await ctx.after('approval notification', () =>
           notifyApproval(ctx.env, ctx.log, {
             type: 'approval.requested',

@@ -169,7 +169,7 @@ export class AgentObject extends DurableObject<Env> {
         this.reserveSpend(agentId, entryName, money, Date.now(), hold),
       remember: (seq, hold, created) => rememberHold(this.ctx.storage.sql, seq, hold, created),
       existingApproval: (call) => existingApproval(stores, this.env, call),
-      newApproval: (call) => newApproval(stores, this.env, call),
+      newApproval: (call) => newApproval(stores, call),
       executionStarted: (approvalId, seq) => executionStarted(stores, approvalId, seq, Date.now()),
     });
     await this.#afterAppend();

@@ -20,7 +20,7 @@ export interface ApprovalNotice {
 export type ApprovalBeginResult =
   /**
    * The call needs a person's approval (new, or still pending): 428, nothing sent. `created`: the view of an
-   * approval this call made, for the notification (null when it existed, or nothing is to be notified).
+   * approval this call made, for the notification the Worker sends when configured (null when it existed).
    * `urlElicitation`: the agent's MCP client declared URL-mode elicitation at its last `initialize`.
    */
   | {

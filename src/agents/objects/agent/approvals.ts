@@ -217,7 +217,7 @@ export function existingApproval(stores: AgentStores, env: Env, call: KeyedCall)
  * 428; anything else proceeds. A call the per-call limits refuse anyway is left to the reservation: no
  * person is asked to approve what would be refused.
  */
-export function newApproval(stores: AgentStores, env: Env, call: GateCall): GateResult {
+export function newApproval(stores: AgentStores, call: GateCall): GateResult {
   const { request, agent, entry, base, nowMs } = call;
   const money = { amount: call.amount, currency: call.currency };
   const need = approvalNeed(agent.approval, entry, money);
@@ -267,8 +267,7 @@ export function newApproval(stores: AgentStores, env: Env, call: GateCall): Gate
     }),
     latency_ms: base.latency_ms,
   });
-  const created = env.APPROVAL_NOTIFY_URL ? approvalView(row, agent.id, agent.name) : null;
-  return required(stores, row, request.channel, created, need.why);
+  return required(stores, row, request.channel, approvalView(row, agent.id, agent.name), need.why);
 }
 
 function required(
