@@ -28,8 +28,13 @@ export default defineConfig({
             main: './workers/bollard/index.ts',
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
-              serviceBindings: { CHECKOUT_SIM: 'checkout-sim', FLAKY_UPSTREAM: 'flaky-upstream' },
-              workers: [simAuxWorker(simScript), flakyUpstreamAuxWorker(flakyScript)],
+              // APPROVAL_NOTIFY_SINK: the approval notifications go to the recording sink (approval-notify.ts).
+              serviceBindings: {
+                CHECKOUT_SIM: 'checkout-sim',
+                FLAKY_UPSTREAM: 'flaky-upstream',
+                APPROVAL_NOTIFY_SINK: 'webhook-sink',
+              },
+              workers: [simAuxWorker(simScript), flakyUpstreamAuxWorker(flakyScript), webhookSink],
             },
           }),
         ],

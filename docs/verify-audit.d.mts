@@ -1,6 +1,7 @@
 /** Types for `docs/verify-audit.mjs` (the offline audit verifier), for the test that runs it. */
 export declare const HASHED_FIELDS: readonly string[];
 export declare const ATTEMPT_FIELDS: readonly string[];
+export declare const APPROVAL_FIELDS: readonly string[];
 export declare const GENESIS_HASH: string;
 export declare function entryHash(prevHash: string, entry: Record<string, unknown>): string;
 export interface ChainResult {

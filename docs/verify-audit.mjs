@@ -8,7 +8,7 @@
 //   hash = sha256_hex( prev_hash + "\n" + JSON.stringify([ the HASHED_FIELDS values, in this order ]) )
 // (UTF-8; JSON.stringify as JavaScript writes it: null for absent values, integers without decimals,
 // strings with JSON escapes); for an entry of kind "attempts" the array goes on with the ATTEMPT_FIELDS
-// values. Within a chain (`chain`: the agent id or `anonymous`), entries are numbered 1, 2, 3, … and each
+// values, for an entry of kind "approval" with the APPROVAL_FIELDS values. Within a chain (`chain`: the agent id or `anonymous`), entries are numbered 1, 2, 3, … and each
 // entry's prev_hash is the previous entry's hash; entry 1's prev_hash is 64 zeros.
 // A line of kind "checkpoint" is not an entry: it says the chain's entries up to `seq` were pruned
 // (retention) and entry seq + 1 links to `hash`; the chain is verified from there, as from a genesis.
@@ -44,10 +44,26 @@ export const HASHED_FIELDS = [
 /** Hashed after HASHED_FIELDS for `kind: "attempts"` entries only. Kept equal to `ATTEMPT_FIELDS` too. */
 export const ATTEMPT_FIELDS = ['source', 'key_shape', 'attempts', 'last_at_ms'];
 
+/** Hashed after HASHED_FIELDS for `kind: "approval"` entries only. Kept equal to `APPROVAL_FIELDS` too. */
+export const APPROVAL_FIELDS = [
+  'approval_id',
+  'request_hash',
+  'approver_id',
+  'approver_name',
+  'approver_credential_id',
+  'approver_via',
+  'decline_reason',
+];
+
 export const GENESIS_HASH = '0'.repeat(64);
 
 export function entryHash(prevHash, entry) {
-  const fields = entry.kind === 'attempts' ? [...HASHED_FIELDS, ...ATTEMPT_FIELDS] : HASHED_FIELDS;
+  const fields =
+    entry.kind === 'attempts'
+      ? [...HASHED_FIELDS, ...ATTEMPT_FIELDS]
+      : entry.kind === 'approval'
+        ? [...HASHED_FIELDS, ...APPROVAL_FIELDS]
+        : HASHED_FIELDS;
   const canonical = JSON.stringify(fields.map((f) => (entry[f] === undefined ? null : entry[f])));
   return createHash('sha256').update(prevHash).update('\n').update(canonical).digest('hex');
 }

@@ -54,6 +54,10 @@ declare namespace Cloudflare {
      * when every approver's passkey is lost). Set it for the repair, then remove it (docs/operations.md).
      */
     APPROVERS_OPEN_ENROLLMENT?: string;
+    /** Where each new approval is POSTed (`approval.requested`, signed), e.g. a chat or paging hook. */
+    APPROVAL_NOTIFY_URL?: string;
+    /** Secret: the HMAC-SHA256 key of that POST's `Bollard-Signature` (required with the URL). */
+    APPROVAL_NOTIFY_SECRET?: string;
     /** Secret: mixed into the console's session and CSRF keys; rotating it ends every session. */
     CONSOLE_SESSION_KEY?: string;
     /** Cloudflare Access: the team domain (`myteam` or `myteam.cloudflareaccess.com`). */
@@ -75,5 +79,7 @@ declare namespace Cloudflare {
      * bench/governor.bench.ts); absent in every deployment, which reaches `CHECKOUT_API_BASE` by `fetch`.
      */
     CHECKOUT_SIM?: Fetcher;
+    /** A recording sink for the approval notifications, where the tests bind one; absent in every deployment. */
+    APPROVAL_NOTIFY_SINK?: Fetcher;
   }
 }

@@ -35,6 +35,67 @@ const Limits = z.object({
   currencies: z.array(z.string().regex(/^[A-Z]{3}$/)).optional(),
 });
 
+// ── approvals (docs/agents.md, "Approvals") ──
+const ApprovalPolicy = z
+  .object({
+    at_or_over: Amounts.optional().meta({
+      description: 'Money-moving calls at or over this need approval; a currency not named always does',
+    }),
+    methods: z
+      .array(z.string())
+      .optional()
+      .meta({ description: 'Catalog methods that always need approval' }),
+    all_money_moving: z.boolean().optional(),
+    two_approvers_at_or_over: Amounts.optional().meta({
+      description: 'At or over this, two different approvers',
+    }),
+    ttl_seconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(86_400)
+      .optional()
+      .meta({ description: 'To decide, and to re-send once approved (default 900)' }),
+  })
+  .meta({ description: 'Which calls a person must approve before Bollard sends them (null: none)' });
+const ApprovalStatus = z.enum(['pending', 'approved', 'declined', 'expired', 'executed']);
+const Approval = z.object({
+  id: z.string().meta({ example: 'apr_…' }),
+  agent_id: z.string(),
+  agent_name: z.string(),
+  method: z.string().meta({ description: 'The catalog method', example: 'refundPayment' }),
+  http_method: z.string(),
+  path: z.string(),
+  amount: z.number().int().nullable(),
+  currency: z.string().nullable(),
+  body_redacted: z
+    .unknown()
+    .meta({ description: 'The body as sent, card number, security code and expiry redacted' }),
+  idempotency_key: z.string(),
+  channel: z.enum(['rest', 'mcp']),
+  requested_at: Iso,
+  expires_at: Iso.meta({ description: 'Pending: decide by; approved: re-send by' }),
+  status: ApprovalStatus,
+  approvers_required: z.union([z.literal(1), z.literal(2)]),
+  decisions: z.array(
+    z.object({
+      approver_id: z.string(),
+      approver_name: z.string(),
+      decision: z.enum(['approve', 'decline']),
+      reason: z.string().nullable(),
+      at: Iso,
+      via: z.enum(['passkey', 'dev_bearer']),
+      credential_id: z.string().nullable(),
+    }),
+  ),
+  executed_at: Iso.nullable(),
+  executed_status: z.number().int().nullable(),
+});
+const ApproverClaim = z.object({
+  approver_id: z.string().meta({ description: 'A registered approver (`dev` with the dev setting)' }),
+  assertion: z.unknown().optional().meta({ description: 'The approver’s WebAuthn authentication response' }),
+});
+
 const Agent = z.object({
   id: z.string().meta({ example: 'agt_…' }),
   name: z.string(),
@@ -47,6 +108,7 @@ const Agent = z.object({
   key_prefix: z.string(),
   revoked_on: Iso.nullable(),
   status: z.enum(['active', 'expired', 'revoked']),
+  approval: ApprovalPolicy.nullable(),
 });
 const IssuedAgent = Agent.extend({
   key: z.string().meta({ description: 'The agent key (`bak_…`): in this answer only, never again.' }),
@@ -56,6 +118,7 @@ const CreateAgent = z.object({
   grants: Grants,
   limits: Limits.optional(),
   expires_at: Iso.nullable().optional(),
+  approval: ApprovalPolicy.nullable().optional(),
 });
 const PatchAgent = CreateAgent.partial().extend({ limits: Limits.nullable().optional() });
 
@@ -641,6 +704,58 @@ const ROUTES: RouteConfig[] = [
       },
       ...errors(401, 404, 422, 503),
     },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/approvals',
+    tags: ['approvals'],
+    summary:
+      'Approvals across agents, newest first (the index trails the agents by about 0.2 s; `agent=` does not)',
+    request: {
+      query: z.object({
+        status: ApprovalStatus.optional(),
+        agent: z.string().optional().meta({ description: 'One agent’s approvals, from its own object' }),
+        ...paging,
+      }),
+    },
+    responses: { 200: json(Page(Approval), 'A page of approvals'), ...errors(401, 422) },
+  }),
+  route({
+    method: 'get',
+    path: '/admin/approvals/{id}',
+    tags: ['approvals'],
+    summary: 'One approval',
+    request: { params: idParam('apr_…') },
+    responses: { 200: json(Approval, 'The approval'), ...errors(401, 404) },
+  }),
+  route({
+    method: 'post',
+    path: '/admin/approvals/{id}/approve',
+    tags: ['approvals'],
+    summary: 'Approve, as a proven approver (a passkey; the admin token alone only with the dev setting)',
+    description:
+      'Approved once `approvers_required` different approvers have approved; then the agent re-sends the identical request with the approval’s idempotency key, which runs once.',
+    request: {
+      params: idParam('apr_…'),
+      body: { required: true, content: { 'application/json': { schema: ApproverClaim } } },
+    },
+    responses: { 200: json(Approval, 'The approval'), ...errors(401, 403, 404, 409, 422) },
+  }),
+  route({
+    method: 'post',
+    path: '/admin/approvals/{id}/decline',
+    tags: ['approvals'],
+    summary: 'Decline with a reason (shown to the agent), as a proven approver',
+    request: {
+      params: idParam('apr_…'),
+      body: {
+        required: true,
+        content: {
+          'application/json': { schema: ApproverClaim.extend({ reason: z.string().min(1).max(500) }) },
+        },
+      },
+    },
+    responses: { 200: json(Approval, 'The approval'), ...errors(401, 403, 404, 409, 422) },
   }),
   route({
     method: 'get',

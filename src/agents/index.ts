@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
 import type { AppEnv } from '../http';
+import { mountApprovalStatus } from './gateway/approval-status';
 import { badKeyLimit } from './gateway/bad-key-limit';
 import { mountMcp } from './gateway/mcp/routes';
 import { mountGateway } from './gateway/routes';
@@ -19,5 +20,7 @@ export function mountAgents(app: Hono<AppEnv>): void {
   app.use('/agent/v1/*', badKeyLimit());
   app.use('/agent/mcp', badKeyLimit());
   mountMcp(app);
+  // Before the catalog's catch-all: `GET /agent/v1/approvals/{id}` is Bollard's own (docs/agents.md, "Approvals").
+  mountApprovalStatus(app);
   mountGateway(app);
 }

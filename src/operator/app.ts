@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { adminRoutes } from '../admin/routes';
 import { type IsolateCounters, registerStorageProbe } from '../admin/status';
+import { mountApprovalAdmin } from '../agents/admin/approvals-routes';
 import { archiveAdminRoutes } from '../agents/admin/archive-routes';
 import { mountAgentAdmin } from '../agents/admin/routes';
 import { agentStorage } from '../agents/admin/storage-probe';
@@ -48,7 +49,7 @@ export interface Operator {
 /**
  * The operator surfaces and the demo shop as one sub-app with its own router, error handler and 404:
  * the console, `/admin/session`, `/admin/status`, `/admin/doctor*`, `/admin/openapi.json`, `/admin/metrics`,
- * the agents', approvers' and webhooks' admin routes, and (when `DEMO_ENABLED`) the demo shop and its event feed. This
+ * the agents' (approvals included), approvers' and webhooks' admin routes, and (when `DEMO_ENABLED`) the demo shop and its event feed. This
  * is the one place that mounts `/admin*` routes, behind admin auth applied once, ahead of all of them:
  * every `/admin*` request needs admin credentials unless it is on `PUBLIC_ADMIN_ROUTES` (auth/guard.ts).
  * Every failure is rendered here as a Response (this module's own `BollardError` never crosses into the
@@ -84,6 +85,7 @@ export function createOperator(isolate: OperatorIsolate): Operator {
   app.route('/', archiveAdminRoutes());
   mountAgentAdmin(app);
   app.route('/', approverRoutes());
+  mountApprovalAdmin(app);
 
   return {
     routes: app.routes,

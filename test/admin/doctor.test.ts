@@ -66,6 +66,7 @@ describe('GET /admin/doctor', () => {
       'storefront_origins',
       'rate_limits',
       'audit_archive',
+      'approvals',
     ]);
     for (const c of report.checks) expect(c.fix).toBeNull();
     // Which scopes, verified how: the storefront's dedicated key, by an unknown-id read and an empty create.

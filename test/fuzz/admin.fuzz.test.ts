@@ -124,6 +124,22 @@ describe('fuzz: the operator routes and the console', () => {
         arbitrary: fc.constantFrom('GET /admin/audit', 'GET /admin/audit/export', 'GET /admin/audit/verify'),
       },
       {
+        // Approvals: the list, one approval, and decisions on made-up and malformed ids.
+        weight: 2,
+        arbitrary: fc.oneof(
+          fc.constant('GET /admin/approvals'),
+          fc
+            .tuple(
+              fc.constantFrom('GET', 'POST', 'POST'),
+              fc.constantFrom('', '/approve', '/decline'),
+              idSegmentArb([`apr_${'a'.repeat(26)}_${'b'.repeat(16)}`, 'apr_x']),
+            )
+            .map(
+              ([m, suffix, id]) => `${m} /admin/approvals/${id}${m === 'GET' ? '' : suffix || '/approve'}`,
+            ),
+        ),
+      },
+      {
         weight: 2,
         arbitrary: fc
           .tuple(

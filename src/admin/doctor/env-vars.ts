@@ -19,3 +19,12 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname);
 }
+
+/** Development: Bollard calls the local simulator (`CHECKOUT_API_BASE` on a loopback host), as `npm start` does. */
+export function isDevelopment(env: Env): boolean {
+  try {
+    return isLoopbackHost(new URL(env.CHECKOUT_API_BASE).hostname);
+  } catch {
+    return false;
+  }
+}

@@ -1,6 +1,7 @@
 import type { CheckoutClient } from '../../checkout/contract';
 import { checkoutClientFor } from '../../checkout/from-env';
 import { parseBaseUrl } from '../../checkout/hosts';
+import { approvalsCheck } from './approvals';
 import { scopeChecks } from './auth-scopes';
 import { bindingsCheck } from './bindings';
 import { authMode } from './env-vars';
@@ -73,6 +74,7 @@ export async function runDoctor(env: Env, publicUrl: string): Promise<DoctorRepo
     originsCheck(env),
     rateLimitsCheck(env),
     archive,
+    approvalsCheck(env),
   ];
   return {
     ok: checks.every((c) => c.ok),

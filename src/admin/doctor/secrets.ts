@@ -1,4 +1,4 @@
-import { authMode, isLoopbackHost, listVar } from './env-vars';
+import { authMode, isDevelopment, listVar } from './env-vars';
 import { type DoctorCheck, fail, pass } from './types';
 
 /** HS256 keys shorter than this are refused by the storefront (src/storefront/order-token.ts). */
@@ -16,15 +16,6 @@ const MIN_ADMIN_TOKEN_BITS = 256;
 function adminTokenBits(token: string): number {
   const perCharacter = /^[0-9]+$/.test(token) ? Math.log2(10) : /^[0-9a-f]+$/i.test(token) ? 4 : 6;
   return Math.floor(token.length * perCharacter);
-}
-
-/** Development: Bollard calls the local simulator (`CHECKOUT_API_BASE` on a loopback host), as `npm start` does. */
-function isDevelopment(env: Env): boolean {
-  try {
-    return isLoopbackHost(new URL(env.CHECKOUT_API_BASE).hostname);
-  } catch {
-    return false;
-  }
 }
 
 interface Finding {

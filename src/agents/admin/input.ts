@@ -1,6 +1,7 @@
 import * as z from 'zod';
-import { AREAS } from '../../catalog';
+import { AREAS, entryByName } from '../../catalog';
 import { BollardError, redactString } from '../../http';
+import type { ApprovalPolicy } from '../model/approval-policy';
 import type { CreateAgentInput, Grants, PatchAgentInput } from '../model/types';
 
 const areaIds = AREAS.map((a) => a.id) as [string, ...string[]];
@@ -20,6 +21,37 @@ const limitsSchema = z.strictObject({
   currencies: z.array(currency).max(200).optional(),
 });
 
+// ── approvals (docs/agents.md, "Approvals") ──
+const approvalSchema = z
+  .strictObject({
+    at_or_over: amounts.optional(),
+    methods: z
+      .array(z.string().refine((m) => entryByName(m) !== undefined, 'not a catalog method'))
+      .max(64)
+      .optional(),
+    all_money_moving: z.boolean().optional(),
+    two_approvers_at_or_over: amounts.optional(),
+    // At most a day: an approved call re-sent later than the upstream key's 24 hours would be a new call.
+    ttl_seconds: z.number().int().min(60).max(86_400).optional(),
+  })
+  .superRefine((a, ctx) => {
+    if (!a.at_or_over && !a.methods?.length && !a.all_money_moving && !a.two_approvers_at_or_over)
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'name at least one of at_or_over, methods, all_money_moving, two_approvers_at_or_over',
+      });
+    for (const [currency, two] of Object.entries(a.two_approvers_at_or_over ?? {})) {
+      const one = a.at_or_over?.[currency];
+      if (one !== undefined && two < one)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['two_approvers_at_or_over', currency],
+          message: 'must be at or over at_or_over for the same currency',
+        });
+    }
+  });
+
 const expiresSchema = z.iso.datetime({ offset: true }).nullable();
 
 const createSchema = z.strictObject({
@@ -27,6 +59,7 @@ const createSchema = z.strictObject({
   grants: grantsSchema,
   limits: limitsSchema.optional(),
   expires_at: expiresSchema.optional(),
+  approval: approvalSchema.nullable().optional(),
 });
 
 const patchSchema = z
@@ -35,6 +68,7 @@ const patchSchema = z
     grants: grantsSchema.optional(),
     limits: limitsSchema.nullable().optional(),
     expires_at: expiresSchema.optional(),
+    approval: approvalSchema.nullable().optional(),
   })
   .refine((p) => Object.keys(p).length > 0, { message: 'nothing to update' });
 
@@ -74,7 +108,7 @@ function normaliseExpiry(value: string | null | undefined): string | null | unde
 export function parseCreateAgent(body: unknown, nowMs: number = Date.now()): CreateAgentInput {
   const parsed = createSchema.safeParse(body);
   if (!parsed.success) throw invalid(parsed.error);
-  const { name, grants, limits, expires_at } = parsed.data;
+  const { name, grants, limits, expires_at, approval } = parsed.data;
   if (typeof expires_at === 'string' && Date.parse(expires_at) <= nowMs)
     throw new BollardError('request_invalid', {
       codes: ['expires_at_invalid'],
@@ -85,6 +119,7 @@ export function parseCreateAgent(body: unknown, nowMs: number = Date.now()): Cre
     grants: grants as Grants,
     limits: limits ?? {},
     expires_at: normaliseExpiry(expires_at) ?? null,
+    approval: (approval as ApprovalPolicy | null | undefined) ?? null,
   };
 }
 
@@ -97,5 +132,6 @@ export function parsePatchAgent(body: unknown): PatchAgentInput {
   if (p.grants !== undefined) out.grants = p.grants as Grants;
   if (p.limits !== undefined) out.limits = p.limits ?? {};
   if (p.expires_at !== undefined) out.expires_at = normaliseExpiry(p.expires_at) ?? null;
+  if (p.approval !== undefined) out.approval = (p.approval as ApprovalPolicy | null) ?? null;
   return out;
 }

@@ -3,6 +3,7 @@ import type { CheckoutClient, UpstreamResponse } from '../../checkout/contract';
 import type { ErrorBody, Logger } from '../../http';
 import type { EntryInput } from '../model/audit-entry';
 import type { DecisionReason } from '../model/types';
+import type { ApprovalNotice } from '../objects/agent/approvals-rpc';
 import type { PreRefusalReason } from '../objects/agent/rpc';
 import type { CallProof } from '../proof/receipt-claims';
 
@@ -18,6 +19,8 @@ export interface CallContext {
   startedMs: number;
   /** Where it came from: `CF-Connecting-IP` as `attemptSource` counts it (never the key). */
   source: string;
+  /** This Worker's origin as the caller reached it (the console's approval links). */
+  origin: string;
   /** What `Authorization` held, for a refused key's record: nothing, not an agent key, or an agent key. */
   presented: 'missing' | 'malformed' | 'key';
   log: Logger;
@@ -67,6 +70,15 @@ export interface OutcomeMeta {
 }
 
 /**
+ * Approvals: the approval a refused call names (428, 403, 409), for the surfaces to show — with the
+ * console's page for it, and whether the agent's MCP client takes URL-mode elicitation.
+ */
+export interface OutcomeApproval extends ApprovalNotice {
+  console_url: string;
+  urlElicitation: boolean;
+}
+
+/**
  * How a call ended: refused by Bollard (no upstream call), answered upstream, or failed on the way —
  * `unknown` when a write may have taken effect and nobody can yet say whether it did. `proof`: what the
  * call's receipt states (decision, reason, upstream status, its audit entry), absent when no agent's chain
@@ -79,6 +91,7 @@ export type CallOutcome = (
       error: ErrorBody;
       reason: DecisionReason;
       headers?: Record<string, string>;
+      approval?: OutcomeApproval;
     } & OutcomeMeta)
   | { kind: 'answered'; response: UpstreamResponse }
   | ({

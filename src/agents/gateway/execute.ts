@@ -18,6 +18,7 @@ import {
 } from '../objects/agent/rpc';
 import { agentObject } from '../objects/stubs';
 import type { AuditRef, CallProof } from '../proof/receipt-claims';
+import { approvalAnswer, awaitRunning, executionAnswer } from './approval-answers';
 import { abandonCall, finishCall, recordAnonymous } from './audit-writes';
 import { type AgentCall, type CallContext, type CallOutcome, errorBody } from './call';
 
@@ -121,6 +122,8 @@ export async function executeAgentCall(
         givenKey: validGiven,
         key,
         money,
+        // Approvals bind the body (the hash is taken in the agent's object, only when an approval is involved).
+        ...(entry?.access === 'write' && call.body !== undefined && !refusal ? { body: call.body } : {}),
       }),
       "the agent's state",
       OBJECT_DEADLINE_MS + lookupMs,
@@ -196,10 +199,19 @@ export async function executeAgentCall(
       };
     case 'started':
       break;
+    // ── approvals (approval-answers.ts) ──
+    case 'approval_required':
+    case 'approval_refused':
+    case 'replayed':
+      return approvalAnswer(ctx, begun);
+    case 'approval_running':
+      if (!entry || validGiven === null)
+        throw new TypeError('an approval runs only for a keyed catalog call');
+      return awaitRunning(ctx, presented.agentId, entry, begun.approvalId, validGiven);
   }
 
   if (!entry) throw new TypeError('a started call has an entry');
-  const { agent, seq, amount, currency } = begun;
+  const { agent, seq, amount, currency, approvalId } = begun;
   ctx.upstreamScopes = minimalScopes(allowedEntries(agent.grants));
   const finish = (
     fields: Pick<
@@ -207,6 +219,7 @@ export async function executeAgentCall(
       'decision' | 'reason' | 'upstreamStatus' | 'upstreamRequestId' | 'idempotencyKey'
     >,
     release: boolean,
+    answer: UpstreamResponse | null = null,
   ) => {
     const now = Date.now();
     return finishCall(ctx, agent.id, {
@@ -217,6 +230,10 @@ export async function executeAgentCall(
       currency,
       ...fields,
       release: release ? begun.hold : null,
+      // Approvals: an approved call's execution sends back what a re-send replays.
+      ...(approvalId !== null
+        ? { approval: { approvalId, response: answer && executionAnswer(answer, key) } }
+        : {}),
     });
   };
 
@@ -266,6 +283,7 @@ export async function executeAgentCall(
       idempotencyKey: key,
     },
     response.status >= 400 && response.status < 500,
+    response,
   );
   if (credentialRejected)
     return {

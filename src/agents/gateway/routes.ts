@@ -53,6 +53,7 @@ export function callContext(c: Context<AppEnv>, channel: CallContext['channel'])
     channel,
     startedMs: Date.now(),
     source: attemptSource(c.req.header('cf-connecting-ip')),
+    origin: new URL(c.req.url).origin,
     presented: presentedKey(c.req.header('authorization')).kind,
     log: c.get('log'),
     identify: (agentId) => c.set('agentId', agentId),

@@ -8,10 +8,12 @@ import type { Decision, DecisionReason } from './types';
  *   and authorised it), then `outcome` (appended after the answer, `call_seq` = the start's `seq`);
  * - `attempts`: the calls refused for their key (missing, malformed, naming no agent, wrong, revoked or
  *   expired) from one source in one minute, counted in one entry (`objects/agent/attempt-windows.ts`), so a flood of
- *   bad keys cannot write one entry per attempt.
+ *   bad keys cannot write one entry per attempt;
+ * - `approval`: a step of an approval's life (requested, approved, declined, executed, expired), with who
+ *   decided and with which credential (`objects/agent/approvals.ts`; docs/agents.md, "Approvals").
  * Never a key, card data or a raw body.
  */
-export type EntryKind = 'call' | 'start' | 'outcome' | 'attempts';
+export type EntryKind = 'call' | 'start' | 'outcome' | 'attempts' | 'approval';
 
 /**
  * What was presented, for an `attempts` entry: no key, something that is not an agent key, a well-formed
@@ -59,6 +61,19 @@ export interface EntryInput {
   /** `attempts` only: how many attempts the entry counts (`at_ms` is the first's, `last_at_ms` the last's). */
   attempts?: number | null;
   last_at_ms?: number | null;
+  // ── approvals: `approval` entries only (APPROVAL_FIELDS) ──
+  /** The approval (`apr_…`). */
+  approval_id?: string | null;
+  /** What the approval is bound to (model/approval-request.ts). */
+  request_hash?: string | null;
+  /** Who approved or declined (`approval_approved`, `approval_declined`). */
+  approver_id?: string | null;
+  approver_name?: string | null;
+  /** The passkey's credential id; null for the dev bearer approval. */
+  approver_credential_id?: string | null;
+  approver_via?: 'passkey' | 'dev_bearer' | null;
+  /** The reason a decline gave. */
+  decline_reason?: string | null;
 }
 
 /** A stored entry: the input plus its place in its chain. */
@@ -111,19 +126,34 @@ export const HASHED_FIELDS = [
  */
 export const ATTEMPT_FIELDS = ['source', 'key_shape', 'attempts', 'last_at_ms'] as const;
 
+/**
+ * Hashed after `HASHED_FIELDS`, for `kind: "approval"` entries only (every other kind hashes exactly as
+ * before this kind existed). `docs/verify-audit.mjs` repeats this list too.
+ */
+export const APPROVAL_FIELDS = [
+  'approval_id',
+  'request_hash',
+  'approver_id',
+  'approver_name',
+  'approver_credential_id',
+  'approver_via',
+  'decline_reason',
+] as const;
+
 export type Hashable = Pick<AuditEntry, (typeof HASHED_FIELDS)[number]> &
-  Partial<Pick<AuditEntry, (typeof ATTEMPT_FIELDS)[number]>>;
+  Partial<Pick<AuditEntry, (typeof ATTEMPT_FIELDS)[number] | (typeof APPROVAL_FIELDS)[number]>>;
 
 /**
  * `sha256_hex(prev_hash + "\n" + JSON.stringify([the HASHED_FIELDS values, in order]))`, UTF-8, with
  * `null` for absent values and numbers as JSON writes them; for an `attempts` entry the array goes on with
- * the `ATTEMPT_FIELDS` values. A fixed-order array, so key order and whitespace cannot change it.
+ * the `ATTEMPT_FIELDS` values, for an `approval` entry with the `APPROVAL_FIELDS` values. A fixed-order array, so key order and whitespace cannot change it.
  * Synchronous (`node:crypto`), so an append is one uninterrupted step inside the Durable Object: no other
  * append can slip between reading the head and writing after it.
  */
 export function entryHash(prevHash: string, entry: Hashable): string {
   const values: unknown[] = HASHED_FIELDS.map((f) => entry[f]);
   if (entry.kind === 'attempts') for (const f of ATTEMPT_FIELDS) values.push(entry[f] ?? null);
+  if (entry.kind === 'approval') for (const f of APPROVAL_FIELDS) values.push(entry[f] ?? null);
   const canonical = JSON.stringify(values);
   return createHash('sha256').update(prevHash).update('\n').update(canonical).digest('hex');
 }

@@ -1,4 +1,5 @@
 import type { Access, Area } from '../../catalog';
+import type { ApprovalPolicy } from './approval-policy';
 
 /** Per-area access: `write` includes `read`. An area absent from the map is denied. */
 export type Grants = Partial<Record<Area, Access>>;
@@ -34,6 +35,8 @@ export interface AgentView {
   key_prefix: string;
   revoked_on: string | null;
   status: 'active' | 'expired' | 'revoked';
+  /** Approvals: which calls a person must approve first (null: none). docs/agents.md, "Approvals". */
+  approval: ApprovalPolicy | null;
 }
 
 /** Why a call was refused or how it ended; recorded in the audit log. */
@@ -61,7 +64,26 @@ export type DecisionReason =
    * Set by the sweep on a call that was sent upstream but whose outcome was never appended (the Worker
    * stopped between its answer and the outcome record): what happened is not in the log.
    */
-  | 'outcome_unrecorded';
+  | 'outcome_unrecorded'
+  // ── approvals (docs/agents.md, "Approvals") ──
+  /** `approval` entry: the call needs a person's approval; it was held, answered 428, nothing sent. */
+  | 'approval_requested'
+  /** A re-send while its approval is still pending: 428 again. */
+  | 'approval_pending'
+  /** A call under an approval's key that is not the approved request (another body, amount or path). */
+  | 'approval_mismatch'
+  /** A call whose approval lapsed; `approval` entry: it lapsed. */
+  | 'approval_expired'
+  /** A call whose approval was declined; `approval` entry: an approver declined. */
+  | 'approval_declined'
+  /** `approval` entry: one approver approved (the approval is approved once enough different ones have). */
+  | 'approval_approved'
+  /** `approval` entry: the approved call ran (its answer is kept and replayed). */
+  | 'approval_executed'
+  /** A re-send of an executed approval: its original answer, replayed without calling upstream. */
+  | 'approval_replayed'
+  /** A re-send while the approved call was still running for another request, which did not end in time. */
+  | 'approval_in_progress';
 
 /**
  * `failed`: allowed by policy, but no usable upstream answer — reason `upstream_failed` (nothing was done
@@ -75,6 +97,8 @@ export interface CreateAgentInput {
   grants: Grants;
   limits: AgentLimits;
   expires_at: string | null;
+  /** Approvals (null: none). */
+  approval: ApprovalPolicy | null;
 }
 
 /** The fields `PATCH /admin/agents/{id}` replaces; absent ones are kept. */
@@ -83,4 +107,6 @@ export interface PatchAgentInput {
   grants?: Grants;
   limits?: AgentLimits;
   expires_at?: string | null;
+  /** Approvals: replaced whole; null removes the policy. */
+  approval?: ApprovalPolicy | null;
 }

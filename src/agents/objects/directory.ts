@@ -3,6 +3,8 @@ import { minimalScopes } from '../../catalog';
 import { allowedEntries } from '../model/policy';
 import type { AgentView, Grants } from '../model/types';
 import { agentView, type DirectoryRow } from './agent/profile';
+import { ApprovalIndex, type ApprovalIndexFilter, type ApprovalIndexRow } from './approval-index';
+import { ensureColumns } from './entry-rows';
 
 export interface AgentPage {
   total_count: number;
@@ -15,9 +17,12 @@ export interface AgentPage {
  * The list of agents (`GET /admin/agents`) and the union of their upstream scopes, without asking every
  * agent object. Written only by the agent objects, after each of their admin writes (`upsert`, retried
  * by their alarm on failure); a row only moves forward (`version`). Never on a call's path, and never
- * the source of truth for a call: that is the agent's own object. One instance (`agentDirectory(env)`, stubs.ts).
+ * the source of truth for a call: that is the agent's own object. It also indexes every agent's approvals
+ * (approval-index.ts). One instance (`agentDirectory(env)`, stubs.ts).
  */
 export class AgentDirectory extends DurableObject<Env> {
+  readonly #approvals: ApprovalIndex;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(`
@@ -32,19 +37,24 @@ export class AgentDirectory extends DurableObject<Env> {
         key_issued_at INTEGER NOT NULL,
         key_prefix TEXT NOT NULL,
         revoked_at INTEGER,
-        version INTEGER NOT NULL
+        version INTEGER NOT NULL,
+        approval TEXT
       );
       CREATE INDEX IF NOT EXISTS agents_created ON agents (created_at, id);
     `);
+    // Directories made before approvals existed.
+    ensureColumns(ctx.storage.sql, 'agents', { approval: 'TEXT' });
+    this.#approvals = new ApprovalIndex(ctx.storage.sql);
   }
 
   upsert(row: DirectoryRow): void {
     this.ctx.storage.sql.exec(
       `INSERT INTO agents (id, name, grants, limits, expires_at, created_at, updated_at, key_issued_at, key_prefix,
-         revoked_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         revoked_at, version, approval) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET name = excluded.name, grants = excluded.grants, limits = excluded.limits,
          expires_at = excluded.expires_at, updated_at = excluded.updated_at, key_issued_at = excluded.key_issued_at,
-         key_prefix = excluded.key_prefix, revoked_at = excluded.revoked_at, version = excluded.version
+         key_prefix = excluded.key_prefix, revoked_at = excluded.revoked_at, version = excluded.version,
+         approval = excluded.approval
        WHERE excluded.version > agents.version`,
       row.id,
       row.name,
@@ -57,6 +67,7 @@ export class AgentDirectory extends DurableObject<Env> {
       row.key_prefix,
       row.revoked_at,
       row.version,
+      row.approval,
     );
   }
 
@@ -87,6 +98,22 @@ export class AgentDirectory extends DurableObject<Env> {
       .toArray()
       .map((r) => r.id);
     return { total, ids };
+  }
+
+  // ── approvals (approval-index.ts): `GET /admin/approvals` across agents ──
+
+  /** Rows an agent object sends about its approvals (a row only moves forward). */
+  upsertApprovals(rows: ApprovalIndexRow[], nowMs: number = Date.now()): void {
+    this.#approvals.upsert(rows, nowMs);
+  }
+
+  /** A page of approval ids (newest first) matching the filter, and how many match. */
+  listApprovals(
+    filter: ApprovalIndexFilter,
+    limit: number,
+    skip: number,
+  ): { total_count: number; rows: Array<{ id: string; agent_id: string }> } {
+    return this.#approvals.list(filter, limit, skip);
   }
 
   /** This object's SQLite size in bytes (`GET /admin/status`). */

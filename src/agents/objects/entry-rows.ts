@@ -34,7 +34,14 @@ export const ENTRY_COLUMNS_SQL = `
   source TEXT,
   key_shape TEXT,
   attempts INTEGER,
-  last_at_ms INTEGER`;
+  last_at_ms INTEGER,
+  approval_id TEXT,
+  request_hash TEXT,
+  approver_id TEXT,
+  approver_name TEXT,
+  approver_credential_id TEXT,
+  approver_via TEXT,
+  decline_reason TEXT`;
 
 /** Columns added after the first layout: `ensureColumns` adds them to tables made before. */
 export const LATER_ENTRY_COLUMNS = {
@@ -42,6 +49,13 @@ export const LATER_ENTRY_COLUMNS = {
   key_shape: 'TEXT',
   attempts: 'INTEGER',
   last_at_ms: 'INTEGER',
+  approval_id: 'TEXT',
+  request_hash: 'TEXT',
+  approver_id: 'TEXT',
+  approver_name: 'TEXT',
+  approver_credential_id: 'TEXT',
+  approver_via: 'TEXT',
+  decline_reason: 'TEXT',
 } as const;
 
 /**
@@ -91,6 +105,13 @@ export const ENTRY_COLUMNS = [
   'key_shape',
   'attempts',
   'last_at_ms',
+  'approval_id',
+  'request_hash',
+  'approver_id',
+  'approver_name',
+  'approver_credential_id',
+  'approver_via',
+  'decline_reason',
 ] as const;
 
 export type EntryRow = Record<(typeof ENTRY_COLUMNS)[number], SqlStorageValue>;
@@ -135,6 +156,18 @@ export function rowToEntry(chain: string, row: Record<string, SqlStorageValue>):
           key_shape: str(row.key_shape as SqlStorageValue) as KeyShape | null,
           attempts: num(row.attempts as SqlStorageValue),
           last_at_ms: num(row.last_at_ms as SqlStorageValue),
+        }
+      : {}),
+    // Only an `approval` entry carries these (and hashes them).
+    ...(row.kind === 'approval'
+      ? {
+          approval_id: str(row.approval_id as SqlStorageValue),
+          request_hash: str(row.request_hash as SqlStorageValue),
+          approver_id: str(row.approver_id as SqlStorageValue),
+          approver_name: str(row.approver_name as SqlStorageValue),
+          approver_credential_id: str(row.approver_credential_id as SqlStorageValue),
+          approver_via: str(row.approver_via as SqlStorageValue) as AuditEntry['approver_via'],
+          decline_reason: str(row.decline_reason as SqlStorageValue),
         }
       : {}),
   };

@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
+  APPROVAL_FIELDS as SCRIPT_APPROVAL_FIELDS,
   ATTEMPT_FIELDS as SCRIPT_ATTEMPT_FIELDS,
   HASHED_FIELDS as SCRIPT_FIELDS,
   verifyNdjson,
 } from '../../../docs/verify-audit.mjs';
-import { ATTEMPT_FIELDS, HASHED_FIELDS } from '../../../src/agents/model/audit-entry';
+import { APPROVAL_FIELDS, ATTEMPT_FIELDS, HASHED_FIELDS } from '../../../src/agents/model/audit-entry';
 import { admin, cardPayment, createAgent, gateway, indexCaughtUp } from '../helpers';
 
 describe('docs/verify-audit.mjs: an operator re-verifies an export offline', { timeout: 60_000 }, () => {
-  it('hashes the same fields in the same order as the chain (and the same extra fields for attempts)', () => {
+  it('hashes the same fields in the same order as the chain (and the same extra fields for attempts and approvals)', () => {
     expect([...SCRIPT_FIELDS]).toEqual([...HASHED_FIELDS]);
     expect([...SCRIPT_ATTEMPT_FIELDS]).toEqual([...ATTEMPT_FIELDS]);
+    expect([...SCRIPT_APPROVAL_FIELDS]).toEqual([...APPROVAL_FIELDS]);
   });
 
   it("verifies a real export (one agent's chain, and the global one), and finds an edited line", async () => {

@@ -88,6 +88,10 @@ export function gatewayTargetArb(segment: fc.Arbitrary<string>, method: fc.Arbit
               '/PAYMENTS',
               '/connect/token',
               '/tokens',
+              // Bollard's own route beside the catalog's: an agent's approval status.
+              '/approvals/apr_x',
+              `/approvals/apr_${'a'.repeat(26)}_${'b'.repeat(16)}`,
+              '/approvals/',
             ),
             fc.array(segment, { minLength: 1, maxLength: 4 }).map((s) => `/${s.join('/')}`),
           ),

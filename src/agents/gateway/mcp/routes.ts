@@ -4,9 +4,10 @@ import type { AppEnv } from '../../../http';
 import { withObjectDeadline } from '../../model/deadlines';
 import { hashAgentKey, type PresentedKey, presentedKey } from '../../model/keys';
 import { allowedEntries } from '../../model/policy';
-import type { AuthenticateResult } from '../../objects/agent/rpc';
+import type { AuthenticateResult, McpClientFacts } from '../../objects/agent/rpc';
 import { agentObject } from '../../objects/stubs';
 import { RECEIPT_META_KEY, receiptForAnswer, toolTarget } from '../../proof/receipts';
+import { readApprovalStatus } from '../approval-status';
 import { recordAnonymous } from '../audit-writes';
 import { type CallContext, type CallOutcome, errorBody, errorResponse, outcomeMeta } from '../call';
 import { executeAgentCall } from '../execute';
@@ -44,7 +45,29 @@ export function loadMcpModule(): Promise<McpModule> {
 
 interface JsonRpcMessage {
   method?: unknown;
-  params?: { name?: unknown };
+  params?: { name?: unknown; capabilities?: { elicitation?: { url?: unknown } } };
+}
+
+/** The tool that reads an approval's status (tools.ts; named here without loading the MCP module). */
+const APPROVAL_STATUS_TOOL = 'get_approval_status';
+
+/** A message that is one `tools/call` of `get_approval_status`: like a catalog tool, its run checks the key. */
+function singleStatusCall(parsed: unknown): boolean {
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return false;
+  const m = parsed as JsonRpcMessage;
+  return m.method === 'tools/call' && m.params?.name === APPROVAL_STATUS_TOOL;
+}
+
+/**
+ * What an `initialize` declares that later tool calls need (the server is stateless, so the agent's object
+ * remembers it): URL-mode elicitation, for approvals. Null for any other message.
+ */
+function initializeFacts(parsed: unknown): McpClientFacts | null {
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return null;
+  const m = parsed as JsonRpcMessage;
+  if (m.method !== 'initialize') return null;
+  const url = m.params?.capabilities?.elicitation?.url;
+  return { urlElicitation: typeof url === 'object' && url !== null };
 }
 
 /** The catalog tool of a message that is one `tools/call` (not a batch), else null. */
@@ -64,6 +87,21 @@ function unauthenticatedResponse(ctx: CallContext, reason: string): Response {
   return errorResponse(401, errorBody(ctx.requestId, 'unauthorized', [reason], messages[reason]), {
     'www-authenticate': 'Bearer realm="bollard-agents"',
   });
+}
+
+/** A refused key as a call outcome, so a status read's 401 answers the whole message like a tool call's. */
+function unauthenticatedOutcome(
+  ctx: CallContext,
+  reason: 'agent_key_missing' | 'agent_key_invalid' | 'agent_key_expired',
+): CallOutcome {
+  return {
+    kind: 'refused',
+    status: 401,
+    reason,
+    error: errorBody(ctx.requestId, 'unauthorized', [reason]),
+    idempotencyKey: null,
+    upstreamRequestId: null,
+  };
 }
 
 /** JSON-RPC errors for the whole HTTP message (`protocolError` in server.ts, without loading it). */
@@ -86,15 +124,19 @@ async function authenticate(
   ctx: CallContext,
   presented: Extract<PresentedKey, { kind: 'key' }>,
   method: string,
+  mcp?: McpClientFacts,
 ): Promise<AuthenticateResult> {
+  const stub = agentObject(ctx.env, presented.agentId);
+  const keyHash = await hashAgentKey(presented.key);
+  const meta = {
+    requestId: ctx.requestId,
+    channel: ctx.channel,
+    atMs: ctx.startedMs,
+    method,
+    source: ctx.source,
+  };
   const result = await withObjectDeadline<AuthenticateResult>(
-    agentObject(ctx.env, presented.agentId).authenticate(await hashAgentKey(presented.key), {
-      requestId: ctx.requestId,
-      channel: ctx.channel,
-      atMs: ctx.startedMs,
-      method,
-      source: ctx.source,
-    }),
+    mcp ? stub.authenticate(keyHash, meta, mcp) : stub.authenticate(keyHash, meta),
     "the agent's state",
   );
   if (result.kind === 'unknown_agent') await recordAnonymous(ctx, { method, reason: 'agent_key_invalid' });
@@ -132,15 +174,20 @@ export function mountMcp(app: Hono<AppEnv>): void {
     }
 
     const tool = body.kind === 'json' ? singleToolCall(body.value) : null;
+    const statusCall = body.kind === 'json' && singleStatusCall(body.value);
     let entries: readonly CatalogEntry[] = CATALOG;
-    if (!tool) {
-      const auth = await authenticate(ctx, presented, method);
+    // Approvals: `get_approval_status` is listed for agents with a policy, and runnable in a single call.
+    let withStatusTool = statusCall || tool !== null;
+    if (!tool && !statusCall) {
+      const facts = body.kind === 'json' ? initializeFacts(body.value) : null;
+      const auth = await authenticate(ctx, presented, method, facts ?? undefined);
       if (auth.kind !== 'ok')
         return unauthenticatedResponse(
           ctx,
           auth.kind === 'unknown_agent' ? 'agent_key_invalid' : auth.reason,
         );
       entries = allowedEntries(auth.agent.grants);
+      withStatusTool = auth.agent.approval !== null;
     }
     // Stateless: no stream to open (GET) and no session to end (DELETE). The transport would hold a GET
     // open as an SSE stream nothing is ever sent on; Streamable HTTP lets a server answer 405 instead.
@@ -179,12 +226,22 @@ export function mountMcp(app: Hono<AppEnv>): void {
         });
         return receipt === null ? null : { key: RECEIPT_META_KEY, receipt };
       },
+      ...(withStatusTool
+        ? {
+            readApproval: async (approvalId: string) => {
+              ran = true;
+              const read = await readApprovalStatus({ ...ctx, startedMs: Date.now() }, presented, approvalId);
+              if (read.kind === 'unauthenticated') refusedKey = unauthenticatedOutcome(ctx, read.reason);
+              return read;
+            },
+          }
+        : {}),
     };
     const { serveMcp } = await loadMcpModule();
     const response = await serveMcp(c, body, host);
     const refused = refusedKey as CallOutcome | null;
     if (refused !== null && refused.kind === 'refused') return unauthenticatedResponse(ctx, refused.reason);
-    if (tool && !ran) {
+    if ((tool || statusCall) && !ran) {
       // The SDK answered without running the tool (its arguments did not validate): the key was never
       // checked, and an unknown caller must not learn more than a 401.
       const auth = await authenticate(ctx, presented, method);

@@ -9,7 +9,13 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Context } from 'hono';
 import type { CatalogEntry } from '../../../catalog';
-import { type RunTool, registerAgentTools, type SealTool } from './tools';
+import {
+  type ReadApproval,
+  type RunTool,
+  registerAgentTools,
+  registerApprovalStatusTool,
+  type SealTool,
+} from './tools';
 
 /**
  * The MCP server half of `/agent/mcp`: everything that needs `@modelcontextprotocol/sdk`, `@hono/mcp`
@@ -23,6 +29,8 @@ export interface McpHost {
   run: RunTool;
   /** Signs each tool result's receipt (its `_meta`), with the main module's key. */
   seal?: SealTool;
+  /** Approvals: `get_approval_status`, registered when given (agents with a policy, and single tool calls). */
+  readApproval?: ReadApproval;
 }
 
 /** A POST body as `routes.ts` read it: parsed JSON, or not JSON at all. */
@@ -82,7 +90,8 @@ export async function serveMcp(c: Context, body: McpBody, host: McpHost): Promis
   if (refused) return refused;
   const server = new McpServer({ name: 'bollard-agent-gateway', version: '1.0.0' });
   registerAgentTools(server, host.entries, host.run, host.seal);
-  if (host.entries.length === 0) {
+  if (host.readApproval) registerApprovalStatusTool(server, host.readApproval);
+  if (host.entries.length === 0 && !host.readApproval) {
     // McpServer only answers tools/list once a tool exists; an agent with no grants gets an empty list.
     server.server.registerCapabilities({ tools: { listChanged: false } });
     server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [] }));

@@ -1,8 +1,14 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import {
+  type CallToolResult,
+  ErrorCode,
+  McpError,
+  type ToolAnnotations,
+} from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod';
 import type { CatalogEntry } from '../../../catalog';
 import { generatesKey } from '../../model/idempotency';
+import type { ApprovalStatusRead } from '../approval-status';
 import { type CallOutcome, outcomeMeta } from '../call';
 
 const queryValue = z.union([z.string(), z.number(), z.boolean()]);
@@ -89,6 +95,8 @@ export function toolDescription(entry: CatalogEntry): string {
  */
 function toolResult(entry: CatalogEntry, outcome: CallOutcome): CallToolResult {
   const key = outcomeMeta(outcome).idempotencyKey;
+  if (outcome.kind === 'refused' && outcome.status === 428 && outcome.approval?.urlElicitation)
+    throw approvalElicitation(entry, outcome.approval, outcome.error.message ?? '');
   let status: number;
   let body: unknown;
   if (outcome.kind === 'answered') {
@@ -110,6 +118,34 @@ function toolResult(entry: CatalogEntry, outcome: CallOutcome): CallToolResult {
   };
 }
 
+/**
+ * Approvals, for a client that declared URL-mode elicitation (MCP 2025-11-25): the tool call is answered
+ * with the URL-elicitation-required error (-32042) naming the console's page for the approval, which the
+ * client shows its user; the message names the approval, its expiry and the key to call again with. The
+ * server is stateless (JSON responses, no stream), so it cannot send an `elicitation/create` request
+ * mid-call: this error is the spec's way to ask for one without a stream. Other clients get the plain tool
+ * error result.
+ */
+function approvalElicitation(
+  entry: CatalogEntry,
+  approval: NonNullable<Extract<CallOutcome, { kind: 'refused' }>['approval']>,
+  message: string,
+): McpError {
+  return new McpError(ErrorCode.UrlElicitationRequired, message, {
+    elicitations: [
+      {
+        mode: 'url',
+        elicitationId: approval.approval_id,
+        url: approval.console_url,
+        message: `A person must approve ${entry.name} (approval ${approval.approval_id}) in Bollard's console before it runs.`,
+      },
+    ],
+    approval_id: approval.approval_id,
+    expires_at: approval.expires_at,
+    idempotency_key: approval.idempotency_key,
+  });
+}
+
 function unknownOutcomeText(entry: CatalogEntry, key: string): string {
   return `the outcome of ${entry.name} is unknown: Checkout.com may or may not have acted. Call ${entry.name} again with the same arguments and idempotency_key "${key}" to get the original outcome (it never acts twice), or read the ${entry.actsOn}.`;
 }
@@ -124,6 +160,45 @@ export interface ToolCall {
   query?: Record<string, string>;
   body?: unknown;
   idempotencyKey?: string;
+}
+
+/** The tool every agent with an approval policy lists: the status of one of its approvals. */
+export const APPROVAL_STATUS_TOOL = 'get_approval_status';
+
+/** Reads an approval's status through the host (one round trip, which checks the key). */
+export type ReadApproval = (approvalId: string) => Promise<ApprovalStatusRead>;
+
+/**
+ * `get_approval_status`: the agent's own approval, as `GET /agent/v1/approvals/{id}` shows it, as
+ * `{ status, body }`; another agent's or an unknown id is a tool error 404.
+ */
+export function registerApprovalStatusTool(server: McpServer, read: ReadApproval): void {
+  server.registerTool(
+    APPROVAL_STATUS_TOOL,
+    {
+      title: 'Approval status',
+      description:
+        "The status of one of this agent's approvals (pending, approved, declined, expired, executed), its expiry and the idempotency key to call again with once approved.",
+      inputSchema: {
+        approval_id: z.string().min(1).max(100).describe('The approval id (apr_…) a call named'),
+      },
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async (args: Record<string, unknown>) => {
+      const result = await read(str(args.approval_id) ?? '');
+      const payload =
+        result.kind === 'found'
+          ? { status: 200, body: result.approval }
+          : result.kind === 'not_found'
+            ? { status: 404, body: { error_type: 'not_found', error_codes: ['approval_not_found'] } }
+            : { status: 401, body: { error_type: 'unauthorized', error_codes: [result.reason] } };
+      return {
+        content: [{ type: 'text', text: JSON.stringify(payload) }],
+        structuredContent: payload,
+        isError: payload.status !== 200,
+      };
+    },
+  );
 }
 
 /** Runs a tool call through the same pipeline as `/agent/v1` (the host's, in the main module). */

@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import type { ApprovalStatus, ApprovalView } from '../../model/approval-view';
 import type { Attempt } from '../../model/attempts';
 import { type AuditEntry, type EntryInput, GENESIS_HASH } from '../../model/audit-entry';
 import type { Money } from '../../model/policy';
@@ -6,6 +7,32 @@ import { auditRetention } from '../../model/retention';
 import type { AgentView, CreateAgentInput, PatchAgentInput } from '../../model/types';
 import type { AuditFilter, AuditPage } from '../audit-calls';
 import { AlarmSlot, FLUSH_DELAY_MS, nextWake } from './alarm';
+import {
+  approvalsWake,
+  decide,
+  expireDue,
+  listApprovals,
+  pruneApprovals,
+  readApproval,
+  syncApprovals,
+} from './approval-decisions';
+import {
+  awaitExecution,
+  clearLostExecutions,
+  ExecutionWaiters,
+  executionEnded,
+  executionStarted,
+  existingApproval,
+  newApproval,
+} from './approvals';
+import type {
+  ApprovalForDecision,
+  ApprovalStatusResult,
+  AwaitApprovalRequest,
+  AwaitApprovalResult,
+  DecideApproval,
+  DecideResult,
+} from './approvals-rpc';
 import type { PrunedThrough, PruneResult } from './audit-chain';
 import { beginCall } from './begin';
 import { abandonStart, checkKey, closeAttempts, finishStart, sweepStale } from './call-path';
@@ -19,6 +46,7 @@ import type {
   BeginResult,
   FinishRequest,
   IssuedAgent,
+  McpClientFacts,
   RequestMeta,
 } from './rpc';
 import { rememberHold, reserveSpend } from './spend-holds';
@@ -40,6 +68,8 @@ import { type AgentStores, appendEntry, chainState, initialised, initStores, ope
 export class AgentObject extends DurableObject<Env> {
   #stores: AgentStores | null = null;
   readonly #alarm: AlarmSlot;
+  /** Re-sends of an approved call waiting for the execution another request is running (approvals.ts). */
+  readonly #waiters = new ExecutionWaiters();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -100,8 +130,11 @@ export class AgentObject extends DurableObject<Env> {
 
   // ── the call path ──────────────────────────────────────────────────────────────────────────────
 
-  /** For MCP messages that call no tool (initialize, tools/list): who is this? Failures are recorded. */
-  async authenticate(keyHash: string, meta: RequestMeta): Promise<AuthenticateResult> {
+  /**
+   * For MCP messages that call no tool (initialize, tools/list): who is this? Failures are recorded. An
+   * `initialize` passes what its client declared (`mcp`), remembered for the agent's later tool calls.
+   */
+  async authenticate(keyHash: string, meta: RequestMeta, mcp?: McpClientFacts): Promise<AuthenticateResult> {
     const stores = this.#stores;
     const row = profileOf(stores);
     if (!row || !stores) return { kind: 'unknown_agent' };
@@ -110,6 +143,7 @@ export class AgentObject extends DurableObject<Env> {
       await this.#afterAttempt();
       return failed;
     }
+    if (mcp) stores.approvals.rememberUrlElicitation(mcp.urlElicitation, meta.atMs);
     return { kind: 'ok', agent: identity(row) };
   }
 
@@ -134,6 +168,9 @@ export class AgentObject extends DurableObject<Env> {
       reserve: (agentId, entryName, money, hold) =>
         this.reserveSpend(agentId, entryName, money, Date.now(), hold),
       remember: (seq, hold, created) => rememberHold(this.ctx.storage.sql, seq, hold, created),
+      existingApproval: (call) => existingApproval(stores, this.env, call),
+      newApproval: (call) => newApproval(stores, call),
+      executionStarted: (approvalId, seq) => executionStarted(stores, approvalId, seq, Date.now()),
     });
     await this.#afterAppend();
     return result;
@@ -145,8 +182,12 @@ export class AgentObject extends DurableObject<Env> {
    */
   async finish(request: FinishRequest): Promise<void> {
     const stores = this.#stores;
-    if (stores && finishStart(stores, request.seq, request, request.release !== null))
-      await this.#afterAppend();
+    if (!stores || !finishStart(stores, request.seq, request, request.release !== null)) return;
+    // Approvals: an approved call's execution ended (its answer kept for replays); waiters learn it.
+    const row = profileOf(stores);
+    if (row && request.approval && executionEnded(stores, row, request))
+      this.#waiters.wake(request.approval.approvalId);
+    await this.#afterAppend();
   }
 
   /**
@@ -155,7 +196,11 @@ export class AgentObject extends DurableObject<Env> {
    */
   async abandon(requestId: string, nowMs: number = Date.now()): Promise<void> {
     const stores = this.#stores;
-    if (stores && abandonStart(stores, requestId, nowMs)) await this.#afterAppend();
+    if (!stores || !abandonStart(stores, requestId, nowMs)) return;
+    // Approvals: an execution that was never sent is not in flight any more.
+    clearLostExecutions(stores, nowMs, false);
+    this.#waiters.wakeAll();
+    await this.#afterAppend();
   }
 
   /** Appends one complete `call` entry to this object's chain (made `chain` if it has none yet). */
@@ -179,7 +224,84 @@ export class AgentObject extends DurableObject<Env> {
    * `outcome_unrecorded` (call-path.ts). Returns how many were marked.
    */
   sweep(nowMs: number = Date.now()): number {
-    return this.#stores ? sweepStale(this.#stores, nowMs) : 0;
+    if (!this.#stores) return 0;
+    const swept = sweepStale(this.#stores, nowMs);
+    if (swept > 0) {
+      clearLostExecutions(this.#stores, nowMs, true);
+      this.#waiters.wakeAll();
+    }
+    return swept;
+  }
+
+  // ── approvals (approvals.ts, approval-decisions.ts; docs/agents.md, "Approvals") ─────────────────
+
+  /**
+   * A re-send of an approved call that another request is running: waits for that execution to end, then
+   * replays its answer (or says it is still in progress). Appends this call's one entry.
+   */
+  async awaitApproval(request: AwaitApprovalRequest): Promise<AwaitApprovalResult> {
+    const stores = this.#stores;
+    const row = profileOf(stores);
+    if (!row || !stores) throw new Error('no agent in this object');
+    const result = await awaitExecution(stores, this.env, this.#waiters, row, request);
+    await this.#afterAppend();
+    return result;
+  }
+
+  /** The agent's own read of one of its approvals, behind its key (`GET /agent/v1/approvals/{id}`, MCP). */
+  async approvalStatus(
+    keyHash: string,
+    meta: RequestMeta,
+    approvalId: string,
+  ): Promise<ApprovalStatusResult> {
+    const auth = await this.authenticate(keyHash, meta);
+    const stores = this.#stores;
+    const row = profileOf(stores);
+    if (auth.kind !== 'ok' || !stores || !row) return auth;
+    const found = readApproval(stores, row, approvalId, Date.now());
+    await this.#afterChange();
+    return { kind: 'approval', approval: found?.approval ?? null };
+  }
+
+  /** One approval and the hash an approver's proof binds (admin), or null. */
+  async getApproval(approvalId: string, nowMs: number = Date.now()): Promise<ApprovalForDecision | null> {
+    const stores = this.#stores;
+    const row = profileOf(stores);
+    if (!stores || !row) return null;
+    const found = readApproval(stores, row, approvalId, nowMs);
+    await this.#afterChange();
+    return found;
+  }
+
+  /** This agent's approvals, newest first (admin): by status, or the given ids (a page of the index). */
+  async listApprovals(
+    filter: { status?: ApprovalStatus; ids?: string[] },
+    limit: number,
+    skip: number,
+    nowMs: number = Date.now(),
+  ): Promise<{ total_count: number; data: ApprovalView[] }> {
+    const stores = this.#stores;
+    const row = profileOf(stores);
+    if (!stores || !row) return { total_count: 0, data: [] };
+    const page = listApprovals(stores, row, filter, limit, skip, nowMs);
+    await this.#afterChange();
+    return page;
+  }
+
+  /** An approver's decision (the route proved who, `verifyApprover`); the index learns it at once. */
+  async decideApproval(
+    approvalId: string,
+    d: DecideApproval,
+    nowMs: number = Date.now(),
+  ): Promise<DecideResult> {
+    const stores = this.#stores;
+    const row = profileOf(stores);
+    if (!stores || !row) return { kind: 'not_found' };
+    const result = decide(stores, row, approvalId, d, nowMs);
+    if ((await syncApprovals(this.env, stores, row.id)) === 'failed')
+      await this.#alarm.setBy(Date.now() + 1_000);
+    await this.#afterChange();
+    return result;
   }
 
   // ── spend ledger (also reached directly by tests) ──────────────────────────────────────────────
@@ -265,14 +387,22 @@ export class AgentObject extends DurableObject<Env> {
     const state = chainState(stores.sql);
     const row = profileOf(stores);
     if (row && row.version > state.directory_version) await this.#syncDirectory();
-    sweepStale(stores, now);
+    if (sweepStale(stores, now) > 0) {
+      clearLostExecutions(stores, now, true);
+      this.#waiters.wakeAll();
+    }
     closeAttempts(stores, now);
+    // Approvals: expiries, pruning, and the directory's index of them.
+    if (row) expireDue(stores, row, now);
+    pruneApprovals(stores, now);
+    const approvalsSynced = row ? await syncApprovals(this.env, stores, row.id) : 'done';
     const flushed = await forwardToIndex(this.env, stores);
     // After the forward, so what the index now holds may go.
     const pruned = this.prune(now);
     const pruneAt = nextPruneAt(stores, auditRetention(this.env), now, pruned, state.chain);
-    const wake = nextWake(stores, now, flushed, pruneAt);
-    if (wake !== null) await this.#alarm.setBy(wake);
+    const wakes = [nextWake(stores, now, flushed, pruneAt), approvalsWake(stores, now, approvalsSynced)];
+    const due = wakes.filter((w) => w !== null);
+    if (due.length) await this.#alarm.setBy(Math.min(...due));
   }
 
   // ── internals ──────────────────────────────────────────────────────────────────────────────────
@@ -304,6 +434,13 @@ export class AgentObject extends DurableObject<Env> {
 
   async #afterAppend(): Promise<void> {
     await this.#alarm.setBy(Date.now() + FLUSH_DELAY_MS);
+  }
+
+  /** After a read that may have appended (an approval expired on the way): as after an append, if it did. */
+  async #afterChange(): Promise<void> {
+    const stores = this.#stores;
+    if (stores && chainState(stores.sql).forwarded_seq < stores.chain.head().seq) await this.#afterAppend();
+    else if (stores && stores.approvals.dirty(1).length > 0) await this.#afterAppend();
   }
 
   /** Sends this agent's row to the directory; on failure the alarm retries. */

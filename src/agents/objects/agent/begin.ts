@@ -1,4 +1,5 @@
 import { type CatalogEntry, entryByName, minimalScopes } from '../../../catalog';
+import { approvalWantsAmount } from '../../model/approval-policy';
 import type { AuditEntry, EntryInput } from '../../model/audit-entry';
 import { describeFailure } from '../../model/failure';
 import { holdScope } from '../../model/idempotency';
@@ -7,6 +8,7 @@ import { allowedEntries, grantAllows, hasMoneyLimits, type Money } from '../../m
 import type { DecisionReason } from '../../model/types';
 import { auditRef } from '../../proof/receipt-claims';
 import { agentsClient } from '../../upstream-client';
+import type { GateCall, GateResult, KeyedCall } from './approvals';
 import type { AuthenticatedAgent } from './profile';
 import { type BeginRequest, type BeginResult, plainFailure, plainResponse } from './rpc';
 import type { SpendCheck, SpendHold } from './spend-ledger';
@@ -18,6 +20,10 @@ export interface BeginPorts {
   reserve(agentId: string, entryName: string, money: Money, hold: SpendHold): SpendCheck;
   /** Remembers which reservation a start holds (and whether it made it), for `finish`/`abandon`. */
   remember(seq: number, hold: SpendHold, created: boolean): void;
+  /** Approvals (approvals.ts): the key's approval, a new one, and the start of an approved call's execution. */
+  existingApproval(call: KeyedCall): GateResult | null;
+  newApproval(call: GateCall): GateResult;
+  executionStarted(approvalId: string, seq: number): void;
 }
 
 function entryFields(
@@ -30,8 +36,8 @@ function entryFields(
 
 /**
  * The policy half of `AgentObject.begin`, for an authenticated agent: the Worker's own refusal → grant →
- * limits (money-moving entries: currency, per call, per day, reserved under the call's idempotency key)
- * → the `start` entry. Every path appends exactly one entry. Nothing awaits except the money lookup (one
+ * the amount (looked up when needed) → approvals (approvals.ts) → limits (money-moving entries: currency,
+ * per call, per day, reserved under the call's idempotency key) → the `start` entry. Every path appends exactly one entry. Nothing awaits except the money lookup (one
  * upstream read, made only for agents with limits when the body does not carry amount and currency), after
  * which the reservation re-reads the agent (a revocation or grant change meanwhile applies).
  */
@@ -83,9 +89,15 @@ export async function beginCall(
       request.givenKey,
     );
 
+  // ── approvals: a key that has an approval is answered by it, before any lookup (approvals.ts) ──
+  const approved = ports.existingApproval({ request, agent, entry, base: base(), nowMs: Date.now() });
+  if (approved?.kind === 'answer') return approved.result;
+
   let hold: SpendHold | null = null;
   let created = false;
-  if (entry.movesMoney && hasMoneyLimits(agent.limits)) {
+  const limited = entry.movesMoney && hasMoneyLimits(agent.limits);
+  // Approvals: an amount threshold needs the amount as much as a limit does.
+  if (limited || (entry.movesMoney && approvalWantsAmount(agent.approval))) {
     if (needsLookup(entry, request.params, request.money)) {
       const client = agentsClient(ports.env, minimalScopes(allowedEntries(agent.grants)));
       let resolved: Awaited<ReturnType<typeof resolveMoney>>;
@@ -117,12 +129,21 @@ export async function beginCall(
       }
       if (resolved.kind === 'known') ({ amount, currency } = resolved.money);
     }
-    if (amount === null || currency === null)
-      return refuse(
-        'amount_required',
-        `${entry.name}: this agent has amount limits, so the amount and currency must be known`,
-        request.givenKey,
-      );
+  }
+  if (limited && (amount === null || currency === null))
+    return refuse(
+      'amount_required',
+      `${entry.name}: this agent has amount limits, so the amount and currency must be known`,
+      request.givenKey,
+    );
+
+  // ── approvals: a new call the policy covers is held for a person before anything is reserved ──
+  const gate =
+    approved ??
+    ports.newApproval({ request, agent, entry, amount, currency, base: base(), nowMs: Date.now() });
+  if (gate.kind === 'answer') return gate.result;
+
+  if (limited && amount !== null && currency !== null) {
     // Every money-moving write is keyed (`keyForCall`); the hold needs that key to survive a retry.
     if (request.key === null) throw new TypeError(`${entry.name} moves money but has no idempotency key`);
     const wanted: SpendHold = { key: request.key, scope: holdScope(entry, request.params) };
@@ -141,5 +162,15 @@ export async function beginCall(
     idempotency_key: request.key,
   });
   if (hold) ports.remember(start.seq, hold, created);
-  return { kind: 'started', seq: start.seq, audit: auditRef(start), agent, hold, amount, currency };
+  if (gate.approvalId !== null) ports.executionStarted(gate.approvalId, start.seq);
+  return {
+    kind: 'started',
+    seq: start.seq,
+    audit: auditRef(start),
+    agent,
+    hold,
+    amount,
+    currency,
+    approvalId: gate.approvalId,
+  };
 }

@@ -19,7 +19,7 @@ export async function insertAgent(
   const key = issueAgentKey(id);
   sql.exec(
     `INSERT INTO agent (id, name, key_hash, key_prefix, grants, limits, expires_at, created_at, updated_at,
-       key_issued_at, revoked_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1)`,
+       key_issued_at, revoked_at, version, approval) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1, ?)`,
     id,
     input.name,
     await hashAgentKey(key),
@@ -30,6 +30,7 @@ export async function insertAgent(
     nowMs,
     nowMs,
     nowMs,
+    input.approval === null ? null : JSON.stringify(input.approval),
   );
   return key;
 }
@@ -37,7 +38,8 @@ export async function insertAgent(
 /** Replaces the given fields. Grants and limits are replaced whole, not merged, so the result is explicit. */
 export function updateAgent(sql: SqlStorage, row: ProfileRow, patch: PatchAgentInput, nowMs: number): void {
   sql.exec(
-    'UPDATE agent SET name = ?, grants = ?, limits = ?, expires_at = ?, updated_at = ?, version = version + 1',
+    `UPDATE agent SET name = ?, grants = ?, limits = ?, expires_at = ?, updated_at = ?, version = version + 1,
+       approval = ?`,
     patch.name ?? row.name,
     patch.grants ? JSON.stringify(patch.grants) : row.grants,
     patch.limits ? JSON.stringify(patch.limits) : row.limits,
@@ -47,6 +49,11 @@ export function updateAgent(sql: SqlStorage, row: ProfileRow, patch: PatchAgentI
         ? null
         : Date.parse(patch.expires_at),
     nowMs,
+    patch.approval === undefined
+      ? row.approval
+      : patch.approval === null
+        ? null
+        : JSON.stringify(patch.approval),
   );
 }
 

@@ -1,3 +1,4 @@
+import type { ApprovalPolicy } from '../../model/approval-policy';
 import type { AgentLimits, AgentView, Grants } from '../../model/types';
 
 /** The agent's own row in its object (one row: `id` is the object's name). */
@@ -15,6 +16,8 @@ export interface ProfileRow extends Record<string, SqlStorageValue> {
   revoked_at: number | null;
   /** Bumped on every write; the directory keeps the highest version it was sent. */
   version: number;
+  /** The approval policy as JSON, or null (a column added later: `ensureColumns` in approvals-store.ts). */
+  approval: string | null;
 }
 
 export const PROFILE_SCHEMA = `
@@ -30,7 +33,8 @@ export const PROFILE_SCHEMA = `
     updated_at INTEGER NOT NULL,
     key_issued_at INTEGER NOT NULL,
     revoked_at INTEGER,
-    version INTEGER NOT NULL
+    version INTEGER NOT NULL,
+    approval TEXT
   );
 `;
 
@@ -40,6 +44,7 @@ export interface AuthenticatedAgent {
   name: string;
   grants: Grants;
   limits: AgentLimits;
+  approval: ApprovalPolicy | null;
 }
 
 /** What the directory keeps per agent, to list agents and compute upstream scopes without asking each. */
@@ -55,6 +60,7 @@ export interface DirectoryRow {
   key_prefix: string;
   revoked_at: number | null;
   version: number;
+  approval: string | null;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -82,6 +88,7 @@ export function agentView(row: DirectoryRow, nowMs: number): AgentView {
     key_prefix: `${row.key_prefix}…`,
     revoked_on: iso(row.revoked_at),
     status: agentStatus(row, nowMs),
+    approval: approvalOf(row.approval),
   };
 }
 
@@ -98,6 +105,7 @@ export function directoryRow(row: ProfileRow): DirectoryRow {
     key_prefix: row.key_prefix,
     revoked_at: row.revoked_at,
     version: row.version,
+    approval: row.approval ?? null,
   };
 }
 
@@ -107,7 +115,12 @@ export function identity(row: ProfileRow): AuthenticatedAgent {
     name: row.name,
     grants: JSON.parse(row.grants) as Grants,
     limits: JSON.parse(row.limits) as AgentLimits,
+    approval: approvalOf(row.approval),
   };
+}
+
+function approvalOf(json: string | null | undefined): ApprovalPolicy | null {
+  return json ? (JSON.parse(json) as ApprovalPolicy) : null;
 }
 
 /** The agent's own row; none in `anonymous`, or in an object nobody created (no stores). */

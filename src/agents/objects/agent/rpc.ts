@@ -4,6 +4,7 @@ import type { Failure } from '../../model/failure';
 import type { MoneyFacts } from '../../model/money';
 import type { AgentView, Decision, DecisionReason } from '../../model/types';
 import type { AuditRef } from '../../proof/receipt-claims';
+import type { ApprovalBeginResult, ExecutionEnd } from './approvals-rpc';
 import type { AuthenticatedAgent } from './profile';
 import type { SpendHold } from './spend-ledger';
 
@@ -53,6 +54,8 @@ export interface BeginRequest extends RequestMeta {
   key: string | null;
   /** Amount and currency as far as the body says. */
   money: MoneyFacts;
+  /** Approvals: the JSON body as sent (writes only), which an approval's hash binds (approvals.ts). */
+  body?: unknown;
 }
 
 /** An `UpstreamResponse` that can cross an RPC boundary (Headers cannot). */
@@ -99,7 +102,17 @@ export type BeginResult =
       hold: SpendHold | null;
       amount: number | null;
       currency: string | null;
-    };
+      /** Approvals: the approval this call executes (its answer is sent back with `finish`), or null. */
+      approvalId: string | null;
+    }
+  /** Approvals: held for a person (428), refused for its approval, replayed, or waiting (approvals.ts). */
+  | ApprovalBeginResult;
+
+/** What an MCP `initialize` declared, remembered for the agent's later tool calls (stateless server). */
+export interface McpClientFacts {
+  /** The client declared URL-mode elicitation (`capabilities.elicitation.url`). */
+  urlElicitation: boolean;
+}
 
 export type AuthenticateResult =
   | { kind: 'unknown_agent' }
@@ -121,6 +134,8 @@ export interface FinishRequest {
   currency: string | null;
   /** The reservation to give back (a definite refusal: nothing moved), or null to keep it. */
   release: SpendHold | null;
+  /** Approvals: how the execution of an approved call ended (its answer, to replay), for those only. */
+  approval?: ExecutionEnd;
 }
 
 export function plainResponse(response: UpstreamResponse): PlainResponse {

@@ -1,6 +1,7 @@
 import type { AuditEntry, EntryInput } from '../../model/audit-entry';
 import { ChainArchiveMark } from '../../proof/archive-ledger';
 import { CALLS_SCHEMA, CallsProjection } from '../audit-calls';
+import { ApprovalStore } from './approvals-store';
 import { AttemptWindows } from './attempt-windows';
 import { AuditChain, CHAIN_SCHEMA } from './audit-chain';
 import { PROFILE_SCHEMA } from './profile';
@@ -37,6 +38,8 @@ export interface AgentStores {
   attempts: AttemptWindows;
   /** How far the audit archive (src/proof) holds this chain: pruning never goes past it. */
   archived: ChainArchiveMark;
+  /** Approvals (approvals-store.ts). */
+  approvals: ApprovalStore;
 }
 
 /** True once the object was initialised (a made-up id in a key costs this read, and nothing more). */
@@ -69,6 +72,7 @@ export function openStores(sql: SqlStorage, chain: string): AgentStores {
     ledger: new SpendLedger(sql),
     attempts: new AttemptWindows(sql),
     archived: new ChainArchiveMark(sql),
+    approvals: new ApprovalStore(sql),
   };
 }
 
