@@ -40,6 +40,12 @@ export default defineConfig({
         ],
         test: {
           name: 'bollard',
+          // Two runtimes at a time, even on two cores: much of a file's time is waiting (deadlines,
+          // stalls, a runtime starting), which the other file's work fills. Same for checkout-sim below.
+          maxWorkers: 2,
+          // A file's first call into the Worker imports it whole; on a loaded two-core machine that alone
+          // can pass Vitest's 5 s default.
+          testTimeout: 15_000,
           provide: fuzz,
           include: ['test/**/*.test.ts'],
           exclude: ['test/checkout-sim/**', 'test/e2e/**'],
@@ -58,7 +64,13 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: 'checkout-sim', provide: fuzz, include: ['test/checkout-sim/**/*.test.ts'] },
+        test: {
+          name: 'checkout-sim',
+          maxWorkers: 2,
+          testTimeout: 15_000,
+          provide: fuzz,
+          include: ['test/checkout-sim/**/*.test.ts'],
+        },
       },
       {
         test: {
