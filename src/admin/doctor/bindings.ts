@@ -26,7 +26,6 @@ const BINDINGS: Record<BindingName, BindingKind> = {
   AGENT: 'Durable Object',
   AGENT_DIRECTORY: 'Durable Object',
   AUDIT_INDEX: 'Durable Object',
-  APPROVERS: 'Durable Object',
   AUDIT_ARCHIVE: 'R2 bucket',
 };
 
