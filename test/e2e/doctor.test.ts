@@ -102,7 +102,7 @@ describe('npm start -- --oauth, checked by bollard doctor', () => {
     expect(text).toMatch(/^scopes\.agents +PASS +oauth token for "/m);
     expect(text).toMatch(/^webhook_workflow +PASS +wf_[a-z2-7]{26} →/m);
     expect(text).toMatch(/^webhook_test_event +PASS +POST \/workflows\/wf_[a-z2-7]{26}\/test → 204;/m);
-    expect(text).toMatch(/^15 checks: 15 passed, 0 failed\.$/m);
+    expect(text).toMatch(/^16 checks: 16 passed, 0 failed\.$/m);
     expect(code).toBe(0);
     for (const secret of [DEV_CREDENTIALS.oauthClientSecret, DEV_CREDENTIALS.webhookSigningKey]) {
       expect(text).not.toContain(secret);
