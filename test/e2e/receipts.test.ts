@@ -141,12 +141,17 @@ beforeAll(async () => {
     if (page.data.length === 3 && page.data.every((r) => r.outcome === 'recorded')) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  const run = await api('/admin/audit/archive', { method: 'POST', headers: ADMIN });
-  expect(run.status).toBe(200);
-  // Download the whole archive, as an operator hands it to an auditor.
-  const list = (await (await api('/admin/audit/archive/objects', { headers: ADMIN })).json()) as {
-    objects: Array<{ key: string }>;
-  };
+  // The archive plans from the global index, which follows the chain about a second behind: run it until
+  // the run has written this chain's range (bounded).
+  let list: { objects: Array<{ key: string }> } = { objects: [] };
+  for (let i = 0; i < 50 && !list.objects.some((o) => o.key.startsWith(`chains/${chain}/`)); i++) {
+    const run = await api('/admin/audit/archive', { method: 'POST', headers: ADMIN });
+    expect(run.status).toBe(200);
+    // Download the whole archive, as an operator hands it to an auditor.
+    list = (await (await api('/admin/audit/archive/objects', { headers: ADMIN })).json()) as typeof list;
+    if (!list.objects.some((o) => o.key.startsWith(`chains/${chain}/`)))
+      await new Promise((r) => setTimeout(r, 200));
+  }
   for (const { key } of list.objects) {
     const res = await api(`/admin/audit/archive/object?key=${encodeURIComponent(key)}`, { headers: ADMIN });
     const file = join(dir, 'archive', key);
