@@ -189,18 +189,22 @@ export class AuditChain {
   ): PruneResult {
     const anchor = this.prunedThrough();
     const from = anchor ?? { seq: 0, hash: GENESIS_HASH, count: 0, at_ms: 0, pruned_at: 0 };
-    const candidates = this.#sql
-      .exec(
-        'SELECT * FROM audit_entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
-        from.seq,
-        maxSeq,
-        limit + 1,
-      )
-      .toArray()
-      .map((row) => rowToEntry(this.#chain, row));
+    // Read row by row and stop at the first entry that stays: the alarm runs this after every flush,
+    // and most passes find the oldest entry still young, so they read one row rather than a batch.
+    const rows = this.#sql.exec(
+      'SELECT * FROM audit_entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
+      from.seq,
+      maxSeq,
+      limit + 1,
+    );
     const prefix: AuditEntry[] = [];
-    for (const e of candidates) {
-      if (prefix.length === limit || e.at_ms >= cutoffMs || keep(e.seq)) break;
+    let next: AuditEntry | undefined;
+    for (const row of rows) {
+      const e = rowToEntry(this.#chain, row);
+      if (prefix.length === limit || e.at_ms >= cutoffMs || keep(e.seq)) {
+        next = e;
+        break;
+      }
       prefix.push(e);
     }
     const last = prefix.at(-1);
@@ -219,7 +223,6 @@ export class AuditChain {
       nowMs,
     );
     onPruned(last.seq);
-    const next = candidates[prefix.length];
     return {
       pruned: prefix.length,
       through: this.prunedThrough(),
