@@ -189,22 +189,29 @@ export class AuditChain {
   ): PruneResult {
     const anchor = this.prunedThrough();
     const from = anchor ?? { seq: 0, hash: GENESIS_HASH, count: 0, at_ms: 0, pruned_at: 0 };
-    // Read row by row and stop at the first entry that stays: the alarm runs this after every flush,
-    // and most passes find the oldest entry still young, so they read one row rather than a batch.
-    const rows = this.#sql.exec(
-      'SELECT * FROM audit_entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
-      from.seq,
-      maxSeq,
-      limit + 1,
-    );
+    // The alarm runs this after every flush, and most passes find the oldest entry still young: look at
+    // that one row first, and read (and decode) a batch only when there is something to prune.
+    const oldest = this.#sql
+      .exec<{ seq: number; at_ms: number }>(
+        'SELECT seq, at_ms FROM audit_entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT 1',
+        from.seq,
+        maxSeq,
+      )
+      .toArray()[0];
+    if (!oldest || oldest.at_ms >= cutoffMs || keep(oldest.seq))
+      return { pruned: 0, through: anchor, more: false, blocked: null };
+    const candidates = this.#sql
+      .exec(
+        'SELECT * FROM audit_entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
+        from.seq,
+        maxSeq,
+        limit + 1,
+      )
+      .toArray()
+      .map((row) => rowToEntry(this.#chain, row));
     const prefix: AuditEntry[] = [];
-    let next: AuditEntry | undefined;
-    for (const row of rows) {
-      const e = rowToEntry(this.#chain, row);
-      if (prefix.length === limit || e.at_ms >= cutoffMs || keep(e.seq)) {
-        next = e;
-        break;
-      }
+    for (const e of candidates) {
+      if (prefix.length === limit || e.at_ms >= cutoffMs || keep(e.seq)) break;
       prefix.push(e);
     }
     const last = prefix.at(-1);
@@ -223,6 +230,7 @@ export class AuditChain {
       nowMs,
     );
     onPruned(last.seq);
+    const next = candidates[prefix.length];
     return {
       pruned: prefix.length,
       through: this.prunedThrough(),
