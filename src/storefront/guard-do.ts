@@ -21,14 +21,19 @@ import {
  * - `key:<hash>` — one per `Idempotency-Key` of requests that carry no order token (open mode, submits):
  *   its record. Not per client address: a shopper whose phone moves from Wi-Fi to mobile data retries
  *   from another address, and must get the first answer, not a second session.
- * - `session:<id>` — one per payment session Bollard created: what the status route needs to find the
- *   payment made through it (session-store.ts). Keyed by session, not client: a shopper whose address
- *   changes between the submit and the status poll must still get the answer. Deletes itself at expiry.
+ * - `session:<shard>` — the records of the payment sessions Bollard created, spread over 16 objects by a
+ *   hash of the session id (stubs.ts): what the status route needs to find the payment made through a
+ *   session (session-store.ts). Keyed by session, not client: a shopper whose address changes between the
+ *   submit and the status poll must still get the answer. Not one object per session: creating an object
+ *   (a new SQLite database) for every session was most of a session create's cost.
  *
  * A write makes one call before it goes upstream (`begin`) and one after, which the answer does not wait
  * for on success (`complete`, after the response) and does on failure (`release`, so a retry is not
  * refused). See docs/storage.md for the tables.
  */
+
+/** The shortest time between two sweeps of expired records. */
+const SWEEP_INTERVAL_MS = 60_000;
 
 export type GuardBegin =
   /** Nothing recorded stands in the way: the request owns its key and its token now. */
@@ -177,7 +182,7 @@ export class StorefrontGuard extends DurableObject<Env> {
     if (input.jti !== undefined) sql.exec('DELETE FROM used_order WHERE jti = ?', input.jti);
   }
 
-  /** Records a payment session Bollard created (`session:<id>` objects). */
+  /** Records a payment session Bollard created (`session:<shard>` objects). */
   async rememberSession(input: SessionRecordInput): Promise<void> {
     const expiresAt = insertSession(this.#sql(), input, Date.now());
     await this.#scheduleCleanup(expiresAt);
@@ -223,7 +228,9 @@ export class StorefrontGuard extends DurableObject<Env> {
       this.#schemaReady = false;
       return;
     }
-    await this.ctx.storage.setAlarm(next);
+    // At most one sweep a minute: a session shard has a record expiring every few milliseconds at load,
+    // and a read never serves an expired record, so a later sweep only keeps it on disk a little longer.
+    await this.ctx.storage.setAlarm(Math.max(next, now + SWEEP_INTERVAL_MS));
   }
 
   async #scheduleCleanup(at: number): Promise<void> {

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 import * as z from 'zod';
+import { classic } from './classic-schema';
 import {
   StorefrontConfig as Config,
   ErrorBody as ErrorSchema,
@@ -23,21 +24,22 @@ import {
  * into openapi-document.ts (and fails while the two differ), and `GET /openapi.json` serves that text,
  * so neither the generator (`@hono/zod-openapi`, which extends zod with `.openapi()` when it loads) nor
  * the response schemas cost the Worker's size or cold start. Component names and path parameters are
- * given here; descriptions and examples come from the schemas' own `.meta()`.
+ * given here; descriptions and examples come from the schemas' own `meta`. The request schemas are
+ * `zod/mini` and reach the generator as classic copies (`classic-schema.ts`).
  */
 
 const ErrorBody = ErrorSchema.openapi('Error');
-const PaymentSessionRequest = SessionRequest.openapi('PaymentSessionRequest');
-const PaymentLinkRequest = LinkRequest.openapi('PaymentLinkRequest');
-const SubmitPaymentSessionRequest = SubmitRequest.openapi('SubmitPaymentSessionRequest');
+const PaymentSessionRequest = classic(SessionRequest).openapi('PaymentSessionRequest');
+const PaymentLinkRequest = classic(LinkRequest).openapi('PaymentLinkRequest');
+const SubmitPaymentSessionRequest = classic(SubmitRequest).openapi('SubmitPaymentSessionRequest');
 const PaymentSessionResponse = SessionResponse.openapi('PaymentSessionResponse');
 const SubmitPaymentSessionResponse = SubmitResponse.openapi('SubmitPaymentSessionResponse');
 const PaymentLinkResponse = LinkResponse.openapi('PaymentLinkResponse');
 const PaymentLinkStatus = LinkStatus.openapi('PaymentLinkStatus');
 const PaymentSessionStatus = SessionStatus.openapi('PaymentSessionStatus');
 const StorefrontConfig = Config.openapi('StorefrontConfig');
-const PaymentSessionId = SessionId.openapi({ param: { name: 'id', in: 'path' } });
-const PaymentLinkId = LinkId.openapi({ param: { name: 'id', in: 'path' } });
+const PaymentSessionId = classic(SessionId).openapi({ param: { name: 'id', in: 'path' } });
+const PaymentLinkId = classic(LinkId).openapi({ param: { name: 'id', in: 'path' } });
 
 function errors(...codes: number[]): RouteConfig['responses'] {
   return Object.fromEntries(

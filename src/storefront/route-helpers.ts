@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { type AppEnv, BollardError } from '../http';
 import { issuesToError } from './validation';
 
@@ -7,14 +7,15 @@ import { issuesToError } from './validation';
 
 export type Ctx = Context<AppEnv>;
 
-export async function parseBody<S extends z.ZodType>(c: Ctx, schema: S): Promise<z.infer<S>> {
+export async function parseBody<S extends z.ZodMiniType>(c: Ctx, schema: S): Promise<z.infer<S>> {
   // jsonBody() already parsed and cached the body; this reads the cache.
-  const result = schema.safeParse(await c.req.json());
-  if (!result.success) throw issuesToError(result.error.issues);
+  const body: unknown = await c.req.json();
+  const result = schema.safeParse(body);
+  if (!result.success) throw issuesToError(result.error.issues, body);
   return result.data;
 }
 
-export function parseId<S extends z.ZodType<string>>(c: Ctx, schema: S): string {
+export function parseId<S extends z.ZodMiniType<string>>(c: Ctx, schema: S): string {
   const id = c.req.param('id') ?? '';
   if (!schema.safeParse(id).success) {
     throw new BollardError('request_invalid', {

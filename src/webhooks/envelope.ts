@@ -1,17 +1,18 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { checkEventData } from './event-schemas';
 
 /**
  * The delivery envelope (facts §6): `{ id, type, version?, created_on, data, _links? }`. Validation is
- * loose about extra fields and strict about the four Bollard relies on.
+ * loose about extra fields and strict about the four Bollard relies on. `zod/mini`, like every schema on a
+ * hot path: classic zod would add about 9 KiB gzip to the Worker's main module (docs/benchmarks.md).
  */
 const envelopeSchema = z.looseObject({
-  id: z.string().regex(/^evt_[A-Za-z0-9]{1,64}$/),
-  type: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/),
-  version: z.string().optional(),
+  id: z.string().check(z.regex(/^evt_[A-Za-z0-9]{1,64}$/)),
+  type: z.string().check(z.regex(/^[a-z][a-z0-9_]{0,63}$/)),
+  version: z.optional(z.string()),
   created_on: z.iso.datetime({ offset: true }),
   data: z.record(z.string(), z.unknown()),
-  _links: z.record(z.string(), z.unknown()).optional(),
+  _links: z.optional(z.record(z.string(), z.unknown())),
 });
 
 /** A validated event, with the subject it is filed under. */

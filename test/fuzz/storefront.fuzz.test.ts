@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, it } from 'vitest';
 import { mintOrderToken } from '../../src/storefront';
 import type { StorefrontGuard } from '../../src/storefront/guard-do';
-import { keyGuard, orderGuard } from '../../src/storefront/stubs';
+import { keyGuard, orderGuard, sessionGuardName } from '../../src/storefront/stubs';
 import {
   bodyArb,
   contentTypeArb,
@@ -262,6 +262,12 @@ describe('fuzz: the storefront', () => {
           fc.pre(request !== null);
           if (request === null) return;
           const [simBefore, guardBefore] = await Promise.all([simCounters(), guardFingerprint()]);
+          // A status probe's session shard, as it was: the probe must not add storage to it.
+          const probed = /^\/v1\/payment-sessions\/(ps_[A-Za-z0-9]+)\/status$/.exec(
+            new URL(request.url).pathname,
+          )?.[1];
+          const shardBefore =
+            probed === undefined ? 0 : await storedTables(env.STOREFRONT_GUARD, sessionGuardName(probed));
           log.take();
           const answer = await send(request, {
             ...(req.limited ? {} : UNLIMITED),
@@ -287,14 +293,11 @@ describe('fuzz: the storefront', () => {
               violations.push('a refusal sent a write upstream');
             if (guardAfter.join() !== guardBefore.join())
               violations.push(`a refusal left guard records (${guardBefore.join()} → ${guardAfter.join()})`);
-            const status = /^\/v1\/payment-sessions\/([^/]+)\/status$/.exec(new URL(request.url).pathname);
-            const probed = status?.[1];
             if (
-              probed &&
-              /^ps_[A-Za-z0-9]+$/.test(probed) &&
-              (await storedTables(env.STOREFRONT_GUARD, `session:${probed}`)) !== 0
+              probed !== undefined &&
+              (await storedTables(env.STOREFRONT_GUARD, sessionGuardName(probed))) !== shardBefore
             )
-              violations.push('a status probe left storage in the session object');
+              violations.push('a status probe left storage in the session shard');
           }
           assertClean(violations, req, answer);
         }),

@@ -2,6 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { StorefrontGuard } from '../../src/storefront/guard-do';
+import { SESSION_SHARDS, sessionGuardName } from '../../src/storefront/stubs';
 
 function guard(name: string) {
   return env.STOREFRONT_GUARD.getByName(name);
@@ -104,9 +105,43 @@ describe('StorefrontGuard Durable Object', () => {
     expect(await g.begin(order('jti-2'))).toEqual({ kind: 'proceed' });
   });
 
+  it('spreads session records over a fixed set of shards, the same one for the same id', () => {
+    const names = new Set<string>();
+    for (let i = 0; i < 2000; i++)
+      names.add(sessionGuardName(`ps_${crypto.randomUUID().replaceAll('-', '')}`));
+    expect([...names].sort()).toEqual(
+      Array.from({ length: SESSION_SHARDS }, (_, i) => `session:${i.toString(16).padStart(2, '0')}`),
+    );
+    expect(sessionGuardName('ps_2Un6I6lRpIAiIEwQIyxWVnV9CqQ')).toBe(
+      sessionGuardName('ps_2Un6I6lRpIAiIEwQIyxWVnV9CqQ'),
+    );
+  });
+
+  it('keeps two sessions of one shard apart, and sweeps at most once a minute while records remain', async () => {
+    const ids = [`ps_${'a'.repeat(26)}`, `ps_${'b'.repeat(26)}`];
+    const g = guard('session:test-shard');
+    for (const [i, id] of ids.entries()) {
+      await g.rememberSession({
+        id,
+        reference: `ORD-${i}`,
+        amount: 100 + i,
+        currency: 'GBP',
+        marker: `bsm_${i}`,
+      });
+    }
+    await g.rememberSessionPayment(ids[1] as string, 'pay_b');
+    expect(await g.session(ids[0] as string)).toMatchObject({ reference: 'ORD-0', paymentId: null });
+    expect(await g.session(ids[1] as string)).toMatchObject({ reference: 'ORD-1', paymentId: 'pay_b' });
+    const before = Date.now();
+    expect(await runDurableObjectAlarm(g)).toBe(true);
+    const next = await runInDurableObject(g, async (_i: StorefrontGuard, state) => state.storage.getAlarm());
+    expect(next).toBeGreaterThanOrEqual(before + 60_000);
+    expect(await g.session(ids[0] as string)).toMatchObject({ reference: 'ORD-0' });
+  });
+
   it('records a session Bollard created, and the payment made through it', async () => {
     const id = `ps_${crypto.randomUUID().replaceAll('-', '')}`;
-    const g = guard(`session:${id}`);
+    const g = guard(sessionGuardName(id));
     await g.rememberSession({ id, reference: 'ORD-1', amount: 1200, currency: 'GBP', marker: 'bsm_1' });
     expect(await g.session(id)).toMatchObject({ id, reference: 'ORD-1', marker: 'bsm_1', paymentId: null });
     await g.rememberSessionPayment(id, 'pay_abc');

@@ -105,6 +105,16 @@ describe('storefront input rules', () => {
     ],
     ['no billing', { amount: 1000, currency: 'GBP', billing: undefined }, 'billing_required'],
     [
+      'no billing country',
+      { amount: 1000, currency: 'GBP', billing: { address: { city: 'London' } } },
+      'billing_address_country_required',
+    ],
+    [
+      'a null billing country',
+      { amount: 1000, currency: 'GBP', billing: { address: { country: null } } },
+      'billing_address_country_invalid',
+    ],
+    [
       'a bad customer email',
       { amount: 1000, currency: 'GBP', customer: { email: 'nope' } },
       'customer_email_invalid',

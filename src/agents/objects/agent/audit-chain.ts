@@ -189,6 +189,17 @@ export class AuditChain {
   ): PruneResult {
     const anchor = this.prunedThrough();
     const from = anchor ?? { seq: 0, hash: GENESIS_HASH, count: 0, at_ms: 0, pruned_at: 0 };
+    // The alarm runs this after every flush, and most passes find the oldest entry still young: look at
+    // that one row first, and read (and decode) a batch only when there is something to prune.
+    const oldest = this.#sql
+      .exec<{ seq: number; at_ms: number }>(
+        'SELECT seq, at_ms FROM audit_entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT 1',
+        from.seq,
+        maxSeq,
+      )
+      .toArray()[0];
+    if (!oldest || oldest.at_ms >= cutoffMs || keep(oldest.seq))
+      return { pruned: 0, through: anchor, more: false, blocked: null };
     const candidates = this.#sql
       .exec(
         'SELECT * FROM audit_entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
