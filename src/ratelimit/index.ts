@@ -1,5 +1,6 @@
+export * from './adaptive';
 export { GOVERNOR_NAME, rateGateFromEnv } from './from-env';
-export type { ClassSnapshot, GovernorSnapshot, LeaseGrant } from './governor-do';
+export type { ClassSnapshot, GovernorSnapshot } from './governor-do';
+export * from './permit-book';
 export { type GateStats, type GovernorPort, LeasedRateGate, type LeasedRateGateOptions } from './rate-gate';
-export * from './schedule';
 export * from './settings';
