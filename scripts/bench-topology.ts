@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { Miniflare, type WorkerOptions } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import { type CpuMeter, workerdCpuMeter } from '../bench/cpu';
 import { SIM_TEST_VARS, simAuxWorker } from '../test/support/sim-worker';
 import { buildSimulator } from './build-sim';
 
@@ -151,6 +152,8 @@ export interface Topology {
    * through to the simulator untouched (the floor of any gateway here).
    */
   bareUrl: string;
+  /** CPU charged to this topology's workerd process (all its Workers and objects) over a timed window. */
+  cpu: CpuMeter;
   /** The last of workerd's output, for error reports. */
   output(): string;
   dispose(): Promise<void>;
@@ -209,6 +212,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       bollardUrl: strip(await mf.unsafeGetDirectURL('bollard')),
       meteredUrl: strip(await mf.unsafeGetDirectURL('bollard-metered')),
       bareUrl: strip(await mf.unsafeGetDirectURL('bare')),
+      cpu: workerdCpuMeter(),
       output,
       dispose,
     };

@@ -6,6 +6,7 @@ import { withTimeout } from '../http/timeout';
 import { entriesForSurface, type OAuthSurface, tokenCacheKey, tokenScopes } from '../oauth';
 import { GOVERNOR_NAME, rateGateFromEnv } from '../ratelimit/from-env';
 import type { GovernorSnapshot } from '../ratelimit/governor-do';
+import type { GateStats } from '../ratelimit/rate-gate';
 import { CATALOGUE } from '../webhooks/inbox-do';
 import { describeRetention, retentionFromEnv } from '../webhooks/retention-settings';
 import { inboxShardCount } from '../webhooks/shard';
@@ -180,7 +181,7 @@ export interface BollardStatus {
   webhooks: WebhookActivity | { error: string };
   governor: GovernorSnapshot | { error: string };
   /** The isolate that answered: its own share of admissions (isolates do not share these counters). */
-  this_isolate_gate: { acquired: number; shed: number; leases: number; expired: number };
+  this_isolate_gate: GateStats;
   /** Each object's SQLite size, by bounded probes (a probe that fails reports `bytes: null`). */
   storage: StorageStatus;
 }

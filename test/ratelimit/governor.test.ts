@@ -90,7 +90,9 @@ describe('rate governor (the real object, the simulator upstream)', () => {
     ]);
     const after = await simStats();
 
-    const statuses = [...a, ...b].map((r) => (r.status === 'fulfilled' ? r.value.status : 'rejected'));
+    const statuses = [...a, ...b].map((r) =>
+      r.status === 'fulfilled' ? r.value.status : `rejected: ${JSON.stringify(r.reason)}`,
+    );
     expect(statuses, JSON.stringify(statuses)).toEqual(Array(24).fill(404));
     expect(after.responses_429 - before.responses_429).toBe(0);
     expect(after.requests.read - before.requests.read).toBe(24);
