@@ -83,7 +83,8 @@ export default async function run(): Promise<void> {
             durationMs: scaled(2_000),
           });
           const cpu = window.stop();
-          const side = (perSide[name] ??= { rps: [], p50: [], cpu: [], errors: 0 });
+          const side = perSide[name] ?? { rps: [], p50: [], cpu: [], errors: 0 };
+          perSide[name] = side;
           side.rps.push(m.rps);
           side.p50.push(m.p50);
           if (cpu !== null && m.count > 0) side.cpu.push(cpu / m.count);

@@ -17,10 +17,19 @@ import { percentile, printTable, round, writeResult } from './lib';
  *
  * Reported per load and class: p50, p99, p99.9 via and direct, refused calls (Bollard's 429 with
  * `Retry-After`) and how fast they were refused, upstream 429s, governor waits (this isolate's gate
- * counters, where the gate keeps them) and the machine's idle CPU over the blocks (/proc/stat).
+ * counters, where the gate keeps them), the machine's idle CPU over the blocks (/proc/stat) and
+ * workerd's own CPU.
+ *
+ * Before and after in one run: `OPENLOOP_BASELINE=<dir>/index.js` (a `wrangler deploy --dry-run --outdir
+ * <dir>` bundle of another commit) runs that build beside this one, with objects of its own, and its
+ * blocks rotate with the others (`OPENLOOP_BASELINE_VARS` = JSON vars its own wrangler.toml set
+ * differently, e.g. `{"RATE_LIMIT_MAX_WAIT_MS":"2000"}`). See docs/benchmarks.md.
  */
 const LIMIT = positive(process.env.OPENLOOP_LIMIT) ?? 40;
-const LOADS = [0.5, 0.8, 0.95, 1.2] as const;
+// OPENLOOP_LOADS=0.8,1.2 runs a subset (fractions of the limit).
+const LOADS: readonly number[] = process.env.OPENLOOP_LOADS?.split(',')
+  .map(Number)
+  .filter((x) => x > 0) ?? [0.5, 0.8, 0.95, 1.2];
 const PAIRS = positive(process.env.OPENLOOP_PAIRS) ?? 2;
 const BLOCK_MS = scaled(positive(process.env.OPENLOOP_BLOCK_MS) ?? 8_000);
 const AGENTS = 32;
@@ -39,17 +48,22 @@ function positive(raw: string | undefined): number | null {
 }
 
 type Kind = 'read' | 'write';
-type Side = 'via' | 'direct';
+/** `via`: this build; `before`: the baseline build (OPENLOOP_BASELINE); `direct`: the simulator. */
+type Side = 'via' | 'before' | 'direct';
+const BASELINE = process.env.OPENLOOP_BASELINE || undefined;
+const BASELINE_VARS = JSON.parse(process.env.OPENLOOP_BASELINE_VARS || '{}') as Record<string, string>;
 
 interface Outcome {
   kind: Kind;
   ms: number;
   /** 2xx */
   ok: boolean;
-  /** Bollard's 429 (or, direct, the simulator's) */
+  /** Bollard's own refusal: 429 `too_many_requests`, `rate_limit_wait_exceeded`, before anything went upstream. */
   refused: boolean;
   /** A refusal carried Retry-After and the one error shape. */
   wellFormed: boolean;
+  /** Any other 429: the upstream's, passed on (or, direct, the simulator's). */
+  upstream429: boolean;
   error: string | null;
 }
 
@@ -130,17 +144,37 @@ async function createAgent(base: string, name: string): Promise<string> {
   return ((await res.json()) as { key: string }).key;
 }
 
-interface Calls {
-  via: Record<Kind, () => Promise<Response>>;
-  direct: Record<Kind, () => Promise<Response>>;
-}
+type Calls = Partial<Record<Side, Record<Kind, () => Promise<Response>>>>;
 
-function calls(topology: Topology, paymentId: string, keys: readonly string[]): Calls {
+/** A Bollard build's calls: agent reads over its agents' keys, and session creates. */
+function viaCalls(
+  base: string,
+  paymentId: string,
+  keys: readonly string[],
+): Record<Kind, () => Promise<Response>> {
   const billing = { address: { country: 'GB', city: 'London' } };
   const urls = { success_url: `${ORIGIN}/?outcome=success`, failure_url: `${ORIGIN}/?outcome=failure` };
-  const viaBody = JSON.stringify({ amount: 1999, currency: 'GBP', reference: 'OPENLOOP', billing, ...urls });
-  // What Bollard sends upstream for that request (src/storefront/upstream-body.ts).
-  const directBody = JSON.stringify({
+  const body = JSON.stringify({ amount: 1999, currency: 'GBP', reference: 'OPENLOOP', billing, ...urls });
+  let next = 0;
+  return {
+    read: () =>
+      fetch(`${base}/agent/v1/payments/${paymentId}`, {
+        headers: { authorization: `Bearer ${keys[next++ % keys.length]}`, accept: 'application/json' },
+      }),
+    write: () =>
+      fetch(`${base}/v1/payment-sessions`, {
+        method: 'POST',
+        headers: { origin: ORIGIN, 'content-type': 'application/json', 'cf-connecting-ip': '198.51.100.7' },
+        body,
+      }),
+  };
+}
+
+function directCalls(topology: Topology, paymentId: string): Record<Kind, () => Promise<Response>> {
+  const billing = { address: { country: 'GB', city: 'London' } };
+  const urls = { success_url: `${ORIGIN}/?outcome=success`, failure_url: `${ORIGIN}/?outcome=failure` };
+  // What Bollard sends upstream for a session create (src/storefront/upstream-body.ts).
+  const body = JSON.stringify({
     amount: 1999,
     currency: 'GBP',
     reference: 'OPENLOOP',
@@ -151,36 +185,21 @@ function calls(topology: Topology, paymentId: string, keys: readonly string[]): 
     payment_type: 'Regular',
     capture: true,
   });
-  let next = 0;
   return {
-    via: {
-      read: () =>
-        fetch(`${topology.bollardUrl}/agent/v1/payments/${paymentId}`, {
-          headers: { authorization: `Bearer ${keys[next++ % keys.length]}`, accept: 'application/json' },
-        }),
-      write: () =>
-        fetch(`${topology.bollardUrl}/v1/payment-sessions`, {
-          method: 'POST',
-          headers: { origin: ORIGIN, 'content-type': 'application/json', 'cf-connecting-ip': '198.51.100.7' },
-          body: viaBody,
-        }),
-    },
-    direct: {
-      read: () =>
-        fetch(`${topology.simUrl}/payments/${paymentId}`, {
-          headers: { authorization: SECRET, accept: 'application/json' },
-        }),
-      write: () =>
-        fetch(`${topology.simUrl}/payment-sessions`, {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${DEV_CREDENTIALS.storefrontSecretKey}`,
-            'content-type': 'application/json',
-            'cko-idempotency-key': crypto.randomUUID(),
-          },
-          body: directBody,
-        }),
-    },
+    read: () =>
+      fetch(`${topology.simUrl}/payments/${paymentId}`, {
+        headers: { authorization: SECRET, accept: 'application/json' },
+      }),
+    write: () =>
+      fetch(`${topology.simUrl}/payment-sessions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${DEV_CREDENTIALS.storefrontSecretKey}`,
+          'content-type': 'application/json',
+          'cko-idempotency-key': crypto.randomUUID(),
+        },
+        body,
+      }),
   };
 }
 
@@ -191,16 +210,23 @@ async function timed(kind: Kind, call: () => Promise<Response>): Promise<Outcome
     const text = await res.text();
     const ms = performance.now() - t0;
     const ok = res.status >= 200 && res.status < 300;
-    const refused = res.status === 429;
+    let refused = false;
     let wellFormed = false;
-    if (refused) {
+    if (res.status === 429) {
       try {
-        const body = JSON.parse(text) as { error_type?: unknown; request_id?: unknown };
+        const body = JSON.parse(text) as {
+          error_type?: unknown;
+          error_codes?: unknown;
+          request_id?: unknown;
+        };
+        refused =
+          body.error_type === 'too_many_requests' &&
+          Array.isArray(body.error_codes) &&
+          body.error_codes.includes('rate_limit_wait_exceeded');
         wellFormed =
-          Number(res.headers.get('retry-after')) >= 1 &&
-          (body.error_type === 'too_many_requests' || typeof body.request_id === 'string');
+          refused && Number(res.headers.get('retry-after')) >= 1 && typeof body.request_id === 'string';
       } catch {
-        wellFormed = false;
+        refused = false;
       }
     }
     return {
@@ -209,7 +235,8 @@ async function timed(kind: Kind, call: () => Promise<Response>): Promise<Outcome
       ok,
       refused,
       wellFormed,
-      error: ok || refused ? null : `HTTP ${res.status} ${text.slice(0, 300)}`,
+      upstream429: res.status === 429 && !refused,
+      error: ok || res.status === 429 ? null : `HTTP ${res.status} ${text.slice(0, 300)}`,
     };
   } catch (err) {
     return {
@@ -218,6 +245,7 @@ async function timed(kind: Kind, call: () => Promise<Response>): Promise<Outcome
       ok: false,
       refused: false,
       wellFormed: false,
+      upstream429: false,
       error: String(err),
     };
   }
@@ -243,6 +271,8 @@ interface BlockResult {
   load: number;
   outcomes: Outcome[];
   idle: number | null;
+  /** workerd's CPU over the block, as a share of one core. */
+  workerdCpu: number | null;
   upstream429: number;
   gate: { waited?: number; waitedMs?: number; shed?: number; acquired?: number; leases?: number };
 }
@@ -263,12 +293,19 @@ async function runBlock(
   // A clean second between blocks: nothing of the previous block shares a window with this one.
   await sleep(1_100);
   const before = await upstream429s(topology.simUrl);
-  const gateBefore = side === 'via' ? await gateStats(topology.bollardUrl) : {};
+  const url = side === 'via' ? topology.bollardUrl : side === 'before' ? topology.baselineUrl : undefined;
+  const gateBefore = url ? await gateStats(url) : {};
   const idle = machineIdle();
-  const outcomes = await offer(arrivals(LIMIT * load, BLOCK_MS, seed), c[side]);
+  const cpu = topology.cpu.start();
+  const t0 = performance.now();
+  const pick = c[side];
+  if (!pick) throw new Error(`no calls for ${side}`);
+  const outcomes = await offer(arrivals(LIMIT * load, BLOCK_MS, seed), pick);
+  const cpuMs = cpu.stop();
+  const elapsed = performance.now() - t0;
   const idleShare = idle.stop();
   const after = await upstream429s(topology.simUrl);
-  const gateAfter = side === 'via' ? await gateStats(topology.bollardUrl) : {};
+  const gateAfter = url ? await gateStats(url) : {};
   const delta = (k: string) =>
     gateAfter[k] === undefined || gateBefore[k] === undefined
       ? undefined
@@ -283,6 +320,7 @@ async function runBlock(
     load,
     outcomes,
     idle: idleShare,
+    workerdCpu: cpuMs === null ? null : cpuMs / elapsed,
     upstream429: after.responses429 - before.responses429,
     gate,
   };
@@ -291,6 +329,8 @@ async function runBlock(
 interface Row {
   load: string;
   class: string;
+  /** `after`: this build; `before`: the baseline build. */
+  build: string;
   offered: number;
   via_p50: number;
   via_p99: number;
@@ -308,15 +348,24 @@ interface Row {
   governor_waits: number | string;
   governor_wait_avg_ms: number | string;
   cpu_idle_pct: number | string;
+  /** workerd's CPU, % of one core, in the via and in the direct blocks. */
+  workerd_cpu_via_pct: number | string;
+  workerd_cpu_direct_pct: number | string;
+  /** 429s that were not Bollard's refusal (the upstream's, passed on) in the via blocks. */
+  passed_on_429: number;
   load_avg_1m: number;
 }
 
 const q = (xs: number[], p: number) => round(percentile(xs, p));
 
-function summarise(load: number, blocks: BlockResult[], loadAvg: number): Row[] {
-  const via = blocks.filter((b) => b.side === 'via');
+function summarise(load: number, blocks: BlockResult[], loadAvg: number, side: 'via' | 'before'): Row[] {
+  const via = blocks.filter((b) => b.side === side);
   const direct = blocks.filter((b) => b.side === 'direct');
   const idle = blocks.map((b) => b.idle).filter((x): x is number => x !== null);
+  const share = (bs: BlockResult[]) => {
+    const xs = bs.map((b) => b.workerdCpu).filter((x): x is number => x !== null);
+    return xs.length === 0 ? '-' : round((100 * xs.reduce((a, b) => a + b, 0)) / xs.length, 1);
+  };
   const waited = via.map((b) => b.gate.waited);
   const waitedMs = via.map((b) => b.gate.waitedMs);
   const sum = (xs: Array<number | undefined>) =>
@@ -340,6 +389,7 @@ function summarise(load: number, blocks: BlockResult[], loadAvg: number): Row[] 
     return {
       load: `${Math.round(load * 100)}%`,
       class: kind === 'read' ? 'agent read' : 'session create',
+      build: side === 'via' ? 'after' : 'before',
       offered: round(LIMIT * load, 1),
       via_p50: q(admitted, 50),
       via_p99: q(admitted, 99),
@@ -362,6 +412,9 @@ function summarise(load: number, blocks: BlockResult[], loadAvg: number): Row[] 
             : '-'
           : round(totalWaitMs / totalWaits),
       cpu_idle_pct: idle.length === 0 ? '-' : round((100 * idle.reduce((a, b) => a + b, 0)) / idle.length, 1),
+      workerd_cpu_via_pct: share(via),
+      workerd_cpu_direct_pct: share(direct),
+      passed_on_429: v.filter((o) => o.upstream429).length,
       load_avg_1m: loadAvg,
     };
   });
@@ -396,6 +449,7 @@ export default async function run(): Promise<void> {
       STOREFRONT_CLIENT_LIMIT_PER_MINUTE: '100000000',
     },
     simVars: { SIM_READS_PER_SECOND: String(LIMIT), SIM_WRITES_PER_SECOND: String(LIMIT) },
+    ...(BASELINE ? { baselineBundle: BASELINE, baselineVars: BASELINE_VARS } : {}),
   });
   try {
     const created = await fetch(`${topology.simUrl}/payments`, {
@@ -410,14 +464,22 @@ export default async function run(): Promise<void> {
     });
     if (created.status !== 201) throw new Error(`seed payment: ${created.status}`);
     const { id } = (await created.json()) as { id: string };
-    const keys: string[] = [];
-    for (let i = 0; i < AGENTS; i++) keys.push(await createAgent(topology.bollardUrl, `openloop ${i}`));
+    const agentsOf = async (base: string) => {
+      const keys: string[] = [];
+      for (let i = 0; i < AGENTS; i++) keys.push(await createAgent(base, `openloop ${i}`));
+      return keys;
+    };
+    const c: Calls = {
+      via: viaCalls(topology.bollardUrl, id, await agentsOf(topology.bollardUrl)),
+      direct: directCalls(topology, id),
+    };
+    if (topology.baselineUrl)
+      c.before = viaCalls(topology.baselineUrl, id, await agentsOf(topology.baselineUrl));
+    const sides = Object.keys(c) as Side[];
     await simControl(topology.simUrl, '/_sim/faults', { latency_ms: UPSTREAM_LATENCY_MS });
-    const c = calls(topology, id, keys);
 
-    // Warm both sides (isolates, the agents' objects, connection pools) at half load.
-    await runBlock(topology, c, 'via', 0.5, 999);
-    await runBlock(topology, c, 'direct', 0.5, 999);
+    // Warm every side (isolates, the agents' objects, connection pools) at half load.
+    for (const side of sides) await runBlock(topology, c, side, 0.5, 999);
 
     const rows: Row[] = [];
     const raw: Array<Omit<BlockResult, 'outcomes'> & { calls: number }> = [];
@@ -425,26 +487,31 @@ export default async function run(): Promise<void> {
       const blocks: BlockResult[] = [];
       for (let pair = 0; pair < PAIRS; pair++) {
         const seed = 1_000 * (li + 1) + pair;
-        // Alternating order: via first in even pairs, direct first in odd ones.
-        const order: Side[] = pair % 2 === 0 ? ['via', 'direct'] : ['direct', 'via'];
-        for (const side of order) blocks.push(await runBlock(topology, c, side, load, seed));
+        // Every side sees the same arrivals in a pair; the order rotates from pair to pair.
+        for (let k = 0; k < sides.length; k++) {
+          const side = sides[(pair + k) % sides.length] as Side;
+          blocks.push(await runBlock(topology, c, side, load, seed));
+        }
       }
       for (const b of blocks) {
         const { outcomes, ...rest } = b;
         raw.push({ ...rest, calls: outcomes.length });
       }
       const loadAvg = round(loadavg()[0] ?? Number.NaN);
-      for (const row of summarise(load, blocks, loadAvg)) rows.push(row);
+      for (const row of summarise(load, blocks, loadAvg, 'via')) rows.push(row);
+      if (c.before) for (const row of summarise(load, blocks, loadAvg, 'before')) rows.push(row);
       const first = blocks.flatMap((b) => b.outcomes).find((o) => o.error !== null);
       if (first) console.log(`load ${load}: first error: ${first.error}`);
     }
-    const table = rows.map((r, i) => ({
+    const loadOf = (r: Row) => Number.parseInt(r.load, 10) / 100;
+    const table = rows.map((r) => ({
       load: r.load,
       class: r.class,
+      build: r.build,
       'offered/s': r.offered,
-      'p50 via': r.via_p50,
-      'p99 via': r.via_p99,
-      'p99.9 via': r.via_p999,
+      p50: r.via_p50,
+      p99: r.via_p99,
+      'p99.9': r.via_p999,
       'p50 direct': r.direct_p50,
       'p99 direct': r.direct_p99,
       'p99.9 direct': r.direct_p999,
@@ -455,11 +522,13 @@ export default async function run(): Promise<void> {
       'upstream 429': r.upstream_429,
       'governor waits (avg ms)': `${r.governor_waits} (${r.governor_wait_avg_ms})`,
       'CPU idle %': r.cpu_idle_pct,
+      'workerd CPU % (direct)': `${r.workerd_cpu_via_pct} (${r.workerd_cpu_direct_pct})`,
+      '429 passed on': r.passed_on_429,
       'load avg': r.load_avg_1m,
-      result: verdict(r, LOADS[Math.floor(i / 2)] as number),
+      result: verdict(r, loadOf(r)),
     }));
     printTable(
-      `Open loop: Poisson arrivals against a ${LIMIT}/s account limit per class, upstream latency ${UPSTREAM_LATENCY_MS} ms, ${PAIRS} via/direct pairs of ${BLOCK_MS} ms blocks per load (ms)`,
+      `Open loop: Poisson arrivals against a ${LIMIT}/s account limit per class, upstream latency ${UPSTREAM_LATENCY_MS} ms, ${PAIRS} rounds of ${BLOCK_MS} ms blocks per side (${sides.join(', ')}) and load (ms)`,
       table,
     );
     console.log(
@@ -471,7 +540,9 @@ export default async function run(): Promise<void> {
       block_ms: BLOCK_MS,
       pairs: PAIRS,
       agents: AGENTS,
-      rows: rows.map((r, i) => ({ ...r, result: verdict(r, LOADS[Math.floor(i / 2)] as number) })),
+      baseline: BASELINE ?? null,
+      baseline_vars: BASELINE ? BASELINE_VARS : null,
+      rows: rows.map((r) => ({ ...r, result: verdict(r, loadOf(r)) })),
       blocks: raw,
     });
   } finally {
