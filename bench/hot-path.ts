@@ -1,3 +1,4 @@
+import type { CpuMeter } from './cpu';
 import { type Measurement, measure, printTable, round } from './lib';
 
 /**
@@ -80,6 +81,16 @@ export interface HotPathSummary {
   do_detail: string;
   do_background_per_call: number;
   metered_p50: number;
+  /**
+   * CPU ms per request charged to the one workerd process (every Worker and object in it) over each
+   * side's timed window, median of rounds; null without /proc. Via minus floor: what Bollard costs beyond
+   * a Worker that only forwards; via minus direct: Bollard's whole cost, its objects included.
+   */
+  direct_cpu_ms: number | null;
+  via_cpu_ms: number | null;
+  floor_cpu_ms: number | null;
+  via_minus_floor_cpu_ms: number | null;
+  via_minus_direct_cpu_ms: number | null;
   errors: number;
   first_error: string | null;
   target: string;
@@ -87,7 +98,11 @@ export interface HotPathSummary {
 }
 
 type Side = 'direct' | 'via' | 'floor';
-type Round = Partial<Record<Side, Measurement>> & { metered: Measurement | null };
+type Round = Partial<Record<Side, Measurement>> & {
+  metered: Measurement | null;
+  /** CPU ms per request charged to workerd in each side's window. */
+  cpu: Partial<Record<Side, number>>;
+};
 
 export interface HotPathResult {
   rows: Array<Record<string, string | number>>;
@@ -118,8 +133,8 @@ function passes(t: HotPathSpec['target'], p50Ratio: number, rpsRatio: number): b
 
 export async function runHotPath(
   spec: HotPathSpec,
-  /** The timed via side, and the metered Bollard entry (none: no Durable Object counts). */
-  urls: { bollardUrl: string; meteredUrl?: string },
+  /** The timed via side, the metered Bollard entry (none: no Durable Object counts), workerd's CPU meter. */
+  urls: { bollardUrl: string; meteredUrl?: string; cpu?: CpuMeter },
   plan: HotPathPlan = DEFAULT_PLAN,
 ): Promise<HotPathResult> {
   let firstError: string | null = null;
@@ -186,12 +201,23 @@ export async function runHotPath(
     const opts = { concurrency, durationMs: plan.durationMs(concurrency) };
     const rounds: Round[] = [];
     for (let i = 0; i < plan.rounds; i++) {
-      const r: Round = { metered: null };
+      const r: Round = { metered: null, cpu: {} };
       for (let k = 0; k < sides.length; k++) {
         const { side, fn } = sides[(i + k) % sides.length] as (typeof sides)[number];
-        r[side] = await measure(fn, opts);
+        const window = urls.cpu?.start();
+        const m = await measure(fn, opts);
+        const cpuMs = window?.stop() ?? null;
+        r[side] = m;
+        if (cpuMs !== null && m.count > 0) r.cpu[side] = cpuMs / m.count;
       }
-      for (const { side } of sides) rows.push({ concurrency, round: i + 1, side, ...r[side] });
+      for (const { side } of sides)
+        rows.push({
+          concurrency,
+          round: i + 1,
+          side,
+          ...r[side],
+          'cpu ms/req': round(r.cpu[side] ?? Number.NaN, 3),
+        });
       if (meteredUrl !== undefined) {
         r.metered = await measure(metered, { concurrency, durationMs: plan.meteredMs });
         rows.push({ concurrency, round: i + 1, side: 'via (metered)', ...r.metered });
@@ -205,6 +231,15 @@ export async function runHotPath(
     const p50Ratio = ratio('via', (m) => m.p50);
     const rpsRatio = ratio('via', (m) => m.rps);
     const perCall = (n: number) => (trips.ok === 0 ? Number.NaN : round(n / trips.ok, 3));
+    // CPU per request: median of rounds per side, and of the per-round differences.
+    const cpuOf = (pick: (r: Round) => number | undefined): number | null => {
+      const xs = rounds.map(pick).filter((x): x is number => x !== undefined && Number.isFinite(x));
+      return xs.length === 0 ? null : round(median(xs), 3);
+    };
+    const diff = (a: Side, b: Side) => (r: Round) =>
+      r.cpu[a] === undefined || r.cpu[b] === undefined
+        ? undefined
+        : (r.cpu[a] as number) - (r.cpu[b] as number);
     const errors = rounds.reduce(
       (n, r) => n + [r.direct, r.via, r.floor, r.metered].reduce((e, m) => e + (m?.errors ?? 0), 0),
       0,
@@ -230,6 +265,11 @@ export async function runHotPath(
       do_detail: [...trips.detail.entries()].map(([b, n]) => `${b}=${perCall(n)}`).join(','),
       do_background_per_call: perCall(trips.background),
       metered_p50: round(median(rounds.map((r) => r.metered?.p50 ?? Number.NaN))),
+      direct_cpu_ms: cpuOf((r) => r.cpu.direct),
+      via_cpu_ms: cpuOf((r) => r.cpu.via),
+      floor_cpu_ms: floor ? cpuOf((r) => r.cpu.floor) : null,
+      via_minus_floor_cpu_ms: floor ? cpuOf(diff('via', 'floor')) : null,
+      via_minus_direct_cpu_ms: cpuOf(diff('via', 'direct')),
       errors,
       first_error: firstError,
       target: targetText(spec.target),
@@ -257,6 +297,11 @@ export function printHotPath(title: string, result: HotPathResult): void {
       'DO trips/call': s.do_trips_per_call,
       'DO detail (per call)': s.do_detail || '-',
       'background/call': s.do_background_per_call,
+      'CPU ms/req direct': s.direct_cpu_ms ?? '-',
+      'CPU ms/req via': s.via_cpu_ms ?? '-',
+      'CPU ms/req floor': s.floor_cpu_ms ?? '-',
+      'CPU via-floor': s.via_minus_floor_cpu_ms ?? '-',
+      'CPU via-direct': s.via_minus_direct_cpu_ms ?? '-',
       errors: s.errors,
       target: s.target,
       result: s.pass === null ? '-' : s.pass ? 'pass' : 'MISS',

@@ -121,6 +121,12 @@ export function summarize(since: Date): void {
     'DO trips/call': s.do_trips_per_call,
     'DO detail/call': s.do_detail || '-',
     'DO bg/call': s.do_background_per_call,
+    // Rows written before CPU was measured have no such fields.
+    'CPU ms/req direct': s.direct_cpu_ms ?? '-',
+    'CPU ms/req via': s.via_cpu_ms ?? '-',
+    'CPU ms/req floor': s.floor_cpu_ms ?? '-',
+    'CPU via-floor': s.via_minus_floor_cpu_ms ?? '-',
+    'CPU via-direct': s.via_minus_direct_cpu_ms ?? '-',
     errors: s.errors,
     target: s.target,
     result: s.pass === null ? '-' : s.pass ? 'pass' : 'MISS',
@@ -136,7 +142,7 @@ export function summarize(since: Date): void {
   console.log(`\n=== summary ===\nwrote ${file}`);
   if (other.length > 0) printTable('Cold start, bundle size, dev proxy', other);
   printTable(
-    'Hot paths: direct vs via Bollard, same topology (ms; medians of interleaved rounds; DO = Durable Object round trips awaited per call, bg = still in flight at the answer)',
+    "Hot paths: direct vs via Bollard, same topology (ms; medians of interleaved rounds; DO = Durable Object round trips awaited per call, bg = still in flight at the answer; CPU = ms charged to workerd per request in each side's window)",
     table,
   );
 }

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { Miniflare, type WorkerOptions } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import { type CpuMeter, workerdCpuMeter } from '../bench/cpu';
 import { SIM_TEST_VARS, simAuxWorker } from '../test/support/sim-worker';
 import { buildSimulator } from './build-sim';
 
@@ -137,6 +138,13 @@ export interface TopologyOptions {
   vars?: Record<string, string>;
   /** Simulator vars on top of the test defaults. */
   simVars?: Record<string, string>;
+  /**
+   * Another build of Bollard (a `wrangler deploy --dry-run --outdir` bundle, e.g. of an earlier commit) run
+   * beside this one, with the same vars and objects of its own: before and after measured in one run.
+   */
+  baselineBundle?: string;
+  /** Vars of the baseline on top of Bollard's (what its own wrangler.toml said differently). */
+  baselineVars?: Record<string, string>;
 }
 
 export interface Topology {
@@ -146,11 +154,15 @@ export interface Topology {
   bollardUrl: string;
   /** Bollard with `DO_METER=on`, on the same Durable Objects: answers carry `X-Bollard-DO-Calls`. */
   meteredUrl: string;
+  /** The baseline build of Bollard (`baselineBundle`), when one was given. */
+  baselineUrl?: string;
   /**
    * A bare Hono Worker that reads the body and answers 200 (bench/bare-worker); `/forward/*` passes
    * through to the simulator untouched (the floor of any gateway here).
    */
   bareUrl: string;
+  /** CPU charged to this topology's workerd process (all its Workers and objects) over a timed window. */
+  cpu: CpuMeter;
   /** The last of workerd's output, for error reports. */
   output(): string;
   dispose(): Promise<void>;
@@ -193,6 +205,11 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       bindings: { FORWARD_TO: simUrl },
     }),
   ];
+  if (options.baselineBundle) {
+    // Its own Durable Objects (same classes, its own script): nothing shared with the build under test.
+    const baseline = bollardWorker(options.baselineBundle, 'bollard-baseline');
+    workers.push(onSocket({ ...baseline, bindings: { ...vars, ...options.baselineVars } }));
+  }
   const { mf, output } = startMiniflare(workers, persistRoot);
   const dispose = async () => {
     try {
@@ -209,6 +226,10 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       bollardUrl: strip(await mf.unsafeGetDirectURL('bollard')),
       meteredUrl: strip(await mf.unsafeGetDirectURL('bollard-metered')),
       bareUrl: strip(await mf.unsafeGetDirectURL('bare')),
+      ...(options.baselineBundle
+        ? { baselineUrl: strip(await mf.unsafeGetDirectURL('bollard-baseline')) }
+        : {}),
+      cpu: workerdCpuMeter(),
       output,
       dispose,
     };

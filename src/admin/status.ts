@@ -7,6 +7,7 @@ import { type UpstreamWindow, upstreamStats } from '../http/upstream-stats';
 import { entriesForSurface, type OAuthSurface, refresherFor, tokenCacheKey, tokenScopes } from '../oauth';
 import { rateGateFromEnv } from '../ratelimit/from-env';
 import type { GovernorSnapshot } from '../ratelimit/governor-do';
+import type { GateStats } from '../ratelimit/rate-gate';
 import { accountGovernor } from '../ratelimit/stubs';
 import { describeRetention, retentionFromEnv } from '../webhooks/retention-settings';
 import { inboxShardCount } from '../webhooks/shard';
@@ -182,7 +183,7 @@ export interface BollardStatus {
   webhooks: WebhookActivity | { error: string };
   governor: GovernorSnapshot | { error: string };
   /** The isolate that answered: its own share of admissions (isolates do not share these counters). */
-  this_isolate_gate: { acquired: number; shed: number; leases: number; expired: number };
+  this_isolate_gate: GateStats;
   /** Each object's SQLite size, by bounded probes (a probe that fails reports `bytes: null`). */
   storage: StorageStatus;
   /** Wrong admin tokens: the per-source limit and this isolate's counts (null: not served by src/operator). */

@@ -1,6 +1,15 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Access } from '../catalog';
-import { type ClassState, currentFactor, freshState, lease, scheduledRate, throttled } from './schedule';
+import { admittedRate, currentFactor, permitsNow, throttled, windowMs } from './adaptive';
+import {
+  bookCounts,
+  freshBook,
+  type LeaseAnswer,
+  type LeaseRequest,
+  type PermitBook,
+  reconcile,
+  serveLease,
+} from './permit-book';
 import {
   applyOverrides,
   type GovernorSettings,
@@ -10,30 +19,29 @@ import {
   settingsFromEnv,
 } from './settings';
 
-/** A lease as it crosses the RPC boundary: delays relative to the governor's clock, so clocks never need to agree. */
-export interface LeaseGrant {
-  /** Ms from now until each slot, ascending. */
-  delays: number[];
-  /** How long after its time a slot may still be used. */
-  graceMs: number;
-  /** Non-zero when fewer slots than asked fit within the maximum wait: ms until one would. */
-  retryAfterMs: number;
-  /** The maximum wait: a caller still without a slot after this long is shed. */
-  maxWaitMs: number;
-  /** Non-zero when slots are kept out of the end of each second: a slot is then never used past its second. */
-  windowGuardMs: number;
-}
-
 export interface ClassSnapshot {
   configuredPerSecond: number;
+  /** Calls per second admitted at most over time now (the permits over their window). */
   scheduledPerSecond: number;
   factor: number;
-  /** How far ahead the schedule is booked (ms): the wait a new caller would have. */
-  backlogMs: number;
+  /** Each permit admits one call per window this long (ms). */
+  windowMs: number;
+  /** Permits in circulation now (the limit, times the factor). */
+  permits: number;
+  /** Permits held by isolates' leases. */
+  held: number;
+  /** Permits not leased and free now. */
+  freeNow: number;
+  /** How long until an unleased permit is free (0: one is free now); null when every permit is leased. */
+  backlogMs: number | null;
+  /** Leases holding permits now. */
+  activeLeases: number;
+  /** Lease requests served. */
   leases: number;
+  /** Permits granted by those requests. */
   slotsGranted: number;
   throttleReports: number;
-  /** Leases that could not fit every slot asked for within the maximum wait: callers were shed. */
+  /** Lease requests that got fewer permits than they asked for. */
   saturatedLeases: number;
 }
 
@@ -50,73 +58,71 @@ interface Counters {
   saturatedLeases: number;
 }
 
-interface StateRow extends Record<string, SqlStorageValue> {
-  access: string;
-  tat: number;
-  factor_at_decrease: number;
-  decreased_at: number | null;
-}
-
 const CLASSES: readonly Access[] = ['read', 'write'];
+const zero = (): Counters => ({ leases: 0, slotsGranted: 0, throttleReports: 0, saturatedLeases: 0 });
 
 /**
- * The account-wide rate budget: one object (`accountGovernor`, stubs.ts) schedules every outbound call of
- * every isolate, per class (reads, writes). Isolates lease a few slots at a time (`RateGate`), so the
- * object sees a fraction of a round trip per call; an upstream 429 lowers the class budget, which then
- * recovers additively. Settings come from the `RATE_LIMIT_*` vars, overridable at runtime (`configure`).
+ * The account-wide rate budget: one object (`accountGovernor`, stubs.ts) keeps the permits of every
+ * outbound call of every isolate, per class (reads, writes): as many as the limit, each admitting one
+ * call per window of `1000 / utilization` ms (src/ratelimit/permit-book.ts). Isolates lease permits in
+ * batches and renew in the background (`RateGate`), so a call waits on this object only when its isolate
+ * has none; an upstream 429 lowers the class budget, which then recovers additively. Settings come from
+ * the `RATE_LIMIT_*` vars, overridable at runtime (`configure`). The books are written to SQLite on every
+ * change: if the object restarts, permits already leased stay counted.
  */
 export class RateGovernor extends DurableObject<Env> {
   #settings: GovernorSettings;
-  #state = new Map<Access, ClassState>();
+  #books = new Map<Access, PermitBook>();
   #counters = new Map<Access, Counters>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
-    sql.exec(`CREATE TABLE IF NOT EXISTS class_state (access TEXT PRIMARY KEY, tat REAL NOT NULL,
-      factor_at_decrease REAL NOT NULL, decreased_at REAL)`);
+    // The schedule of the earlier governor (a "next free slot" per class) means nothing to the permits.
+    sql.exec('DROP TABLE IF EXISTS class_state');
+    sql.exec('CREATE TABLE IF NOT EXISTS permit_book (access TEXT PRIMARY KEY, book TEXT NOT NULL)');
     sql.exec(
       'CREATE TABLE IF NOT EXISTS settings (id INTEGER PRIMARY KEY CHECK (id = 1), overrides TEXT NOT NULL)',
     );
     this.#settings = this.#loadSettings();
-    for (const row of sql.exec<StateRow>(
-      'SELECT access, tat, factor_at_decrease, decreased_at FROM class_state',
-    )) {
-      if (row.access === 'read' || row.access === 'write') {
-        this.#state.set(row.access, {
-          tat: row.tat,
-          factorAtDecrease: row.factor_at_decrease,
-          decreasedAt: row.decreased_at,
-        });
+    for (const row of sql.exec<{ access: string; book: string }>('SELECT access, book FROM permit_book')) {
+      if (row.access !== 'read' && row.access !== 'write') continue;
+      try {
+        this.#books.set(row.access, JSON.parse(row.book) as PermitBook);
+      } catch {
+        // Unreadable: the fresh book below, every permit busy for a lease's life (nothing leased is overspent).
+        const fresh = freshBook(this.#settings, row.access);
+        const busyUntil = Date.now() + this.#settings.leaseTtlMs + windowMs(this.#settings, row.access);
+        this.#books.set(row.access, { ...fresh, free: fresh.free.map(() => busyUntil) });
       }
     }
-    for (const access of CLASSES)
-      this.#counters.set(access, { leases: 0, slotsGranted: 0, throttleReports: 0, saturatedLeases: 0 });
+    for (const access of CLASSES) this.#counters.set(access, zero());
   }
 
-  /** Up to `want` slots for the class, none further away than the maximum wait. */
-  lease(access: Access, want: number): LeaseGrant {
+  /** Renews (or starts) an isolate's lease of the class's permits: takes back, keeps, grants. */
+  lease(access: Access, request: LeaseRequest): LeaseAnswer {
     const cls = checkAccess(access);
-    const now = Date.now();
-    const result = lease(this.#get(cls), this.#settings, cls, want, now);
-    this.#put(cls, result.state);
+    const { book, answer } = serveLease(
+      this.#get(cls),
+      this.#settings,
+      cls,
+      checkRequest(request),
+      Date.now(),
+    );
+    if (!answer.current) return answer;
+    this.#put(cls, book);
     const counters = this.#count(cls);
     counters.leases++;
-    counters.slotsGranted += result.lease.slots.length;
-    if (result.lease.retryAfterMs > 0) counters.saturatedLeases++;
-    return {
-      delays: result.lease.slots.map((s) => Math.max(0, s - now)),
-      graceMs: this.#settings.slotGraceMs,
-      retryAfterMs: result.lease.retryAfterMs,
-      maxWaitMs: this.#settings.maxWaitMs,
-      windowGuardMs: this.#settings.windowGuardMs,
-    };
+    counters.slotsGranted += answer.granted.length;
+    if (answer.retryAfterMs > 0) counters.saturatedLeases++;
+    return answer;
   }
 
   /** An upstream 429 on the class: lower its budget for a while (and pause it for `Retry-After`). */
   reportThrottled(access: Access, retryAfterSeconds?: number): void {
     const cls = checkAccess(access);
-    this.#put(cls, throttled(this.#get(cls), this.#settings, Date.now(), retryAfterSeconds));
+    const book = this.#get(cls);
+    this.#put(cls, { ...book, ...throttled(book, this.#settings, Date.now(), retryAfterSeconds) });
     this.#count(cls).throttleReports++;
   }
 
@@ -146,12 +152,20 @@ export class RateGovernor extends DurableObject<Env> {
   snapshot(): GovernorSnapshot {
     const now = Date.now();
     const one = (access: Access): ClassSnapshot => {
-      const state = this.#get(access);
+      const book = reconcile(this.#get(access), this.#settings, access, now);
+      const counts = bookCounts(book, now);
+      const first = book.free[0];
       return {
         configuredPerSecond: rateOf(this.#settings, access),
-        scheduledPerSecond: scheduledRate(state, this.#settings, access, now),
-        factor: currentFactor(state, this.#settings, now),
-        backlogMs: Math.max(0, state.tat - now),
+        scheduledPerSecond: Math.round(admittedRate(book, this.#settings, access, now) * 100) / 100,
+        factor: currentFactor(book, this.#settings, now),
+        windowMs: Math.round(windowMs(this.#settings, access) * 100) / 100,
+        permits: permitsNow(book, this.#settings, access, now),
+        held: counts.held,
+        freeNow: counts.freeNow,
+        backlogMs:
+          first === undefined ? null : Math.max(0, Math.ceil(Math.max(first, book.pausedUntil) - now)),
+        activeLeases: counts.leases,
         ...this.#count(access),
       };
     };
@@ -163,36 +177,34 @@ export class RateGovernor extends DurableObject<Env> {
     return this.ctx.storage.sql.databaseSize;
   }
 
-  /** Forgets the schedules, factors and counters (tests, or after a limit change upstream). */
+  /**
+   * Forgets the books, factors and counters (tests, or after a limit change upstream). Permits isolates
+   * hold stay usable until their lease ends, so the limit can be exceeded for up to one lease's life.
+   */
   reset(): void {
-    this.ctx.storage.sql.exec('DELETE FROM class_state');
-    this.#state.clear();
-    for (const access of CLASSES)
-      this.#counters.set(access, { leases: 0, slotsGranted: 0, throttleReports: 0, saturatedLeases: 0 });
+    this.ctx.storage.sql.exec('DELETE FROM permit_book');
+    this.#books.clear();
+    for (const access of CLASSES) this.#counters.set(access, zero());
   }
 
-  #get(access: Access): ClassState {
-    return this.#state.get(access) ?? freshState();
+  #get(access: Access): PermitBook {
+    return this.#books.get(access) ?? freshBook(this.#settings, access);
   }
 
-  // Persisted on every change: if the object is evicted and restarted, slots already leased stay booked.
-  #put(access: Access, state: ClassState): void {
-    this.#state.set(access, state);
+  #put(access: Access, book: PermitBook): void {
+    this.#books.set(access, book);
     this.ctx.storage.sql.exec(
-      `INSERT INTO class_state (access, tat, factor_at_decrease, decreased_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT(access) DO UPDATE SET tat = excluded.tat, factor_at_decrease = excluded.factor_at_decrease,
-         decreased_at = excluded.decreased_at`,
+      `INSERT INTO permit_book (access, book) VALUES (?, ?)
+       ON CONFLICT(access) DO UPDATE SET book = excluded.book`,
       access,
-      state.tat,
-      state.factorAtDecrease,
-      state.decreasedAt,
+      JSON.stringify(book),
     );
   }
 
   #count(access: Access): Counters {
     let c = this.#counters.get(access);
     if (!c) {
-      c = { leases: 0, slotsGranted: 0, throttleReports: 0, saturatedLeases: 0 };
+      c = zero();
       this.#counters.set(access, c);
     }
     return c;
@@ -219,4 +231,22 @@ export class RateGovernor extends DurableObject<Env> {
 function checkAccess(access: unknown): Access {
   if (access === 'read' || access === 'write') return access;
   throw new TypeError('access must be "read" or "write"');
+}
+
+const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+/** The request as the book expects it: numbers finite, lists of finite numbers (it crosses an RPC boundary). */
+function checkRequest(r: LeaseRequest): LeaseRequest {
+  if (typeof r !== 'object' || r === null || typeof r.lease !== 'string' || r.lease.length === 0) {
+    throw new TypeError('lease request needs a lease id');
+  }
+  return {
+    lease: r.lease.slice(0, 64),
+    seq: count(r.seq),
+    hold: Math.max(0, count(r.hold)),
+    returned: Array.isArray(r.returned) ? r.returned.map(count) : [],
+    want: Math.max(0, count(r.want)),
+    withinMs: Math.max(0, count(r.withinMs)),
+    busy: Math.max(0, count(r.busy)),
+  };
 }

@@ -4,30 +4,24 @@ import type { Access } from '../catalog';
 export interface GovernorSettings {
   readsPerSecond: number;
   writesPerSecond: number;
-  /** The longest a caller is made to wait for its slot; beyond it the call is shed with a 429. */
+  /**
+   * The longest a caller may wait for a permit (default 200 ms). A call is admitted at once while a permit
+   * is free, waits when the next one frees within this bound, and is refused at once with a 429 otherwise.
+   */
   maxWaitMs: number;
   /**
-   * Fraction of the limit actually scheduled (default 0.97). The upstream counts calls in fixed
-   * one-second windows as it receives them; network and timer jitter move a few calls into the next
-   * window, and the headroom absorbs that so a saturated schedule never trips the limit.
+   * Fraction of the limit admitted over time (default 0.97). The class holds as many permits as its limit,
+   * and each permit is used at most once per window of `1000 / utilization` ms (at least one spare
+   * call per second below the limit): the ~31 ms beyond the second absorb the jitter between a call's
+   * admission here and its arrival upstream, so no one-second window upstream, however phased, sees
+   * more calls than the limit.
    */
   utilization: number;
   /**
-   * No slot is scheduled in the last `windowGuardMs` of a wall-clock second (default 50): a limiter that
-   * counts fixed one-second windows (the simulator's does) then still counts a call delayed that much in
-   * the window it was scheduled for. The slots of a second are spread over the rest of it.
+   * How long a lease of permits lasts unless renewed (default 4000 ms). Isolates renew in the background
+   * at half of it; an isolate that vanishes holds its permits at most this long (plus one window).
    */
-  windowGuardMs: number;
-  /**
-   * Most slots handed out in one lease (default 32): an isolate with many callers waiting gets slots for
-   * all of them in one round trip, so the lease rate never caps the throughput.
-   */
-  leaseMax: number;
-  /**
-   * How long after its scheduled time a leased slot may still be used (default 100 ms). Bounds the
-   * overshoot: see docs/rate-governor.md.
-   */
-  slotGraceMs: number;
+  leaseTtlMs: number;
   /** Multiplier applied to a class's budget on an upstream 429 (default 0.7). */
   decreaseFactor: number;
   /** The budget never drops below this fraction of the configured rate (default 0.1). */
@@ -45,11 +39,9 @@ export interface GovernorSettings {
 export const DEFAULT_SETTINGS: GovernorSettings = {
   readsPerSecond: 100,
   writesPerSecond: 100,
-  maxWaitMs: 2_000,
+  maxWaitMs: 200,
   utilization: 0.97,
-  windowGuardMs: 50,
-  leaseMax: 32,
-  slotGraceMs: 100,
+  leaseTtlMs: 4_000,
   decreaseFactor: 0.7,
   minFactor: 0.1,
   holdMs: 5_000,
@@ -114,7 +106,7 @@ export function applyOverrides(base: GovernorSettings, overrides: SettingsOverri
     if (raw === undefined) continue;
     const value = FRACTIONS.has(key) ? fraction(raw) : positive(raw);
     if (value === null) return { ok: false, field: key };
-    next[key] = key === 'leaseMax' ? Math.max(1, Math.floor(value)) : value;
+    next[key] = value;
   }
   return { ok: true, settings: next };
 }

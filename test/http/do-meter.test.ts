@@ -185,7 +185,7 @@ describe('meterEnv and meterRequest', () => {
     const [, readingA] = await meterRequest(() => rateGateFromEnv(meterEnv(metered)).acquire('read'));
     const laterEnv = meterEnv({ ...env, DO_METER: 'on' } as Env);
     const [, readingB] = await meterRequest(async () => {
-      // More than one lease hands out (1 + the prefetch of 7): the last one needs a new lease.
+      // More calls than the cold lease covers (3 permits): B's calls grow the lease (round trips of B's).
       for (let i = 0; i < 9; i++) await rateGateFromEnv(laterEnv).acquire('read');
     });
     expect(readingA.byBinding).toEqual([['RATE_GOVERNOR', 1]]);

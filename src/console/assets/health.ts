@@ -12,7 +12,8 @@ function governorSection(g, gate) {
     String(c.configuredPerSecond) + '/s',
     String(c.scheduledPerSecond) + '/s',
     String(c.factor),
-    String(c.backlogMs) + ' ms',
+    String(c.held) + ' of ' + String(c.permits) + ' (' + String(c.activeLeases) + ' leases)',
+    c.backlogMs === null ? 'all leased' : String(c.backlogMs) + ' ms',
     String(c.leases),
     String(c.slotsGranted),
     String(c.saturatedLeases),
@@ -22,15 +23,17 @@ function governorSection(g, gate) {
     h('h2', {}, 'Rate governor (account-wide)'),
     table(
       'Budgets per class',
-      ['Class', 'Configured', 'Scheduled now', 'Factor', 'Backlog', 'Leases', 'Slots granted', 'Saturated leases', 'Upstream 429s reported'],
+      ['Class', 'Configured', 'Admitted at most', 'Factor', 'Permits leased', 'Next unleased free in', 'Lease requests', 'Permits granted', 'Requests short of permits', 'Upstream 429s reported'],
       [row('reads', g.read), row('writes', g.write)],
     ),
     h('h2', {}, 'This isolate’s gate'),
     facts([
       ['Admitted', String(gate.acquired)],
+      ['Waited (for a permit or a lease)', String(gate.waited)],
+      ['Waited on a lease round trip', String(gate.leaseWaits)],
       ['Shed (answered 429)', String(gate.shed)],
-      ['Leases', String(gate.leases)],
-      ['Leased slots expired unused', String(gate.expired)],
+      ['Lease round trips', String(gate.leases)],
+      ['Permits lost unused', String(gate.expired)],
     ]),
   ];
 }
