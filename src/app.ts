@@ -3,7 +3,7 @@ import { mountAgents } from './agents';
 import { mountJwks } from './agents/proof/jwks-route';
 import { type AppEnv, errorHandler, notFoundHandler, requestContext } from './http';
 import { requestMetrics } from './metrics/middleware';
-import { mountOperator, storefrontOpenApiJson } from './operator/routes';
+import { mountOperator, storefrontOpenApiJson, storefrontTokenizeJs } from './operator/routes';
 import { createStorefrontApp, storefrontClient } from './storefront';
 import { webhookRoutes } from './webhooks';
 
@@ -30,7 +30,14 @@ export function createApp(): Hono<AppEnv> {
   // Webhook receiver: POST /webhooks/checkout.
   app.route('/', webhookRoutes());
   // Storefront: /v1/payment-sessions*, /v1/payment-links*, /v1/config, /v1/tokenize.js, /openapi.json.
-  app.route('/', createStorefrontApp({ client: storefrontClient, openapiJson: storefrontOpenApiJson }));
+  app.route(
+    '/',
+    createStorefrontApp({
+      client: storefrontClient,
+      openapiJson: storefrontOpenApiJson,
+      tokenizeJs: storefrontTokenizeJs,
+    }),
+  );
   // Agent gateway: /agent/v1/*, /agent/mcp.
   mountAgents(app);
   // The public keys of agent-call receipts and audit archive heads: GET /.well-known/jwks.json.

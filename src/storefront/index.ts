@@ -18,6 +18,8 @@ export interface StorefrontOptions {
    * loader of the operator module, which carries the text (src/operator): a document, not a hot path.
    */
   openapiJson: () => Promise<string>;
+  /** The text of `GET /v1/tokenize.js` (src/browser/tokenize-bundle.ts), loaded the same way. */
+  tokenizeJs: () => Promise<string>;
   now?: () => number;
 }
 
@@ -49,7 +51,7 @@ export function createStorefrontApp(options: StorefrontOptions): Hono<AppEnv> {
     app.use(path, jsonBody());
   }
   mountPaymentRoutes(app, { client: options.client, now: options.now ?? Date.now });
-  mountPublicRoutes(app);
+  mountPublicRoutes(app, options.tokenizeJs);
   // Generated from route-docs.ts ahead of time, so the Worker carries the text and not the generator.
   app.get('/openapi.json', async (c) =>
     c.body(await options.openapiJson(), 200, { 'content-type': 'application/json' }),

@@ -1,10 +1,9 @@
 import type { Hono } from 'hono';
-import { TOKENIZE_JS } from '../browser/tokenize-bundle';
 import type { AppEnv } from '../http';
 import { storefrontSettings } from './settings';
 
 /** `GET /v1/config` and `GET /v1/tokenize.js`: what a page needs to tokenize a card. Nothing secret. */
-export function mountPublicRoutes(app: Hono<AppEnv>): void {
+export function mountPublicRoutes(app: Hono<AppEnv>, tokenizeJs: () => Promise<string>): void {
   app.get('/v1/config', (c) => {
     const settings = storefrontSettings(c.env);
     return c.json(
@@ -22,8 +21,8 @@ export function mountPublicRoutes(app: Hono<AppEnv>): void {
     );
   });
 
-  app.get('/v1/tokenize.js', (c) =>
-    c.body(TOKENIZE_JS, 200, {
+  app.get('/v1/tokenize.js', async (c) =>
+    c.body(await tokenizeJs(), 200, {
       'content-type': 'text/javascript; charset=utf-8',
       'cache-control': 'public, max-age=300',
       'x-content-type-options': 'nosniff',
