@@ -71,7 +71,7 @@ async function oneCall(env: Env, access: Access, governed: boolean): Promise<Out
     async acquire(a, signal) {
       const t0 = performance.now();
       try {
-        await inner.acquire(a, signal);
+        return await inner.acquire(a, signal);
       } finally {
         waited += performance.now() - t0;
       }

@@ -3,6 +3,7 @@ import { BollardError } from '../http/errors';
 import { noteGovernorWait, noteUpstreamAnswer } from '../metrics/request-observer';
 import { type AttemptOutcome, sendAttempt, sleepUnlessAborted } from './attempt';
 import type {
+  Admission,
   CallOptions,
   CheckoutClient,
   CheckoutClientOptions,
@@ -207,11 +208,12 @@ export function createCheckoutClient(options: CheckoutClientOptions): CheckoutCl
       for (;;) {
         if (deadline.passed()) return giveUp('deadline');
         let auth: { header: string; token: string | null };
+        let admission: Admission | undefined;
         try {
           // Every attempt, retries included, passes the account-wide governor, within the deadline.
           const gateFrom = now();
           // The wait is the request's (metrics: governor_wait_ms), shed or admitted.
-          await gate
+          admission = await gate
             ?.acquire(entry.access, deadline.signal)
             .finally(() => noteGovernorWait(now() - gateFrom));
           auth = await deadline.race(authorization(entry));
@@ -226,12 +228,13 @@ export function createCheckoutClient(options: CheckoutClientOptions): CheckoutCl
         const headers = new Headers(baseHeaders);
         headers.set('authorization', auth.header);
         attempts++;
+        admission?.sent();
         const outcome: AttemptOutcome = await sendAttempt(
           fetchFn,
           { url, method: entry.method, headers, body },
           Math.max(1, Math.min(timeoutMs, deadline.remaining())),
           call.signal,
-        );
+        ).finally(() => admission?.ended());
         noteUpstreamAnswer(outcome.kind === 'response' ? outcome.status : null);
         let delay: number;
         if (outcome.kind === 'response') {

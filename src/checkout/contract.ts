@@ -7,9 +7,9 @@
 import type { CatalogEntry } from '../catalog';
 import type { Logger } from '../http/log';
 import type { TokenSource } from '../oauth/contract';
-import type { RateGate } from '../ratelimit/contract';
+import type { Admission, RateGate } from '../ratelimit/contract';
 
-export type { RateGate, TokenSource };
+export type { Admission, RateGate, TokenSource };
 
 /** How the client authenticates calls other than `POST /tokens`. */
 export type Credential = { kind: 'secret_key'; secretKey: string } | { kind: 'oauth'; tokens: TokenSource };

@@ -1,7 +1,7 @@
 import type { Access } from '../catalog';
 import { BollardError } from '../http/errors';
 import { withTimeout } from '../http/timeout';
-import type { RateGate } from './contract';
+import type { Admission, RateGate } from './contract';
 import type { LeaseAnswer, LeaseRequest } from './permit-book';
 
 /** What the gate needs from the governor: a `RateGovernor` stub satisfies it. */
@@ -56,6 +56,10 @@ interface Permit {
   lastActual: number;
   /** Callers booked on it and not yet admitted. */
   pending: number;
+  /** Calls it admitted that were sent and not yet answered: it admits nothing else meanwhile. */
+  inFlight: number;
+  /** It admits nothing before this: a second after its last call's answer (`Admission.ended`). */
+  clearAt: number;
   /**
    * `held`: bookable. `draining`: put down, but callers are still booked on it, so it is given back only
    * once they are admitted (the governor must learn its exact next free time). `gone`: the governor's
@@ -104,6 +108,10 @@ const LATE_TOLERANCE_MS = 2;
 const WAIT_TICK_MS = 20;
 // At most this many lease round trips per call before it is refused.
 const MAX_TRIPS = 2;
+// The upstream's limit is a count per second: a second after an answer, that call is out of any window.
+const UPSTREAM_SECOND_MS = 1_000;
+// How often a caller whose turn has come re-checks a permit whose last call is still unanswered.
+const IN_FLIGHT_TICK_MS = 5;
 
 /**
  * The per-isolate client of the account-wide governor (src/ratelimit/permit-book.ts). The isolate holds
@@ -146,7 +154,7 @@ export class LeasedRateGate implements RateGate {
     this.#pools = { read: newPool(id(), maxWaitMs), write: newPool(id(), maxWaitMs) };
   }
 
-  async acquire(access: Access, signal?: AbortSignal): Promise<void> {
+  async acquire(access: Access, signal?: AbortSignal): Promise<Admission> {
     const pool = this.#pools[access];
     const started = this.#now();
     let leaseTime = 0;
@@ -175,7 +183,7 @@ export class LeasedRateGate implements RateGate {
           at = await this.#settle(pool, permit, useAt, signal);
         } finally {
           permit.pending--;
-          if (permit.state === 'draining' && permit.pending === 0) this.#giveBack(pool, [permit]);
+          this.#releaseIfDrained(pool, permit);
         }
         if (at === null) {
           this.#stats.expired++;
@@ -188,7 +196,7 @@ export class LeasedRateGate implements RateGate {
         }
         if (trips > 0) this.#stats.leaseWaits++;
         this.#options.onAdmit?.(access, at);
-        return;
+        return this.#admission(pool, permit);
       }
       if (pool.leasing !== null && now - pool.leasingSince > this.#leaseTimeoutMs + WAIT_TICK_MS) {
         // A background lease whose request context was cancelled never settles: stop waiting for it.
@@ -233,6 +241,42 @@ export class LeasedRateGate implements RateGate {
 
   stats(): GateStats {
     return { ...this.#stats };
+  }
+
+  /**
+   * The admitted call's hooks: its permit's window restarts at the send, and the permit stays out of use
+   * while the call is unanswered and for a second after (contract.ts, `Admission`). A permit put down
+   * meanwhile goes back to the governor only then, with that time.
+   */
+  #admission(pool: Pool, permit: Permit): Admission {
+    let stage: 'admitted' | 'sent' | 'ended' = 'admitted';
+    return {
+      sent: () => {
+        if (stage !== 'admitted') return;
+        stage = 'sent';
+        const now = this.#now();
+        permit.inFlight++;
+        permit.lastActual = Math.max(permit.lastActual, now);
+        permit.freeAt = Math.max(permit.freeAt, now + pool.windowMs);
+      },
+      ended: () => {
+        if (stage !== 'sent') {
+          stage = 'ended';
+          return;
+        }
+        stage = 'ended';
+        permit.inFlight--;
+        permit.clearAt = Math.max(permit.clearAt, this.#now() + UPSTREAM_SECOND_MS);
+        permit.freeAt = Math.max(permit.freeAt, permit.clearAt);
+        this.#releaseIfDrained(pool, permit);
+      },
+    };
+  }
+
+  /** A permit put down while in use goes back once no caller is booked on it and no call is in flight. */
+  #releaseIfDrained(pool: Pool, permit: Permit): void {
+    if (permit.state === 'draining' && permit.pending === 0 && permit.inFlight === 0)
+      this.#giveBack(pool, [permit]);
   }
 
   /** How long until the first permit here frees (within `deadline` and the lease), or null: none will. */
@@ -281,9 +325,15 @@ export class LeasedRateGate implements RateGate {
         await this.#sleepUnlessAborted(useAt - now, signal);
         continue;
       }
-      const earliest = permit.lastActual + pool.windowMs;
+      const earliest = Math.max(permit.lastActual + pool.windowMs, permit.clearAt);
       if (permit.state === 'gone') {
-        if (now > useAt + LATE_TOLERANCE_MS || now < earliest) return null;
+        if (now > useAt + LATE_TOLERANCE_MS || now < earliest || permit.inFlight > 0) return null;
+      } else if (permit.inFlight > 0) {
+        // Its last call is unanswered, so the upstream may not have counted it yet: wait for the answer,
+        // within the wait bound; past it, this turn is lost and the caller looks for another permit.
+        if (now > useAt + pool.maxWaitMs) return null;
+        await this.#sleepUnlessAborted(IN_FLIGHT_TICK_MS, signal);
+        continue;
       } else if (now < earliest) {
         await this.#sleepUnlessAborted(earliest - now, signal);
         continue;
@@ -299,7 +349,8 @@ export class LeasedRateGate implements RateGate {
   /** Permits admitted in the last window (what the lease should cover), and the sizes that follow. */
   #target(pool: Pool, now: number): number {
     let busy = 0;
-    for (const p of pool.permits) if (p.pending > 0 || p.lastActual > now - pool.windowMs) busy++;
+    for (const p of pool.permits)
+      if (p.pending > 0 || p.inFlight > 0 || p.lastActual > now - pool.windowMs) busy++;
     return Math.max(1, Math.ceil(busy * 1.2) + this.#spare + pool.waiting);
   }
 
@@ -330,13 +381,14 @@ export class LeasedRateGate implements RateGate {
     // Give back idle permits beyond what is kept (the longest idle first), never one a caller has booked.
     if (held > keep) {
       const idle = pool.permits
-        .filter((p) => p.pending === 0)
+        .filter((p) => p.pending === 0 && p.inFlight === 0)
         .sort((a, b) => a.freeAt - b.freeAt)
         .slice(0, held - keep);
       this.#giveBack(pool, idle);
     }
     let busy = 0;
-    for (const p of pool.permits) if (p.pending > 0 || p.lastActual > sentAt - pool.windowMs) busy++;
+    for (const p of pool.permits)
+      if (p.pending > 0 || p.inFlight > 0 || p.lastActual > sentAt - pool.windowMs) busy++;
     const request: LeaseRequest = {
       lease: pool.id,
       seq: ++pool.seq,
@@ -380,9 +432,10 @@ export class LeasedRateGate implements RateGate {
 
   /** Gives permits back with the next round trip: at once when idle, once admitted when callers are booked. */
   #putDown(pool: Pool, permits: readonly Permit[]): void {
-    const idle = permits.filter((p) => p.pending === 0);
-    for (const p of permits) if (p.pending > 0) p.state = 'draining';
-    pool.draining.push(...permits.filter((p) => p.pending > 0));
+    const inUse = (p: Permit) => p.pending > 0 || p.inFlight > 0;
+    const idle = permits.filter((p) => !inUse(p));
+    for (const p of permits) if (inUse(p)) p.state = 'draining';
+    pool.draining.push(...permits.filter(inUse));
     pool.permits = pool.permits.filter((p) => !permits.includes(p));
     this.#giveBack(pool, idle);
   }
@@ -431,12 +484,16 @@ export class LeasedRateGate implements RateGate {
         freeAt: received + d,
         lastActual: Number.NEGATIVE_INFINITY,
         pending: 0,
+        inFlight: 0,
+        clearAt: Number.NEGATIVE_INFINITY,
         state: 'held',
       });
     const over = pool.permits.length + pool.draining.length - pool.holdLimit;
     if (over > 0) {
       // Over the limit the governor set: the idle ones go first, and go back with the next round trip.
-      const ordered = [...pool.permits].sort((a, b) => a.pending - b.pending || a.lastActual - b.lastActual);
+      const ordered = [...pool.permits].sort(
+        (a, b) => a.pending + a.inFlight - (b.pending + b.inFlight) || a.lastActual - b.lastActual,
+      );
       this.#putDown(pool, ordered.slice(0, over));
     }
     pool.retryAfterMs = answer.retryAfterMs;

@@ -53,6 +53,7 @@ export function recordingGate(): RateGate & {
     throttled,
     async acquire(access) {
       acquired.push(access);
+      return undefined;
     },
     reportThrottled(access, retryAfterSeconds) {
       throttled.push({ access, retryAfterSeconds });

@@ -175,6 +175,7 @@ describe('what is known is said as known', () => {
     const gate = {
       async acquire() {
         if (calls++ > 0) throw new Error('shed');
+        return undefined;
       },
       reportThrottled() {},
     };
@@ -211,7 +212,7 @@ describe('the overall deadline', () => {
     const run = await scriptRun([{ json: PAYMENT }]);
     const gate = {
       acquire: (_access: unknown, signal?: AbortSignal) =>
-        new Promise<void>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason))),
+        new Promise<undefined>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason))),
       reportThrottled() {},
     };
     const { client } = clientFor(run, { gate, deadlineMs: 100 });

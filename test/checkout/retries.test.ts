@@ -124,6 +124,7 @@ describe('retries on 429 and 5xx', () => {
         async acquire() {
           calls++;
           if (calls === 2) throw new Error('gate closed');
+          return undefined;
         },
         reportThrottled() {},
       },

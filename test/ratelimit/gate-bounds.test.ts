@@ -28,7 +28,7 @@ function scripted(answer: (req: LeaseRequest, n: number) => Partial<LeaseAnswer>
   };
 }
 
-async function outcome(p: Promise<void>): Promise<{ ms: number; error: unknown }> {
+async function outcome(p: Promise<unknown>): Promise<{ ms: number; error: unknown }> {
   const t0 = Date.now();
   const error = await p.then(
     () => null,

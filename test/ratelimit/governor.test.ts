@@ -111,6 +111,44 @@ describe('rate governor (the real object, the simulator upstream)', () => {
     expect(after.responses_429 - before.responses_429).toBeGreaterThan(0);
   });
 
+  it('lets no more than the limit reach the upstream in any second, however late calls arrive there', async () => {
+    // Bursts of 10 at a limit of 10, calls waiting for permits (2 s bound) rather than being refused.
+    await governor('late').configure({ readsPerSecond: 10, maxWaitMs: 2_000 });
+    await simConfig({ reads_per_second: 10 });
+    const before = await simStats();
+    const upstream = upstreamFetch(env);
+    // The fault under test: every call of a "late" burst reaches the upstream 700 ms after Bollard sent it
+    // (a stalled event loop, a slow network), far beyond the window's 31 ms margin over a second. Counted
+    // from admission, the next burst's permits would free 1031 ms after the late ones were admitted, and
+    // both bursts would land in one upstream second two times in three.
+    let lateMs = 0;
+    const late: typeof upstream = async (input, init) => {
+      if (lateMs > 0) await scheduler.wait(lateMs);
+      return upstream(input, init);
+    };
+    const c = createCheckoutClient({
+      baseUrl: SIM_BASE,
+      credential: { kind: 'secret_key', secretKey: DEV_CREDENTIALS.secretKey },
+      fetch: late,
+      gate: gate('late'),
+      retry: { maxAttempts: 1 },
+    });
+    const burst = () =>
+      Promise.allSettled(
+        Array.from({ length: 10 }, () => c.send('getPayment', { params: { id: UNKNOWN_PAYMENT } })),
+      );
+    for (let pair = 0; pair < 3; pair++) {
+      lateMs = 700;
+      await burst();
+      lateMs = 0;
+      await burst();
+    }
+    const after = await simStats();
+    expect(after.requests.read - before.requests.read).toBe(60);
+    expect(after.responses_429 - before.responses_429).toBe(0);
+    // Six bursts, each a second after the last one's answers: longer than the project's default timeout.
+  }, 30_000);
+
   it('lowers the class budget after upstream 429s, once per episode', async () => {
     // The account's real limit (3/s) is lower than the configured one: the governor learns from the 429s.
     await simConfig({ reads_per_second: 3 });
