@@ -730,6 +730,32 @@ const ROUTES: RouteConfig[] = [
   }),
   route({
     method: 'post',
+    path: '/admin/approvals/{id}/challenge',
+    tags: ['approvals'],
+    summary: 'WebAuthn request options for one approver’s passkey, bound to this pending approval',
+    description:
+      'The challenge commits to the approval id and the hash of the request it covers; single use, five minutes. The answer goes to `approve` or `decline` as `assertion`.',
+    request: {
+      params: idParam('apr_…'),
+      body: {
+        required: true,
+        content: {
+          'application/json': { schema: z.object({ approver_id: z.string().meta({ example: 'apr_…' }) }) },
+        },
+      },
+    },
+    responses: {
+      200: json(
+        z.looseObject({ challenge: z.string() }).meta({
+          description: 'WebAuthn options JSON, for `PublicKeyCredential.parseRequestOptionsFromJSON()`',
+        }),
+        'The options',
+      ),
+      ...errors(400, 401, 403, 404, 409, 422),
+    },
+  }),
+  route({
+    method: 'post',
     path: '/admin/approvals/{id}/approve',
     tags: ['approvals'],
     summary: 'Approve, as a proven approver (a passkey; the admin token alone only with the dev setting)',

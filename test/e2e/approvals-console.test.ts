@@ -62,7 +62,28 @@ async function pending(amount: number): Promise<{ id: string; key: string }> {
   expect(res.status).toBe(428);
   const body = (await res.json()) as { error_type: string; approval_id: string; idempotency_key: string };
   expect(body).toMatchObject({ error_type: 'approval_required', idempotency_key: key });
+  await listedAsPending(body.approval_id);
   return { id: body.approval_id, key };
+}
+
+/**
+ * The list across agents reads the directory's index, which the agent's object brings up to date from its
+ * alarm a moment after the 428 (src/agents/objects/approval-index.ts): the view is opened once the index
+ * names the new approval, the state the agent's call produces.
+ */
+async function listedAsPending(id: string): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        const res = await fetch(`${stack.bollardUrl}/admin/approvals?status=pending&limit=100`, {
+          headers: ADMIN,
+        });
+        const page = (await res.json()) as { data: { id: string }[] };
+        return page.data.some((a) => a.id === id);
+      },
+      { timeout: 10_000, interval: 100 },
+    )
+    .toBe(true);
 }
 
 async function approval(id: string): Promise<ApprovalView> {
@@ -72,8 +93,15 @@ async function approval(id: string): Promise<ApprovalView> {
 
 const card = (id: string) => page.locator(`article[data-approval-id="${id}"]`);
 
-async function openApprovals(name: string): Promise<void> {
-  await page.goto(`${ORIGIN}/admin#/approvals`);
+/**
+ * Opens the Approvals view fresh and waits for approval `id`'s card. Already on the view, a `goto` to the
+ * same address changes nothing (no render), so the page is reloaded instead.
+ */
+async function openApprovals(name: string, id: string): Promise<void> {
+  const url = `${ORIGIN}/admin#/approvals`;
+  if (page.url() === url) await page.reload();
+  else await page.goto(url);
+  await card(id).waitFor();
   await checkView(page, 'Approvals', name);
 }
 
@@ -131,7 +159,7 @@ afterEach(() => {
 describe('approvals in the console, with passkeys', () => {
   it('lists a pending call with its agent, amount and redacted body; approving with a passkey lets the re-send run once', async () => {
     const { id, key } = await pending(60000);
-    await openApprovals('approvals-pending');
+    await openApprovals('approvals-pending', id);
     const text = (await card(id).textContent()) ?? '';
     expect(text).toContain('procurement bot');
     expect(text).toContain('60000 EUR');
@@ -157,7 +185,7 @@ describe('approvals in the console, with passkeys', () => {
 
   it('declines with a reason (and not without one); the re-send is refused', async () => {
     const { id, key } = await pending(70000);
-    await openApprovals('approvals-to-decline');
+    await openApprovals('approvals-to-decline', id);
     await decide(id, 'decline', grace);
     await card(id).locator('[role=alert]', { hasText: 'Say why' }).waitFor();
     expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('reason');
@@ -181,7 +209,7 @@ describe('approvals in the console, with passkeys', () => {
   it('over the second threshold, two different approvers approve, each with their own passkey', async () => {
     const { id, key } = await pending(600000);
     expect((await approval(id)).approvers_required).toBe(2);
-    await openApprovals('approvals-two-needed');
+    await openApprovals('approvals-two-needed', id);
     await decide(id, 'approve', ada);
     await page.locator('#approvals-flash', { hasText: 'second, different approver' }).waitFor();
     expect(await card(id).textContent()).toContain('1 of 2 (Ada Lovelace)');
@@ -202,7 +230,7 @@ describe('approvals in the console, with passkeys', () => {
     const touchOnly = passkeys.person('Ada, touch only', { userVerified: false });
     touchOnly.credentials = await passkeys.credentialsOf(ada);
     passkeys.answering = touchOnly;
-    await openApprovals('approvals-touch-only');
+    await openApprovals('approvals-touch-only', id);
     await decide(id, 'approve', ada);
     await card(id).locator('[role=alert]', { hasText: 'could not verify you' }).waitFor({ timeout: 60_000 });
     await checkView(page, 'Approvals', 'approvals-touch-only-refused');
