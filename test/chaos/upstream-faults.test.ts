@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
+import { GOVERNOR_NAME } from '../../src/ratelimit/stubs';
 import { chaosCaseCount, chaosReport, runChaosMatrix } from '../support/chaos/matrix';
 import { ANSWER_FAULTS } from '../support/chaos/methods';
 import type { CaseResult } from '../support/chaos/run-case';
@@ -41,15 +42,14 @@ const simulator: FetchLike = (url, init) =>
 const surfaces: Surface[] = [];
 let results: CaseResult[] = [];
 
-const governor = () => env.RATE_GOVERNOR.getByName('account');
-
 afterAll(async () => {
-  await governor().configure(null);
+  await env.RATE_GOVERNOR.getByName(GOVERNOR_NAME).configure(null);
   await Promise.all(surfaces.map((s) => s.close().catch(() => undefined)));
   const { broken, firstAnswers } = chaosReport(results);
   console.log(
     `chaos (answers): ${results.length} cases, ${broken.length} broken; first answers: ${firstAnswers}`,
   );
+  for (const line of broken) console.log(`  broken: ${line}`);
 });
 
 describe('money-moving calls under upstream faults (workerd, simulator beside Bollard)', () => {
@@ -57,10 +57,16 @@ describe('money-moving calls under upstream faults (workerd, simulator beside Bo
     // The setup makes a few hundred resources straight on the simulator; its account limit is not under test.
     const sim = new SimControl('http://sim', simulator);
     await sim.admin('POST', '/_sim/config', { reads_per_second: 1000, writes_per_second: 1000 });
-    // The 429 cases lower the governor's budget and pause it for the upstream's Retry-After; the permit
-    // governor then refuses within its 200 ms wait, where a caller's retry may wait out the pause within
-    // its own budget (the promise under test is the retry's outcome, not the account's rate).
-    await governor().configure({ maxWaitMs: DEADLINE_MS });
+    // Each episode of 429s lowers the account's budget by 30% (test/ratelimit/governor.test.ts): across
+    // the whole matrix, the 429 cases would starve the cases running beside them (a shed 429, or a 503
+    // "not sent"), which is not what this suite checks. A budget far above what it sends keeps them apart.
+    await env.RATE_GOVERNOR.getByName(GOVERNOR_NAME).configure({
+      readsPerSecond: 1000,
+      writesPerSecond: 1000,
+      // An upstream Retry-After also pauses the class; the permit governor refuses within its 200 ms wait,
+      // where a retry may wait the pause out within its own budget (its outcome is what is checked here).
+      maxWaitMs: DEADLINE_MS,
+    });
     const agentKey = await createAgentKey(BASE, 'chaos agent', bollard);
     const rest = agentRest(BASE, agentKey, bollard);
     const mcp = await agentMcp(BASE, agentKey, bollard);
