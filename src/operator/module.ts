@@ -6,6 +6,7 @@
 
 export { runArchive as runAuditArchive } from '../agents/proof/archive-writer';
 export { TOKENIZE_JS as STOREFRONT_TOKENIZE_JS } from '../browser/tokenize-bundle';
+export { consoleSecurityHeaders } from '../console/security-headers';
 export { OPENAPI_JSON as STOREFRONT_OPENAPI_JSON } from '../storefront/openapi-document';
 export type { Operator, OperatorAnswer, OperatorIsolate, OperatorRequest } from './app';
 export { createOperator } from './app';

@@ -1,5 +1,4 @@
-import type { Context, Hono } from 'hono';
-import { consoleSecurityHeaders } from '../console/security-headers';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { type AppEnv, BollardError } from '../http';
 import { upstreamStats } from '../http/upstream-stats';
 import { isolateAggregate } from '../metrics/aggregate';
@@ -43,6 +42,17 @@ export async function storefrontOpenApiJson(): Promise<string> {
 export async function storefrontTokenizeJs(): Promise<string> {
   return (await loadOperatorModule()).STOREFRONT_TOKENIZE_JS;
 }
+
+let headers: MiddlewareHandler<AppEnv> | null = null;
+
+/**
+ * The console's security headers (src/console/security-headers.ts), from the operator module that every
+ * /admin request loads anyway: Hono's `secureHeaders` then stays out of the main module.
+ */
+const securityHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
+  headers ??= (await loadOperatorModule()).consoleSecurityHeaders();
+  return headers(c, next);
+};
 
 /** The operator sub-app, created once per isolate on the first operator (or demo) request. */
 export function loadOperator(): Promise<Operator> {
@@ -92,8 +102,8 @@ async function demoDispatch(c: Context<AppEnv>): Promise<Response> {
  */
 export function mountOperator(app: Hono<AppEnv>): void {
   // Every /admin answer carries the console's security headers (CSP: no inline script), errors included.
-  app.use('/admin', consoleSecurityHeaders());
-  app.use('/admin/*', consoleSecurityHeaders());
+  app.use('/admin', securityHeaders);
+  app.use('/admin/*', securityHeaders);
   app.all('/admin', dispatch);
   app.all('/admin/*', dispatch);
   app.all('/', demoDispatch);
