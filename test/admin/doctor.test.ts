@@ -1,11 +1,12 @@
 import { env } from 'cloudflare:workers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { adminClient } from '../../src/admin/doctor/run';
 import { secretsCheck } from '../../src/admin/doctor/secrets';
 import { sendTestEvent } from '../../src/admin/doctor/test-event';
 import { createApp } from '../../src/app';
 import { EVENTS } from '../../src/catalog';
 import { DEV_CREDENTIALS } from '../../src/dev/credentials';
+import { accountGovernor } from '../../src/ratelimit/stubs';
 import {
   ADMIN,
   checkOf,
@@ -23,6 +24,18 @@ import {
  * answer is also scanned for the dev secrets (`doctor()` throws if one appears).
  */
 const cleanups: Array<() => Promise<void>> = [];
+// This file runs the doctor (about twenty upstream calls each) many times a second, and its helpers call
+// the simulator directly, outside the governor. The permit governor refuses what exceeds the account's
+// second after a 200 ms wait (the spacing before it queued for 2 s), so both budgets are lifted: the
+// account's limit is not under test here (test/ratelimit is where it is).
+beforeAll(async () => {
+  await simConfigure({ reads_per_second: 1000, writes_per_second: 1000 });
+  await accountGovernor(env).configure({ readsPerSecond: 1000, writesPerSecond: 1000 });
+});
+afterAll(async () => {
+  await accountGovernor(env).configure(null);
+  await simConfigure({ reads_per_second: 100, writes_per_second: 100 });
+});
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
