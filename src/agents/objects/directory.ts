@@ -3,6 +3,7 @@ import { minimalScopes } from '../../catalog';
 import { allowedEntries } from '../model/policy';
 import type { AgentView, Grants } from '../model/types';
 import { agentView, type DirectoryRow } from './agent/profile';
+import { ensureColumns } from './entry-rows';
 
 export interface AgentPage {
   total_count: number;
@@ -26,6 +27,7 @@ export class AgentDirectory extends DurableObject<Env> {
         name TEXT NOT NULL,
         grants TEXT NOT NULL,
         limits TEXT NOT NULL,
+        scope TEXT,
         expires_at INTEGER,
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL,
@@ -36,13 +38,16 @@ export class AgentDirectory extends DurableObject<Env> {
       );
       CREATE INDEX IF NOT EXISTS agents_created ON agents (created_at, id);
     `);
+    // Object scope (issue 18) came later: a directory made before gets the column (null: all `any`).
+    ensureColumns(ctx.storage.sql, 'agents', { scope: 'TEXT' });
   }
 
   upsert(row: DirectoryRow): void {
     this.ctx.storage.sql.exec(
-      `INSERT INTO agents (id, name, grants, limits, expires_at, created_at, updated_at, key_issued_at, key_prefix,
-         revoked_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO agents (id, name, grants, limits, scope, expires_at, created_at, updated_at, key_issued_at, key_prefix,
+         revoked_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET name = excluded.name, grants = excluded.grants, limits = excluded.limits,
+         scope = excluded.scope,
          expires_at = excluded.expires_at, updated_at = excluded.updated_at, key_issued_at = excluded.key_issued_at,
          key_prefix = excluded.key_prefix, revoked_at = excluded.revoked_at, version = excluded.version
        WHERE excluded.version > agents.version`,
@@ -50,6 +55,7 @@ export class AgentDirectory extends DurableObject<Env> {
       row.name,
       row.grants,
       row.limits,
+      row.scope ?? null,
       row.expires_at,
       row.created_at,
       row.updated_at,

@@ -1,11 +1,13 @@
 import { type CatalogEntry, entryByName, minimalScopes } from '../../../catalog';
 import type { AuditEntry, EntryInput } from '../../model/audit-entry';
+import { hasVelocityLimit } from '../../model/budgets';
 import { describeFailure } from '../../model/failure';
 import { holdScope } from '../../model/idempotency';
 import { needsLookup, resolveMoney } from '../../model/money';
 import { allowedEntries, grantAllows, hasMoneyLimits, type Money } from '../../model/policy';
 import type { DecisionReason } from '../../model/types';
 import { agentsClient } from '../../upstream-client';
+import { checkObjectScope, type OwnershipPorts, recordCreationStart } from './ownership';
 import type { AuthenticatedAgent } from './profile';
 import { type BeginRequest, type BeginResult, plainFailure, plainResponse } from './rpc';
 import type { SpendCheck, SpendHold } from './spend-ledger';
@@ -14,9 +16,11 @@ import type { SpendCheck, SpendHold } from './spend-ledger';
 export interface BeginPorts {
   env: Env;
   append(input: EntryInput): AuditEntry;
-  reserve(agentId: string, entryName: string, money: Money, hold: SpendHold): SpendCheck;
+  reserve(agentId: string, entryName: string, money: Money | null, hold: SpendHold): SpendCheck;
   /** Remembers which reservation a start holds (and whether it made it), for `finish`/`abandon`. */
   remember(seq: number, hold: SpendHold, created: boolean): void;
+  /** Object scope (issue 18, scope-budgets): what the ownership check may use (ownership.ts). */
+  ownership: OwnershipPorts;
 }
 
 function entryFields(
@@ -82,10 +86,21 @@ export async function beginCall(
       request.givenKey,
     );
 
+  // Object scope (issue 18, scope-budgets): an object the agent does not own is refused before anything
+  // is sent; a status read that failed is recorded as the lookup's failure is (ownership.ts).
+  const scoped = await checkObjectScope(entry, request, agent, ports.ownership);
+  if (scoped.kind === 'refused') return refuse(scoped.reason, scoped.message, request.givenKey);
+  if (scoped.kind === 'failed') {
+    ports.append({ ...base(), ...scoped.entry });
+    return { kind: 'failed', failure: scoped.failure };
+  }
+
   let hold: SpendHold | null = null;
   let created = false;
-  if (entry.movesMoney && hasMoneyLimits(agent.limits)) {
-    if (needsLookup(entry, request.params, request.money)) {
+  // Budgets over time (issue 18): a velocity limit alone reserves too, and needs no amount.
+  const amountLimited = hasMoneyLimits(agent.limits);
+  if (entry.movesMoney && (amountLimited || hasVelocityLimit(agent.limits))) {
+    if (amountLimited && needsLookup(entry, request.params, request.money)) {
       const client = agentsClient(ports.env, minimalScopes(allowedEntries(agent.grants)));
       let resolved: Awaited<ReturnType<typeof resolveMoney>>;
       try {
@@ -116,7 +131,7 @@ export async function beginCall(
       }
       if (resolved.kind === 'known') ({ amount, currency } = resolved.money);
     }
-    if (amount === null || currency === null)
+    if (amountLimited && (amount === null || currency === null))
       return refuse(
         'amount_required',
         `${entry.name}: this agent has amount limits, so the amount and currency must be known`,
@@ -125,7 +140,12 @@ export async function beginCall(
     // Every money-moving write is keyed (`keyForCall`); the hold needs that key to survive a retry.
     if (request.key === null) throw new TypeError(`${entry.name} moves money but has no idempotency key`);
     const wanted: SpendHold = { key: request.key, scope: holdScope(entry, request.params) };
-    const check = ports.reserve(agent.id, entry.name, { amount, currency }, wanted);
+    const check = ports.reserve(
+      agent.id,
+      entry.name,
+      amount !== null && currency !== null ? { amount, currency } : null,
+      wanted,
+    );
     if (!check.ok) return refuse(check.reason, check.message, request.givenKey);
     hold = wanted;
     created = !check.reused;
@@ -140,5 +160,6 @@ export async function beginCall(
     idempotency_key: request.key,
   });
   if (hold) ports.remember(start.seq, hold, created);
+  recordCreationStart(ports.ownership.sql, start.seq, entry, request, start.at_ms);
   return { kind: 'started', seq: start.seq, agent, hold, amount, currency };
 }

@@ -2,6 +2,7 @@ import type { UpstreamResponse } from '../../../checkout/contract';
 import type { EntryInput } from '../../model/audit-entry';
 import type { Failure } from '../../model/failure';
 import type { MoneyFacts } from '../../model/money';
+import type { CreatedObject, ObjectFacts } from '../../model/scope';
 import type { AgentView, Decision, DecisionReason } from '../../model/types';
 import type { AuthenticatedAgent } from './profile';
 import type { SpendHold } from './spend-ledger';
@@ -27,7 +28,8 @@ export type PreRefusalReason =
 /** Who is calling and when: the fields every entry about this request shares. */
 export interface RequestMeta {
   requestId: string;
-  channel: EntryInput['channel'];
+  /** An agent's own calls come over REST or MCP (`admin` entries are Bollard's, for an operator). */
+  channel: Exclude<EntryInput['channel'], 'admin'>;
   /** When the request (or the MCP tool call) arrived, ms since the epoch. */
   atMs: number;
   method: string;
@@ -52,6 +54,8 @@ export interface BeginRequest extends RequestMeta {
   key: string | null;
   /** Amount and currency as far as the body says. */
   money: MoneyFacts;
+  /** Object scope (issue 18, scope-budgets): what the body and query say about the objects the call names. */
+  object?: ObjectFacts;
 }
 
 /** An `UpstreamResponse` that can cross an RPC boundary (Headers cannot). */
@@ -118,6 +122,8 @@ export interface FinishRequest {
   currency: string | null;
   /** The reservation to give back (a definite refusal: nothing moved), or null to keep it. */
   release: SpendHold | null;
+  /** Object scope (issue 18, scope-budgets): the object a creating call's 2xx answer named, now the agent's. */
+  created?: CreatedObject | null;
 }
 
 export function plainResponse(response: UpstreamResponse): PlainResponse {
