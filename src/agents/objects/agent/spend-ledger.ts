@@ -94,9 +94,7 @@ export interface SpendView {
 
 type CurrencyRow = { currency: string; amount: number };
 const byCurrency = (rows: CurrencyRow[]): Record<string, number> =>
-  Object.fromEntries(
-    rows.filter((r) => r.currency !== '' && r.amount > 0).map((r) => [r.currency, r.amount]),
-  );
+  Object.fromEntries(rows.filter((r) => r.currency !== '').map((r) => [r.currency, r.amount]));
 
 /**
  * The spend ledger inside the agent's Durable Object. Every method is synchronous SQL, so a check and
