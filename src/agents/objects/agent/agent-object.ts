@@ -37,7 +37,8 @@ import { type AgentStores, appendEntry, chainState, initialised, initStores, ope
  * The alarm forwards new entries to the global `AuditIndex`, retries the directory, and sweeps starts
  * whose outcome never came. This class is the RPC surface; the work is in the modules beside it: the
  * profile's admin SQL (profile-admin.ts), the call path (begin.ts, call-path.ts), spend holds
- * (spend-holds.ts), chain reads and pruning (chain.ts), and the alarm and forwarding (alarm.ts, forward.ts).
+ * (spend-holds.ts), object scope (ownership.ts), the voids of a revocation (operator-voids.ts), chain reads
+ * and pruning (chain.ts), and the alarm and forwarding (alarm.ts, forward.ts).
  */
 export class AgentObject extends DurableObject<Env> {
   #stores: AgentStores | null = null;
