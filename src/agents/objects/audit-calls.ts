@@ -15,7 +15,7 @@ export interface AuditRecord {
   at_ms: number;
   agent_id: string | null;
   agent_name: string | null;
-  channel: 'rest' | 'mcp';
+  channel: 'rest' | 'mcp' | 'admin';
   method: string;
   path_template: string | null;
   entry: string | null;

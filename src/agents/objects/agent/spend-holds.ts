@@ -28,7 +28,7 @@ export function reserveSpend(
   stores: AgentStores | null,
   agentId: string,
   entryName: string,
-  money: Money,
+  money: Money | null,
   nowMs: number,
   hold: SpendHold,
 ): SpendCheck {
