@@ -1,4 +1,4 @@
-import type { AuditEntry, EntryInput } from '../../model/audit-entry';
+import { ANONYMOUS_CHAIN, type AuditEntry, type EntryInput } from '../../model/audit-entry';
 import { ChainArchiveMark } from '../../proof/archive-ledger';
 import { CALLS_SCHEMA, CallsProjection } from '../audit-calls';
 import { ensureColumns } from '../entry-rows';
@@ -69,8 +69,11 @@ export function initStores(sql: SqlStorage, chain: string): AgentStores {
 export function openStores(sql: SqlStorage, chain: string): AgentStores {
   // Object scope and budgets over time (issue 18) came after the first layout: objects made before get
   // their tables and the agent's `scope` column (null: every area `any`, as the agent was created) here.
-  sql.exec(BUDGET_SCHEMA);
-  sql.exec(OWNERSHIP_SCHEMA);
+  // Not in `anonymous`, which never holds an agent: its storage stays bounded by its records alone.
+  if (chain !== ANONYMOUS_CHAIN) {
+    sql.exec(BUDGET_SCHEMA);
+    sql.exec(OWNERSHIP_SCHEMA);
+  }
   ensureColumns(sql, 'agent', { scope: 'TEXT' });
   return {
     sql,
