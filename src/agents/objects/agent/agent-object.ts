@@ -180,6 +180,8 @@ export class AgentObject extends DurableObject<Env> {
       append: (input) => this.#append(input),
       reserve: (agentId, entryName, money, hold) =>
         this.reserveSpend(agentId, entryName, money, Date.now(), hold),
+      fits: (agentId, entryName, money, hold) =>
+        reserveSpend(stores, agentId, entryName, money, Date.now(), hold, 'dry_run'),
       remember: (seq, hold, created) => rememberHold(this.ctx.storage.sql, seq, hold, created),
       existingApproval: (call) => existingApproval(stores, this.env, call),
       newApproval: (call) => newApproval(stores, call),

@@ -20,6 +20,8 @@ export interface BeginPorts {
   env: Env;
   append(input: EntryInput): AuditEntry;
   reserve(agentId: string, entryName: string, money: Money | null, hold: SpendHold): SpendCheck;
+  /** The same check as `reserve`, holding nothing: would the call fit its limits and budgets now? */
+  fits(agentId: string, entryName: string, money: Money | null, hold: SpendHold): SpendCheck;
   /** Remembers which reservation a start holds (and whether it made it), for `finish`/`abandon`. */
   remember(seq: number, hold: SpendHold, created: boolean): void;
   /** Approvals (approvals.ts): the key's approval, a new one, and the start of an approved call's execution. */
@@ -162,7 +164,8 @@ export async function beginCall(
     counted && request.key !== null ? { key: request.key, scope: holdScope(entry, request.params) } : null;
   const money = amount !== null && currency !== null ? { amount, currency } : null;
 
-  // ── approvals: a new call the policy covers is held for a person before anything is reserved ──
+  // ── approvals: a new call the policy covers is held for a person before anything is reserved; one that
+  // its limits and budgets refuse as they stand is not (`fits`: the reservation refuses it next, named) ──
   const gate =
     approved ??
     ports.newApproval({
@@ -173,6 +176,7 @@ export async function beginCall(
       currency,
       base: base(),
       nowMs: Date.now(),
+      fits: () => wanted === null || ports.fits(agent.id, entry.name, money, wanted).ok,
     });
   if (gate.kind === 'answer') return gate.result;
 

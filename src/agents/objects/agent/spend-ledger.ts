@@ -124,6 +124,24 @@ export class SpendLedger {
     hold: SpendHold,
     revoked: boolean,
   ): SpendCheck {
+    const fits = this.fits(agent, entry, money, nowMs, hold, revoked);
+    if (fits.ok && !fits.reused) this.reserve(agent.id, hold, money, nowMs);
+    return fits;
+  }
+
+  /**
+   * `check` without the reservation: would the call fit as the totals stand? Asked before an approval is
+   * requested (approvals.ts, `newApproval`), so a person is not asked to approve a call its limits or
+   * budgets refuse; the approved re-send is checked and held again, atomically, by `check`.
+   */
+  fits(
+    agent: AuthenticatedAgent,
+    entry: CatalogEntry | undefined,
+    money: Money | null,
+    nowMs: number,
+    hold: SpendHold,
+    revoked: boolean,
+  ): SpendCheck {
     if (revoked || !entry || !grantAllows(agent.grants, entry))
       return { ok: false, reason: 'grant_required', message: 'the agent no longer holds this grant' };
     if (money) {
@@ -149,7 +167,6 @@ export class SpendLedger {
       const budgets = checkBudgets(agent.limits, money, this.totals(agent.id, money.currency, nowMs));
       if (!budgets.ok) return budgets;
     }
-    this.reserve(agent.id, hold, money, nowMs);
     return { ok: true, reused: false };
   }
 
