@@ -5,12 +5,17 @@ import {
   checkVelocity,
   firstHourCounted,
   HOUR_MS,
+  hasVelocityLimit,
+  hasWindowCaps,
   hourOf,
   VELOCITY_METHODS,
 } from '../../../src/agents/model/budgets';
+import { hasMoneyLimits } from '../../../src/agents/model/policy';
 import {
   createdObject,
   defaultScope,
+  disputedPayment,
+  isObjectId,
   matchesFingerprint,
   mayReadForScope,
   objectFacts,
@@ -18,6 +23,7 @@ import {
   scopeNeed,
   scopeOf,
   scopeView,
+  statusReadFor,
 } from '../../../src/agents/model/scope';
 import { CATALOG, type CatalogEntry, entryByName } from '../../../src/catalog';
 
@@ -129,7 +135,37 @@ describe('object scope rules (pure)', () => {
   });
 });
 
+describe('object scope: reading objects back (pure)', () => {
+  it('finds the payment a dispute is about, in either shape, and only a well-formed id', () => {
+    expect(disputedPayment({ id: 'dsp_a', payment_id: 'pay_abc' })).toBe('pay_abc');
+    expect(disputedPayment({ id: 'dsp_a', payment: { id: 'pay_def' } })).toBe('pay_def');
+    expect(disputedPayment({ payment_id: 'pay_../../x' })).toBeNull();
+    expect(disputedPayment(null)).toBeNull();
+    expect(isObjectId('pay_abc123')).toBe(true);
+    expect(isObjectId('pay_')).toBe(false);
+    expect(isObjectId('PAY_abc')).toBe(false);
+    expect(isObjectId(`pay_${'a'.repeat(65)}`)).toBe(false);
+  });
+
+  it('reads back only the kinds whose object states what it was created with', () => {
+    expect(statusReadFor('payment')).toBe('getPayment');
+    expect(statusReadFor('payment_link')).toBe('getPaymentLink');
+    expect(statusReadFor('transfer')).toBe('getTransfer');
+    // A customer or instrument states no reference and amount: only a retry with the key resolves it.
+    expect(statusReadFor('customer')).toBeNull();
+    expect(statusReadFor('instrument')).toBeNull();
+  });
+});
+
 describe('budgets over time (pure)', () => {
+  it('makes an amount budget an amount limit (amount required), and a velocity limit alone not', () => {
+    expect(hasWindowCaps({ max_amount_lifetime: { EUR: 1 } })).toBe(true);
+    expect(hasMoneyLimits({ max_amount_per_7_days: { EUR: 1 } })).toBe(true);
+    expect(hasMoneyLimits({ max_calls_per_hour: { '*': 1 } })).toBe(false);
+    expect(hasVelocityLimit({ max_calls_per_hour: { '*': 1 } })).toBe(true);
+    expect(hasVelocityLimit({ max_calls_per_hour: {} })).toBe(false);
+  });
+
   const totals = { day: 0, days7: 0, days30: 0, lifetime: 0 };
   const eur = (amount: number) => ({ amount, currency: 'EUR' });
 
