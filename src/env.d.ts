@@ -49,6 +49,11 @@ declare namespace Cloudflare {
     // ---- Approvals (docs/agents.md, "Approvals") ----------------------------------------------------------
     /** Development only: `true` lets the admin bearer token approve as approver `dev` (the doctor fails it elsewhere). */
     APPROVALS_ALLOW_ADMIN_TOKEN?: string;
+    /**
+     * Break-glass, `true`: approvers may be added and removed without an existing approver's passkey (for
+     * when every approver's passkey is lost). Set it for the repair, then remove it (docs/operations.md).
+     */
+    APPROVERS_OPEN_ENROLLMENT?: string;
     /** Where each new approval is POSTed (`approval.requested`, signed), e.g. a chat or paging hook. */
     APPROVAL_NOTIFY_URL?: string;
     /** Secret: the HMAC-SHA256 key of that POST's `Bollard-Signature` (required with the URL). */

@@ -338,6 +338,135 @@ const route = (r: RouteConfig & { public?: boolean }): RouteConfig => {
   return createRoute({ ...rest, security: auth, responses: { ...rest.responses, ...errors(429) } });
 };
 
+/** The approvers' routes, in one block (issue 18's passkeys). */
+function APPROVER_ROUTES(): RouteConfig[] {
+  const Approver = z.object({
+    id: z.string().meta({ example: 'apr_…' }),
+    name: z.string(),
+    credential_id: z.string().meta({ description: 'The passkey’s credential id (base64url)' }),
+    transports: z.array(z.string()),
+    rp_id: z.string().meta({ description: 'The host the passkey signs for' }),
+    device_type: z.enum(['singleDevice', 'multiDevice']),
+    backed_up: z.boolean(),
+    created_at: Iso,
+    last_used_at: Iso.nullable(),
+  });
+  const WebAuthnJson = z.looseObject({}).meta({
+    description: 'A WebAuthn response as `PublicKeyCredential.toJSON()` gives it (base64url fields)',
+  });
+  const Options = z
+    .looseObject({ challenge: z.string() })
+    .meta({ description: 'WebAuthn options JSON, for `PublicKeyCredential.parse…OptionsFromJSON()`' });
+  const Signed = z.object({ approver_id: z.string().meta({ example: 'apr_…' }), assertion: WebAuthnJson });
+  const body = <S extends z.ZodType>(schema: S) => ({
+    body: { required: true, content: { 'application/json': { schema } } },
+  });
+  return [
+    route({
+      method: 'get',
+      path: '/admin/approvers',
+      tags: ['approvers'],
+      summary: 'The approvers, and how a new one may be added',
+      description:
+        '`enrollment`: `first` (none yet: the admin credential alone registers one), `sponsored` (an existing approver consents with their passkey) or `open` (`APPROVERS_OPEN_ENROLLMENT=true`, break-glass).',
+      responses: {
+        200: json(
+          z.object({
+            data: z.array(Approver),
+            total_count: z.number().int(),
+            enrollment: z.enum(['first', 'sponsored', 'open']),
+          }),
+          'The approvers',
+        ),
+        ...errors(401),
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/admin/approvers/registration-options',
+      tags: ['approvers'],
+      summary: 'Creation options for a new approver’s passkey',
+      description:
+        'User verification required, a discoverable credential preferred, no attestation, the RP id this host (an IP address is refused: use a host name such as `localhost`). Every registered passkey is excluded. Challenges are single-use, for five minutes.',
+      request: body(z.object({ name: z.string().min(1).max(100) })),
+      responses: {
+        200: json(
+          z.object({
+            approver_id: z.string(),
+            registration: Options,
+            enrollment: z.enum(['first', 'sponsored', 'open']),
+          }),
+          'The options',
+        ),
+        ...errors(400, 401, 422),
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/admin/approvers',
+      tags: ['approvers'],
+      summary: 'Register an approver’s verified passkey',
+      description:
+        'The first approver (or any, under open enrollment) is active at once: 201. Once approvers exist, the new one waits five minutes for an existing approver’s consent: 202 `awaiting_sponsor`, then `POST /admin/approvers/{id}/sponsor`.',
+      request: body(z.object({ name: z.string(), registration: WebAuthnJson })),
+      responses: {
+        201: json(Approver.extend({ status: z.literal('active') }), 'The approver, active'),
+        202: json(
+          Approver.extend({ status: z.literal('awaiting_sponsor'), consent_expires_at: Iso }),
+          'The approver, waiting for a sponsor',
+        ),
+        ...errors(400, 401, 409, 422),
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/admin/approvers/{id}/sponsor',
+      tags: ['approvers'],
+      summary: 'An existing approver consents to a pending one, with their passkey',
+      request: { params: idParam('apr_…'), ...body(Signed) },
+      responses: {
+        201: json(Approver.extend({ status: z.literal('active') }), 'The approver, active'),
+        ...errors(400, 401, 403, 404, 422),
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/admin/approvers/{id}/challenge',
+      tags: ['approvers'],
+      summary: 'Request options for a consent to a pending approver, a passkey test, or a removal',
+      description:
+        '`sponsor`: `{id}` is a pending approver, `approver_id` the consenting one. `test`: `approver_id` is `{id}`. `remove`: any approver’s consent.',
+      request: {
+        params: idParam('apr_…'),
+        ...body(z.object({ approver_id: z.string(), purpose: z.enum(['sponsor', 'test', 'remove']) })),
+      },
+      responses: { 200: json(Options, 'The options'), ...errors(400, 401, 403, 404, 422) },
+    }),
+    route({
+      method: 'post',
+      path: '/admin/approvers/{id}/test',
+      tags: ['approvers'],
+      summary: 'Check that the approver’s passkey works here (user verification, origin, RP id, counter)',
+      request: { params: idParam('apr_…'), ...body(z.object({ assertion: WebAuthnJson })) },
+      responses: {
+        200: json(z.object({ verified: z.boolean(), approver: Approver }), 'Verified'),
+        ...errors(400, 401, 403, 404, 422),
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/admin/approvers/{id}',
+      tags: ['approvers'],
+      summary: 'Remove an approver, with an approver’s passkey consent (none needed under open enrollment)',
+      request: { params: idParam('apr_…'), ...body(Signed) },
+      responses: {
+        200: json(Approver.extend({ removed: z.boolean() }), 'The removed approver'),
+        ...errors(400, 401, 403, 404, 422),
+      },
+    }),
+  ];
+}
+
 const ROUTES: RouteConfig[] = [
   route({
     method: 'get',
@@ -673,6 +802,32 @@ const ROUTES: RouteConfig[] = [
   }),
   route({
     method: 'post',
+    path: '/admin/approvals/{id}/challenge',
+    tags: ['approvals'],
+    summary: 'WebAuthn request options for one approver’s passkey, bound to this pending approval',
+    description:
+      'The challenge commits to the approval id and the hash of the request it covers; single use, five minutes. The answer goes to `approve` or `decline` as `assertion`.',
+    request: {
+      params: idParam('apr_…'),
+      body: {
+        required: true,
+        content: {
+          'application/json': { schema: z.object({ approver_id: z.string().meta({ example: 'apr_…' }) }) },
+        },
+      },
+    },
+    responses: {
+      200: json(
+        z.looseObject({ challenge: z.string() }).meta({
+          description: 'WebAuthn options JSON, for `PublicKeyCredential.parseRequestOptionsFromJSON()`',
+        }),
+        'The options',
+      ),
+      ...errors(400, 401, 403, 404, 409, 422),
+    },
+  }),
+  route({
+    method: 'post',
     path: '/admin/approvals/{id}/approve',
     tags: ['approvals'],
     summary: 'Approve, as a proven approver (a passkey; the admin token alone only with the dev setting)',
@@ -769,6 +924,8 @@ const ROUTES: RouteConfig[] = [
     request: { query: z.object(paging) },
     responses: { 200: json(Page(QuarantineEntry), 'A page of entries'), ...errors(401, 422) },
   }),
+  // ---- Approvers and their passkeys (src/approvers/routes.ts; docs/agents.md, "Approvals → Passkeys") ----
+  ...APPROVER_ROUTES(),
 ];
 
 type OpenApiDocument = ReturnType<OpenAPIHono['getOpenAPI31Document']>;

@@ -1,6 +1,6 @@
 /**
  * The console's one HTML document: a static shell. It carries no data and no inline script or style
- * (the CSP forbids both); `app.js` signs in, routes (`#/agents`, `#/audit`, `#/events`, …) and renders
+ * (the CSP forbids both); `app.js` signs in, routes (`#/agents`, `#/approvals`, `#/audit`, `#/events`, …) and renders
  * every view from the admin API.
  */
 export function consolePage(): string {
@@ -21,6 +21,8 @@ export function consolePage(): string {
   <nav aria-label="Console sections" id="nav" hidden>
     <ul>
       <li><a href="#/agents">Agents</a></li>
+      <li><a href="#/approvals">Approvals</a></li>
+      <li><a href="#/approvers">Approvers</a></li>
       <li><a href="#/audit">Audit</a></li>
       <li><a href="#/events">Webhook inbox</a></li>
       <li><a href="#/dead-letters">Dead letters</a></li>

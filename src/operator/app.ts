@@ -5,6 +5,7 @@ import { mountApprovalAdmin } from '../agents/admin/approvals-routes';
 import { archiveAdminRoutes } from '../agents/admin/archive-routes';
 import { mountAgentAdmin } from '../agents/admin/routes';
 import { agentStorage } from '../agents/admin/storage-probe';
+import { approverRoutes } from '../approvers/routes';
 import { consoleRoutes } from '../console/routes';
 import { createDemoApp } from '../demo';
 import { type AppEnv, errorHandler, type Logger, notFoundHandler } from '../http';
@@ -48,7 +49,7 @@ export interface Operator {
 /**
  * The operator surfaces and the demo shop as one sub-app with its own router, error handler and 404:
  * the console, `/admin/session`, `/admin/status`, `/admin/doctor*`, `/admin/openapi.json`, `/admin/metrics`,
- * the agents' (approvals included) and webhooks' admin routes, and (when `DEMO_ENABLED`) the demo shop and its event feed. This
+ * the agents' (approvals included), approvers' and webhooks' admin routes, and (when `DEMO_ENABLED`) the demo shop and its event feed. This
  * is the one place that mounts `/admin*` routes, behind admin auth applied once, ahead of all of them:
  * every `/admin*` request needs admin credentials unless it is on `PUBLIC_ADMIN_ROUTES` (auth/guard.ts).
  * Every failure is rendered here as a Response (this module's own `BollardError` never crosses into the
@@ -83,6 +84,7 @@ export function createOperator(isolate: OperatorIsolate): Operator {
   // Before the agents' /admin/audit* routes; each has its own admin auth.
   app.route('/', archiveAdminRoutes());
   mountAgentAdmin(app);
+  app.route('/', approverRoutes());
   mountApprovalAdmin(app);
 
   return {

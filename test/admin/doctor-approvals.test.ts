@@ -21,6 +21,14 @@ describe('doctor: approvals', () => {
     });
   });
 
+  it('fails the break-glass open enrollment outside development, so it is not left on after the repair', () => {
+    expect(check({ APPROVERS_OPEN_ENROLLMENT: 'true' })).toMatchObject({ ok: true });
+    const prod = check({ ...PRODUCTION, APPROVERS_OPEN_ENROLLMENT: 'true' });
+    expect(prod.ok).toBe(false);
+    expect(prod.detail).toContain('APPROVERS_OPEN_ENROLLMENT=true outside development');
+    expect(prod.fix).toContain('remove APPROVERS_OPEN_ENROLLMENT');
+  });
+
   it('needs a secret (and https outside development) for notifications, never naming the secret', () => {
     const unsigned = check({ ...PRODUCTION, APPROVAL_NOTIFY_URL: 'https://hooks.example/approvals' });
     expect(unsigned.ok).toBe(false);

@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
+import { GOVERNOR_NAME } from '../../src/ratelimit/from-env';
 import { chaosCaseCount, chaosReport, runChaosMatrix } from '../support/chaos/matrix';
 import { ANSWER_FAULTS } from '../support/chaos/methods';
 import type { CaseResult } from '../support/chaos/run-case';
@@ -42,11 +43,13 @@ const surfaces: Surface[] = [];
 let results: CaseResult[] = [];
 
 afterAll(async () => {
+  await env.RATE_GOVERNOR.getByName(GOVERNOR_NAME).configure(null);
   await Promise.all(surfaces.map((s) => s.close().catch(() => undefined)));
   const { broken, firstAnswers } = chaosReport(results);
   console.log(
     `chaos (answers): ${results.length} cases, ${broken.length} broken; first answers: ${firstAnswers}`,
   );
+  for (const line of broken) console.log(`  broken: ${line}`);
 });
 
 describe('money-moving calls under upstream faults (workerd, simulator beside Bollard)', () => {
@@ -54,6 +57,13 @@ describe('money-moving calls under upstream faults (workerd, simulator beside Bo
     // The setup makes a few hundred resources straight on the simulator; its account limit is not under test.
     const sim = new SimControl('http://sim', simulator);
     await sim.admin('POST', '/_sim/config', { reads_per_second: 1000, writes_per_second: 1000 });
+    // Each episode of 429s lowers the account's budget by 30% (test/ratelimit/governor.test.ts): across
+    // the whole matrix, the 429 cases would starve the cases running beside them (a shed 429, or a 503
+    // "not sent"), which is not what this suite checks. A budget far above what it sends keeps them apart.
+    await env.RATE_GOVERNOR.getByName(GOVERNOR_NAME).configure({
+      readsPerSecond: 1000,
+      writesPerSecond: 1000,
+    });
     const agentKey = await createAgentKey(BASE, 'chaos agent', bollard);
     const rest = agentRest(BASE, agentKey, bollard);
     const mcp = await agentMcp(BASE, agentKey, bollard);

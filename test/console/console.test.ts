@@ -28,7 +28,17 @@ describe('the console page', () => {
   });
 
   it('serves its scripts and stylesheet, and 404s anything else', async () => {
-    for (const file of ['app.js', 'lib.js', 'agents.js', 'audit.js', 'events.js', 'health.js']) {
+    for (const file of [
+      'app.js',
+      'lib.js',
+      'agents.js',
+      'approvals.js',
+      'approvers.js',
+      'passkeys.js',
+      'audit.js',
+      'events.js',
+      'health.js',
+    ]) {
       const res = await call(`${LOOPBACK}/admin/console/${file}`);
       expect(res.status, file).toBe(200);
       expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');

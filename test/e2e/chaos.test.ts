@@ -53,6 +53,7 @@ afterAll(async () => {
   console.log(
     `chaos (cuts): ${results.length} cases, ${broken.length} broken; first answers: ${firstAnswers}`,
   );
+  for (const line of broken) console.log(`  broken: ${line}`);
 });
 
 describe('money-moving calls under cut connections (npm start topology)', () => {

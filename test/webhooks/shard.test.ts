@@ -2,6 +2,7 @@ import { reset, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { handlers } from '../../src/webhooks';
+import { retryDelayMs } from '../../src/webhooks/backoff';
 import { DEFAULT_INBOX_SHARDS, fnv1a32, inboxShardCount, inboxShardName } from '../../src/webhooks/shard';
 import { subjectInbox } from '../../src/webhooks/stubs';
 import { adminJson, alarmNow, body, deliver, envelope, newId } from './helpers';
@@ -49,6 +50,8 @@ describe('inbox sharding', () => {
 
   it('keeps subjects that share a shard apart: own feed, own projection, and a failing handler of one does not hold back the other', async () => {
     const [a, b] = sameShardPair();
+    // Before any delivery, so before A's handler first fails: its retry is due at least one backoff later.
+    const beforeFirstFailure = Date.now();
     handlers.on('payment_captured', 'test-shard-picky', ({ event }) => {
       if (event.subject === a) throw new Error('downstream refuses this payment');
     });
@@ -85,9 +88,13 @@ describe('inbox sharding', () => {
       attempts: 1,
       last_error: 'downstream refuses this payment',
     });
-    // The shard's next alarm is A's backoff, not a busy loop on the failing run.
+    // The shard's next alarm is A's backoff, not a busy loop on the failing run: the retry is due a
+    // backoff (at least 4 s: 5 s less its jitter) after the failure, and the alarm waits for it. Measured
+    // from the run's own times, not the clock now, which a loaded machine moves on.
+    const nextAttemptAt = Date.parse(aDetail?.runs[0]?.next_attempt_at ?? '');
+    expect(nextAttemptAt).toBeGreaterThanOrEqual(beforeFirstFailure + retryDelayMs(1, () => 0));
     const scheduled = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
-    expect(scheduled).toBeGreaterThan(Date.now() + 1000);
+    expect(scheduled).toBeGreaterThanOrEqual(nextAttemptAt);
 
     const feedA = await stub.feed(a);
     const feedB = await subjectInbox(env, b).feed(b);

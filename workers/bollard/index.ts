@@ -3,6 +3,7 @@ import { withDoMeter } from '../../src/http/do-meter';
 import { archiveOnSchedule } from '../../src/operator/scheduled';
 
 export { AgentDirectory, AgentObject, AuditIndex } from '../../src/agents';
+export { Approvers } from '../../src/approvers/approvers-do';
 export { OAuthTokenRefresher } from '../../src/oauth/refresher-do';
 export { RateGovernor } from '../../src/ratelimit/governor-do';
 export { StorefrontGuard } from '../../src/storefront/guard-do';

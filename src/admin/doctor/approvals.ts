@@ -3,7 +3,8 @@ import { type DoctorCheck, fail, pass } from './types';
 
 /**
  * Approvals' settings (docs/agents.md, "Approvals"): the dev bearer approval (`APPROVALS_ALLOW_ADMIN_TOKEN`)
- * is refused outside development, where an admin token alone must never approve an agent's call; and a
+ * is refused outside development, where an admin token alone must never approve an agent's call; so is
+ * the break-glass `APPROVERS_OPEN_ENROLLMENT` left on after its repair (docs/operations.md); and a
  * notification URL needs its signing secret (and https, outside development). Names and states only.
  */
 export function approvalsCheck(env: Env): DoctorCheck {
@@ -13,6 +14,12 @@ export function approvalsCheck(env: Env): DoctorCheck {
   if (env.APPROVALS_ALLOW_ADMIN_TOKEN === 'true' && !dev) {
     problems.push('APPROVALS_ALLOW_ADMIN_TOKEN=true outside development lets an admin token alone approve');
     fixes.push('remove APPROVALS_ALLOW_ADMIN_TOKEN (approvers approve with their passkeys)');
+  }
+  if (env.APPROVERS_OPEN_ENROLLMENT === 'true' && !dev) {
+    problems.push(
+      'APPROVERS_OPEN_ENROLLMENT=true outside development lets an admin token alone add and remove approvers',
+    );
+    fixes.push('register the approvers again, then remove APPROVERS_OPEN_ENROLLMENT (break-glass only)');
   }
   const url = env.APPROVAL_NOTIFY_URL;
   if (url) {

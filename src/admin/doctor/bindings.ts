@@ -26,6 +26,7 @@ const BINDINGS: Record<BindingName, BindingKind> = {
   AGENT: 'Durable Object',
   AGENT_DIRECTORY: 'Durable Object',
   AUDIT_INDEX: 'Durable Object',
+  APPROVERS: 'Durable Object',
   AUDIT_ARCHIVE: 'R2 bucket',
 };
 

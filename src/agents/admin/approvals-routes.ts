@@ -1,5 +1,6 @@
 import type { Context, Hono } from 'hono';
 import * as z from 'zod';
+import { approvalChallenge } from '../../approvers/challenge';
 import { verifyApprover } from '../../approvers/verify';
 import { type AppEnv, BollardError } from '../../http';
 import { agentOfApproval } from '../model/approval-request';
@@ -68,6 +69,15 @@ async function approvalFromPath(
   return { id, agentId, found };
 }
 
+/** A decision, or a challenge for one, needs a pending approval: 409 otherwise. */
+function mustBePending(found: ApprovalForDecision): void {
+  if (found.approval.status === 'pending') return;
+  throw new BollardError('conflict', {
+    codes: [found.approval.status === 'expired' ? 'approval_expired' : 'approval_not_pending'],
+    message: `the approval is ${found.approval.status}`,
+  });
+}
+
 function conflict(result: Extract<DecideResult, { kind: 'conflict' }>): BollardError {
   return new BollardError('conflict', { codes: [result.code], message: result.message });
 }
@@ -131,11 +141,7 @@ export function mountApprovalAdmin(app: Hono<AppEnv>): void {
     const parsed = (decision === 'approve' ? approveSchema : declineSchema).safeParse(body);
     if (!parsed.success) throw invalid(parsed.error);
     const { id, agentId, found } = await approvalFromPath(c);
-    if (found.approval.status !== 'pending')
-      throw new BollardError('conflict', {
-        codes: [found.approval.status === 'expired' ? 'approval_expired' : 'approval_not_pending'],
-        message: `the approval is ${found.approval.status}`,
-      });
+    mustBePending(found);
     const claim = parsed.data;
     const approver = await verifyApprover(c, id, found.requestHash, {
       approver_id: claim.approver_id,
@@ -159,6 +165,14 @@ export function mountApprovalAdmin(app: Hono<AppEnv>): void {
     if (result.kind === 'conflict') throw conflict(result);
     return c.json(result.approval);
   };
+  // The passkey ceremony's first half: request options whose challenge is bound to this approval's id and
+  // the hash of the request it covers, so the assertion that comes back can approve nothing else.
+  app.post('/admin/approvals/:id/challenge', async (c) => {
+    const body = await jsonBody(c);
+    const { id, found } = await approvalFromPath(c);
+    mustBePending(found);
+    return c.json(await approvalChallenge(c, id, found.requestHash, body));
+  });
   app.post('/admin/approvals/:id/approve', decideRoute('approve'));
   app.post('/admin/approvals/:id/decline', decideRoute('decline'));
 }

@@ -38,11 +38,22 @@ export function recordAnonymous(ctx: CallContext, fields: AnonymousFields): Prom
 /**
  * Appends a started call's outcome after its answer (`waitUntil`), without delaying it. If the Worker
  * stops first, the start stays `unrecorded` and the agent's sweep marks it (docs/agents.md).
+ *
+ * An outcome that gives a hold back (upstream answered 4xx, or failed for certain) is appended before the
+ * answer instead: the agent may act on that answer at once, and its next call must find the allowance
+ * already returned, not be refused a cap it has not spent. Those outcomes are the rare ones, so the
+ * common path keeps its single round trip.
  */
-export function finishCall(ctx: CallContext, agentId: string, request: FinishRequest): Promise<void> {
-  return ctx.after('audit: outcome', () =>
-    twice(() => withObjectDeadline(agentObject(ctx.env, agentId).finish(request), 'the audit log')),
-  );
+export async function finishCall(ctx: CallContext, agentId: string, request: FinishRequest): Promise<void> {
+  const append = () =>
+    twice(() => withObjectDeadline(agentObject(ctx.env, agentId).finish(request), 'the audit log'));
+  if (request.release === null) return ctx.after('audit: outcome', append);
+  try {
+    await append();
+  } catch (err) {
+    // The answer still goes out; the start stays unrecorded and keeps its hold (fail-closed on caps).
+    ctx.log.warn('agent bookkeeping failed', { what: 'audit: outcome', error: err });
+  }
 }
 
 /** After a `begin` whose answer was lost: end its start (if any) as not sent, and give back what it reserved. */

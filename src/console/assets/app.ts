@@ -12,6 +12,8 @@ const ROUTES = [
   [/^#\/agents\/new$/, () => import('/admin/console/agents.js').then((m) => m.newAgentView())],
   [/^#\/agents\/(agt_[A-Za-z0-9_-]+)$/, (m) => import('/admin/console/agents.js').then((v) => v.agentView(m[1]))],
   [/^#\/agents(\?.*)?$/, () => import('/admin/console/agents.js').then((m) => m.agentsView())],
+  [/^#\/approvals$/, () => import('/admin/console/approvals.js').then((m) => m.approvalsView())],
+  [/^#\/approvers$/, () => import('/admin/console/approvers.js').then((m) => m.approversView())],
   [/^#\/audit(\?.*)?$/, () => import('/admin/console/audit.js').then((m) => m.auditView())],
   [/^#\/events\/(evt_[A-Za-z0-9]+)$/, (m) => import('/admin/console/events.js').then((v) => v.eventView(m[1]))],
   [/^#\/events(\?.*)?$/, () => import('/admin/console/events.js').then((m) => m.eventsView())],

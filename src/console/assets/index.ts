@@ -1,9 +1,12 @@
 import { AGENTS_JS } from './agents';
 import { APP_JS } from './app';
+import { APPROVALS_JS } from './approvals';
+import { APPROVERS_JS } from './approvers';
 import { AUDIT_JS } from './audit';
 import { EVENTS_JS } from './events';
 import { HEALTH_JS } from './health';
 import { LIB_JS } from './lib';
+import { PASSKEYS_JS } from './passkeys';
 import { CONSOLE_CSS } from './style';
 
 const JS = 'text/javascript; charset=utf-8';
@@ -20,6 +23,9 @@ export const CONSOLE_ASSETS: Readonly<Record<string, { type: string; body: strin
     'app.js': { type: JS, body: APP_JS },
     'lib.js': { type: JS, body: LIB_JS },
     'agents.js': { type: JS, body: AGENTS_JS },
+    'approvals.js': { type: JS, body: APPROVALS_JS },
+    'approvers.js': { type: JS, body: APPROVERS_JS },
+    'passkeys.js': { type: JS, body: PASSKEYS_JS },
     'audit.js': { type: JS, body: AUDIT_JS },
     'events.js': { type: JS, body: EVENTS_JS },
     'health.js': { type: JS, body: HEALTH_JS },

@@ -54,4 +54,8 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; fo
 code.secret { display: inline-block; padding: .4rem .6rem; background: #fff8db; border: 1px solid #b08800; font-size: 1rem; }
 ol.timeline { padding-left: 1.5rem; }
 ol.timeline li { margin: .2rem 0; }
+.approvals { display: grid; gap: 1rem; }
+.approval h2 { margin-top: 0; }
+.approval details { margin: 0 0 .75rem; }
+button.approve { background: var(--ok); border-color: var(--ok); }
 `;

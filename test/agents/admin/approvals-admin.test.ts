@@ -120,8 +120,13 @@ describe('admin API: approvals', { timeout: 90_000 }, () => {
     const refused = await decideAs(held.approval_id, 'approve', { approver_id: 'dev' }, {});
     expect(refused.status).toBe(403);
     expect(((await refused.json()) as ApprovalErrorJson).error_codes).toEqual(['passkey_required']);
+    // A registered-looking approver without their passkey's assertion: refused; a malformed id: named.
+    const noPasskey = await decideAs(held.approval_id, 'approve', { approver_id: `apr_${'a'.repeat(26)}` });
+    expect(noPasskey.status).toBe(403);
+    expect(((await noPasskey.json()) as ApprovalErrorJson).error_codes).toEqual(['passkey_required']);
     const other = await decideAs(held.approval_id, 'approve', { approver_id: 'someone' });
-    expect(other.status).toBe(403);
+    expect(other.status).toBe(422);
+    expect(((await other.json()) as ApprovalErrorJson).error_codes).toEqual(['approver_id_invalid']);
     const extra = await decideAs(held.approval_id, 'approve', { approver_id: 'dev', sneaky: true });
     expect(extra.status).toBe(422);
     const missing = await decideAs(held.approval_id, 'approve', {});

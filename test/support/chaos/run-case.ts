@@ -99,7 +99,7 @@ export async function runChaosCase(sim: SimControl, c: ChaosCase, stallMs: numbe
   const retryKey = first.idempotencyKey ?? c.callerKey;
   const retry = await c.surface.call(c.method, c.prepared, retryKey);
   const effectsAfterRetry = (await effectCount(sim, c.method.name)) - before;
-  if (!isSuccess(retry)) violations.push(`the retry with the key answered ${retry.status}`);
+  if (!isSuccess(retry)) violations.push(`the retry with the key answered ${retry.status} ${codesOf(retry)}`);
   else if (resourceId(c.method, retry) === null) violations.push('the retry answered without the resource');
   if (effectsAfterRetry !== 1)
     violations.push(`${effectsAfterRetry} effects after the retry (want exactly 1)`);
@@ -110,4 +110,11 @@ export async function runChaosCase(sim: SimControl, c: ChaosCase, stallMs: numbe
   if (byReference !== null && byReference !== 1)
     violations.push(`${byReference} payments with the reference`);
   return { label, first, effectsAfterFirst, retry, effectsAfterRetry, byReference, violations };
+}
+
+/** `error_type/error_codes` of an error answer, for a broken case's line (never a body's other fields). */
+function codesOf(answer: Answer): string {
+  const body = answer.body as { error_codes?: unknown } | null;
+  const codes = body && Array.isArray(body.error_codes) ? body.error_codes.join(',') : '';
+  return `${answer.errorType ?? ''}/${codes}`;
 }
