@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GOVERNOR_NAME } from '../../src/ratelimit/from-env';
+import { accountGovernor } from '../../src/ratelimit/stubs';
 import { chaosCaseCount, chaosReport, runChaosMatrix } from '../support/chaos/matrix';
 import { ANSWER_FAULTS } from '../support/chaos/methods';
 import type { CaseResult } from '../support/chaos/run-case';
@@ -43,7 +43,7 @@ const surfaces: Surface[] = [];
 let results: CaseResult[] = [];
 
 afterAll(async () => {
-  await env.RATE_GOVERNOR.getByName(GOVERNOR_NAME).configure(null);
+  await accountGovernor(env).configure(null);
   await Promise.all(surfaces.map((s) => s.close().catch(() => undefined)));
   const { broken, firstAnswers } = chaosReport(results);
   console.log(
@@ -60,7 +60,7 @@ describe('money-moving calls under upstream faults (workerd, simulator beside Bo
     // Each episode of 429s lowers the account's budget by 30% (test/ratelimit/governor.test.ts): across
     // the whole matrix, the 429 cases would starve the cases running beside them (a shed 429, or a 503
     // "not sent"), which is not what this suite checks. A budget far above what it sends keeps them apart.
-    await env.RATE_GOVERNOR.getByName(GOVERNOR_NAME).configure({
+    await accountGovernor(env).configure({
       readsPerSecond: 1000,
       writesPerSecond: 1000,
     });

@@ -25,11 +25,11 @@ export type KeyShape = 'none' | 'malformed' | 'unknown_agent' | 'wrong_secret' |
 /** The chain that holds entries of calls no agent could be named for (missing or malformed keys). */
 export const ANONYMOUS_CHAIN = 'anonymous';
 
-/** What the gateway records about one call (or one call's outcome). */
-export interface EntryInput {
-  kind: EntryKind;
-  /** For `outcome`: the `seq` of its call's `start`; null otherwise. */
-  call_seq: number | null;
+/**
+ * What both an audit entry and the audit view's record of one call say about that call: one list, so the
+ * chain's entries and `/admin/audit`'s records cannot drift apart.
+ */
+export interface CallFields {
   /** Milliseconds since the epoch: when the call arrived (`call`, `start`) or ended (`outcome`). */
   at_ms: number;
   agent_id: string | null;
@@ -55,6 +55,13 @@ export interface EntryInput {
   /** Minor units, for money-moving calls when known. */
   amount: number | null;
   currency: string | null;
+}
+
+/** What the gateway records about one call (or one call's outcome). */
+export interface EntryInput extends CallFields {
+  kind: EntryKind;
+  /** For `outcome`: the `seq` of its call's `start`; null otherwise. */
+  call_seq: number | null;
   /** `attempts` only: the source (client address, IPv6 as its /64, `*` past the per-minute cap). */
   source?: string | null;
   /** `attempts` only. */

@@ -1,35 +1,17 @@
-import type { AuditEntry } from '../model/audit-entry';
+import type { AuditEntry, CallFields } from '../model/audit-entry';
 import type { Decision, DecisionReason } from '../model/types';
-import { ensureColumns } from './entry-rows';
+import { CALL_FIELD_COLUMNS_SQL, ensureColumns } from './entry-rows';
 
 /**
  * One call as `/admin/audit` shows it: its `call`/`start` entry merged with its `outcome` entry. A derived
  * projection (kept beside the chain in the agent object, and in the global index), never hashed itself.
  */
-export interface AuditRecord {
+export interface AuditRecord extends CallFields {
   /** The agent id, or `anonymous`. */
   chain: string;
   /** The `seq` of the call's `call`/`start` entry in its chain. */
   seq: number;
   at: string;
-  at_ms: number;
-  agent_id: string | null;
-  agent_name: string | null;
-  channel: 'rest' | 'mcp' | 'admin';
-  method: string;
-  path_template: string | null;
-  entry: string | null;
-  area: string | null;
-  access: 'read' | 'write' | null;
-  decision: Decision;
-  reason: DecisionReason;
-  upstream_status: number | null;
-  latency_ms: number;
-  request_id: string;
-  upstream_request_id: string | null;
-  idempotency_key: string | null;
-  amount: number | null;
-  currency: string | null;
   /**
    * `recorded`: the call's end is in the chain. `unrecorded`: it was sent upstream, and what happened
    * was never recorded (the Worker stopped between the answer and the outcome append); after the sweep
@@ -72,24 +54,7 @@ export const CALLS_SCHEMA = `
   CREATE TABLE IF NOT EXISTS calls (
     chain TEXT NOT NULL,
     seq INTEGER NOT NULL,
-    at_ms INTEGER NOT NULL,
-    agent_id TEXT,
-    agent_name TEXT,
-    channel TEXT NOT NULL,
-    method TEXT NOT NULL,
-    path_template TEXT,
-    entry TEXT,
-    area TEXT,
-    access TEXT,
-    decision TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    upstream_status INTEGER,
-    latency_ms INTEGER NOT NULL,
-    request_id TEXT NOT NULL,
-    upstream_request_id TEXT,
-    idempotency_key TEXT,
-    amount INTEGER,
-    currency TEXT,
+    ${CALL_FIELD_COLUMNS_SQL},
     state TEXT NOT NULL,
     outcome_seq INTEGER,
     hash TEXT NOT NULL,

@@ -6,11 +6,8 @@ import type { Decision, DecisionReason } from '../model/types';
  * and the conversions between a row and an `AuditEntry` (whose format and hash live in model/audit-entry.ts).
  */
 
-/** The SQL columns of an entry (both the agent's chain table and the index's copy). */
-export const ENTRY_COLUMNS_SQL = `
-  seq INTEGER NOT NULL,
-  kind TEXT NOT NULL,
-  call_seq INTEGER,
+/** The columns of `CallFields` (model/audit-entry.ts): in the entries' tables and in the calls projection. */
+export const CALL_FIELD_COLUMNS_SQL = `
   at_ms INTEGER NOT NULL,
   agent_id TEXT,
   agent_name TEXT,
@@ -28,7 +25,14 @@ export const ENTRY_COLUMNS_SQL = `
   upstream_request_id TEXT,
   idempotency_key TEXT,
   amount INTEGER,
-  currency TEXT,
+  currency TEXT`;
+
+/** The SQL columns of an entry (both the agent's chain table and the index's copy). */
+export const ENTRY_COLUMNS_SQL = `
+  seq INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  call_seq INTEGER,
+  ${CALL_FIELD_COLUMNS_SQL},
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL,
   source TEXT,

@@ -67,9 +67,11 @@ describe('audit log', { timeout: 120_000 }, () => {
     await simConfig({ reads_per_second: 100 });
     await env.RATE_GOVERNOR.getByName('account').configure(null);
     // With one round trip per call, 500 requests reach the isolate's rate gate at once; on a starved machine
-    // a few may wait past RATE_LIMIT_MAX_WAIT_MS and be shed (429, nothing sent): still calls, still recorded.
+    // a few may wait past RATE_LIMIT_MAX_WAIT_MS and be shed (429), or pass a deadline (503 before sending,
+    // 504 waiting for the answer). What this test checks is that every one of them is still recorded.
     const readerStatuses = results.filter((_, i) => i % agents.length < readers.length);
-    expect(readerStatuses.every((s) => s === 200 || s === 429)).toBe(true);
+    const unexpected = readerStatuses.filter((s) => ![200, 429, 503, 504].includes(s));
+    expect(unexpected, `reader statuses: ${JSON.stringify(countBy(readerStatuses))}`).toEqual([]);
     expect(readerStatuses.filter((s) => s === 200).length).toBeGreaterThan(0);
     expect(results.filter((s) => s === 403)).toHaveLength(200);
     for (const agent of agents) expect((await page(`agent=${agent.id}&limit=1`)).total_count).toBe(100);
@@ -189,3 +191,9 @@ describe('audit log', { timeout: 120_000 }, () => {
     expect(await verifyChain(agent.id)).toMatchObject({ valid: false, first_invalid_seq: target.seq + 1 });
   });
 });
+
+function countBy(values: number[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
+}
