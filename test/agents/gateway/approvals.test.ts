@@ -14,6 +14,7 @@ import {
   decideOnObject,
 } from '../approval-helpers';
 import {
+  ANY_SCOPE,
   admin,
   auditFor,
   cardPayment,
@@ -151,7 +152,8 @@ describe('approvals on /agent/v1', { timeout: 90_000 }, () => {
   });
 
   it('refuses another body, path or method under a pending approval’s key with 403 approval_mismatch', async () => {
-    const agent = await createApprovalAgent({ payments: 'write' }, OVER_500_EUR);
+    // Scope any: the other path names a payment this agent did not make (under own, scope refuses it first).
+    const agent = await createApprovalAgent({ payments: 'write' }, OVER_500_EUR, undefined, ANY_SCOPE);
     const { body } = payment(80_000);
     const first = await held(await gateway(agent.key, 'POST', '/payments', body));
     const key = { 'cko-idempotency-key': first.idempotency_key };
@@ -251,12 +253,22 @@ describe('approvals on /agent/v1', { timeout: 90_000 }, () => {
     const unlimited = await createApprovalAgent({ payments: 'write' }, null);
     const made = await gateway(unlimited.key, 'POST', '/payments', cardPayment(1_000));
     const { id } = (await made.json()) as { id: string };
-    const refunder = await createApprovalAgent({ payments: 'write' }, { methods: ['refundPayment'] });
+    const refunder = await createApprovalAgent(
+      { payments: 'write' },
+      { methods: ['refundPayment'] },
+      undefined,
+      ANY_SCOPE,
+    );
     const refund = await held(await gateway(refunder.key, 'POST', `/payments/${id}/refunds`, { amount: 1 }));
     expect(refund.message).toContain('refundPayment always needs approval');
     expect((await gateway(refunder.key, 'POST', '/payments', cardPayment(100))).status).toBe(201);
 
-    const everything = await createApprovalAgent({ payments: 'write' }, { all_money_moving: true });
+    const everything = await createApprovalAgent(
+      { payments: 'write' },
+      { all_money_moving: true },
+      undefined,
+      ANY_SCOPE,
+    );
     await held(await gateway(everything.key, 'POST', '/payments', cardPayment(1)));
     expect((await gateway(everything.key, 'GET', `/payments/${id}`)).status).toBe(200);
   });
