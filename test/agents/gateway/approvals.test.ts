@@ -352,6 +352,31 @@ describe('approvals on /agent/v1', { timeout: 90_000 }, () => {
     });
   });
 
+  it('revoking the agent ends its open approvals: pending and approved both expire, each in the chain', async () => {
+    const agent = await createApprovalAgent({ payments: 'write' }, OVER_500_EUR);
+    const waiting = await held(await gateway(agent.key, 'POST', '/payments', payment(60_000).body));
+    const approved = await held(await gateway(agent.key, 'POST', '/payments', payment(70_000).body));
+    expect((await decideAs(approved.approval_id, 'approve')).status).toBe(200);
+
+    expect((await admin(`/admin/agents/${agent.id}/revoke`, { method: 'POST' })).status).toBe(200);
+    expect((await approvalView(waiting.approval_id)).status).toBe('expired');
+    expect((await approvalView(approved.approval_id)).status).toBe('expired');
+    // Nobody can decide what is left of them.
+    expect((await decideAs(waiting.approval_id, 'approve')).status).toBe(409);
+
+    await indexCaughtUp(agent.id);
+    const text = await (await admin(`/admin/audit/export?agent=${agent.id}`)).text();
+    expect(verifyNdjson(text)[0]).toMatchObject({ valid: true });
+    const expired = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditEntry)
+      .filter((e) => e.reason === 'approval_expired');
+    expect(expired.map((e) => e.approval_id).sort()).toEqual(
+      [waiting.approval_id, approved.approval_id].sort(),
+    );
+  });
+
   it('records requested, approved (who, which credential, how), executed and replays in the chain, which verifies', async () => {
     const agent = await createApprovalAgent({ payments: 'write' }, OVER_500_EUR);
     const { body } = payment(75_000);

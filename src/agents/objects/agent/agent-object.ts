@@ -11,6 +11,7 @@ import {
   approvalsWake,
   decide,
   expireDue,
+  expireOnRevoke,
   listApprovals,
   pruneApprovals,
   readApproval,
@@ -137,6 +138,7 @@ export class AgentObject extends DurableObject<Env> {
     if (row.revoked_at === null) {
       revokeAgent(this.ctx.storage.sql, nowMs);
       await this.#syncDirectory();
+      if (this.#stores && expireOnRevoke(this.#stores, row, nowMs) > 0) await this.#afterAppend();
     }
     return this.#view(nowMs);
   }
