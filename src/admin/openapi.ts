@@ -33,6 +33,53 @@ const Limits = z.object({
   max_amount_per_call: Amounts.optional(),
   max_amount_per_day: Amounts.optional(),
   currencies: z.array(z.string().regex(/^[A-Z]{3}$/)).optional(),
+  max_amount_per_7_days: Amounts.optional().meta({ description: 'Per rolling 7 days (whole hours)' }),
+  max_amount_per_30_days: Amounts.optional().meta({ description: 'Per rolling 30 days (whole hours)' }),
+  max_amount_lifetime: Amounts.optional().meta({ description: 'Over the agent’s whole life' }),
+  max_calls_per_hour: z
+    .record(z.string(), z.number().int().nonnegative())
+    .optional()
+    .meta({
+      description: 'Money-moving calls per rolling hour: `*` for all, or per money-moving method',
+      example: { '*': 100, refundPayment: 10 },
+    }),
+});
+const Scope = z.partialRecord(z.enum(areaIds), z.enum(['own', 'any'])).meta({
+  description:
+    'Object scope per area: `own` (only objects the agent created through Bollard) or `any`. An area left out: `own` for a write grant, `any` for a read grant.',
+});
+const SpendView = z.object({
+  today: Amounts,
+  last_7_days: Amounts,
+  last_30_days: Amounts,
+  lifetime: Amounts,
+  calls_last_hour: z.record(z.string(), z.number().int()),
+});
+const OwnedObjects = z.object({
+  owned: z.record(z.string(), z.number().int()).meta({ description: 'Objects owned, per kind' }),
+  unresolved: z.number().int().meta({ description: 'Creations whose outcome is still unknown' }),
+});
+const VoidReport = z.object({
+  voided: z.array(
+    z.object({ payment_id: z.string(), action_id: z.string().nullable(), idempotency_key: z.string() }),
+  ),
+  not_voided: z.array(
+    z.object({
+      payment_id: z.string(),
+      reason: z.enum([
+        'not_open',
+        'not_found',
+        'read_failed',
+        'void_refused',
+        'void_failed',
+        'outcome_unknown',
+      ]),
+      status: z.string().optional(),
+      upstream_status: z.number().int().optional(),
+      idempotency_key: z.string().optional(),
+    }),
+  ),
+  remaining: z.number().int().meta({ description: 'Candidates beyond this batch: send the request again' }),
 });
 
 // ── approvals (docs/agents.md, "Approvals") ──
@@ -100,6 +147,7 @@ const Agent = z.object({
   id: z.string().meta({ example: 'agt_…' }),
   name: z.string(),
   grants: Grants,
+  scope: Scope.meta({ description: 'The effective object scope of every granted area' }),
   limits: Limits,
   expires_at: Iso.nullable(),
   created_on: Iso,
@@ -116,6 +164,7 @@ const IssuedAgent = Agent.extend({
 const CreateAgent = z.object({
   name: z.string().min(1).max(100),
   grants: Grants,
+  scope: Scope.optional(),
   limits: Limits.optional(),
   expires_at: Iso.nullable().optional(),
   approval: ApprovalPolicy.nullable().optional(),
@@ -135,7 +184,7 @@ const AuditRecord = z.looseObject({
   at: Iso,
   agent_id: z.string().nullable(),
   agent_name: z.string().nullable(),
-  channel: z.enum(['rest', 'mcp']),
+  channel: z.enum(['rest', 'mcp', 'admin']),
   method: z.string(),
   path_template: z.string().nullable(),
   entry: z.string().nullable(),
@@ -542,15 +591,18 @@ const ROUTES: RouteConfig[] = [
     method: 'get',
     path: '/admin/agents/{id}',
     tags: ['agents'],
-    summary: 'One agent, with what it spent today per currency',
+    summary: 'One agent, with what it spent per window and currency, and what it owns',
     request: { params: idParam('agt_…') },
-    responses: { 200: json(Agent.extend({ spent_today: Amounts }), 'The agent'), ...errors(401, 404) },
+    responses: {
+      200: json(Agent.extend({ spent_today: Amounts, spent: SpendView, objects: OwnedObjects }), 'The agent'),
+      ...errors(401, 404),
+    },
   }),
   route({
     method: 'patch',
     path: '/admin/agents/{id}',
     tags: ['agents'],
-    summary: 'Change name, grants, limits (replaced whole) or expiry; the next call sees it',
+    summary: 'Change name, grants, scope, limits (replaced whole) or expiry; the next call sees it',
     request: {
       params: idParam('agt_…'),
       body: { required: true, content: { 'application/json': { schema: PatchAgent } } },
@@ -561,17 +613,37 @@ const ROUTES: RouteConfig[] = [
     method: 'delete',
     path: '/admin/agents/{id}',
     tags: ['agents'],
-    summary: 'Revoke (effective on the next call)',
-    request: { params: idParam('agt_…') },
-    responses: { 200: json(Agent, 'The revoked agent'), ...errors(401, 403, 404) },
+    summary:
+      'Revoke (effective on the next call); `?void_open_authorizations=true` also voids its open authorisations',
+    request: {
+      params: idParam('agt_…'),
+      query: z.object({ void_open_authorizations: z.enum(['true', 'false']).optional() }),
+    },
+    responses: {
+      200: json(Agent.extend({ voids: VoidReport.optional() }), 'The revoked agent (and what was voided)'),
+      ...errors(401, 403, 404, 422),
+    },
   }),
   route({
     method: 'post',
     path: '/admin/agents/{id}/revoke',
     tags: ['agents'],
-    summary: 'Revoke (as DELETE)',
-    request: { params: idParam('agt_…') },
-    responses: { 200: json(Agent, 'The revoked agent'), ...errors(401, 403, 404) },
+    summary:
+      'Revoke (as DELETE); body `{ "void_open_authorizations": true }` also voids its open authorisations',
+    request: {
+      params: idParam('agt_…'),
+      query: z.object({ void_open_authorizations: z.enum(['true', 'false']).optional() }),
+      body: {
+        required: false,
+        content: {
+          'application/json': { schema: z.object({ void_open_authorizations: z.boolean().optional() }) },
+        },
+      },
+    },
+    responses: {
+      200: json(Agent.extend({ voids: VoidReport.optional() }), 'The revoked agent (and what was voided)'),
+      ...errors(401, 403, 404, 422),
+    },
   }),
   route({
     method: 'post',

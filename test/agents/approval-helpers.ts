@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import type { ApprovalPolicy } from '../../src/agents/model/approval-policy';
 import type { AgentApprovalView, ApprovalView } from '../../src/agents/model/approval-view';
+import type { Scopes } from '../../src/agents/model/scope';
 import type { AgentLimits, Grants } from '../../src/agents/model/types';
 import type {
   ApprovalForDecision,
@@ -28,10 +29,17 @@ export async function createApprovalAgent(
   grants: Grants,
   approval: ApprovalPolicy | null,
   limits?: AgentLimits,
+  scope?: Scopes,
 ): Promise<CreatedAgent> {
   const res = await admin('/admin/agents', {
     method: 'POST',
-    json: { name: 'approvals agent', grants, approval, ...(limits ? { limits } : {}) },
+    json: {
+      name: 'approvals agent',
+      grants,
+      approval,
+      ...(limits ? { limits } : {}),
+      ...(scope ? { scope } : {}),
+    },
   });
   if (res.status !== 201) throw new Error(`create agent: ${res.status} ${await res.text()}`);
   return (await res.json()) as CreatedAgent;

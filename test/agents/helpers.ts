@@ -2,14 +2,18 @@ import { runDurableObjectAlarm } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Scopes } from '../../src/agents/model/scope';
 import type { AgentLimits, AgentView, Grants } from '../../src/agents/model/types';
 import type { AuditRecord } from '../../src/agents/objects/audit-calls';
 import { createApp } from '../../src/app';
-import { type CatalogEntry, fillPath } from '../../src/catalog';
+import { AREAS, type CatalogEntry, fillPath } from '../../src/catalog';
 import { settled, workerFetch } from '../support/worker-fetch';
 
 export const BASE = 'http://bollard.test';
 export const ADMIN = { authorization: 'Bearer bollard_admin_dev' };
+
+/** Every area `any`: for tests about something else than object scope, acting on objects others made. */
+export const ANY_SCOPE: Scopes = Object.fromEntries(AREAS.map((a) => [a.id, 'any']));
 
 export interface CreatedAgent extends AgentView {
   key: string;
@@ -41,7 +45,7 @@ export async function admin(path: string, init: RequestInit & { json?: unknown }
 
 export async function createAgent(
   grants: Grants,
-  extra: { name?: string; limits?: AgentLimits; expires_at?: string } = {},
+  extra: { name?: string; scope?: Scopes; limits?: AgentLimits; expires_at?: string } = {},
 ): Promise<CreatedAgent> {
   const res = await admin('/admin/agents', {
     method: 'POST',

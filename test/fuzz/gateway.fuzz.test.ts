@@ -45,10 +45,10 @@ import { propertyOptions, timeoutFor } from './support/config';
  * keys, hostile bodies, content types, idempotency keys, query strings and origins.
  *
  * "Written", for a refusal here (a 4xx without `X-Upstream-Request-Id`: Bollard refused before sending):
- * no request reached the simulator but the one money lookup a limited agent makes before refusing (never a
- * write), no upstream effect, nothing added to the limited agent's spend, at most one audit entry (a
- * denied `call` for this request, in the named agent's chain or `anonymous`), and no storage in the object
- * of an agent that does not exist. Upstream 4xx answers (passed through) likewise leave no effect.
+ * no request reached the simulator but the one money lookup a limited agent makes before refusing and the
+ * one read an object-scope check may make before `object_not_owned` (never a write), no upstream effect,
+ * nothing added to the limited agent's spend, at most one audit entry (a denied `call` for this request, in
+ * the named agent's chain or `anonymous`), and no storage in the object of an agent that does not exist. Upstream 4xx answers (passed through) likewise leave no effect.
  */
 const RUNS = 200;
 
@@ -123,7 +123,9 @@ describe('fuzz: the agent gateway /agent/v1/*', () => {
             if (simAfter.writes !== simBefore.writes) violations.push('a refusal sent a write upstream');
             const lookups = simAfter.total - simBefore.total;
             const limitedKey = (req.headers.authorization ?? '').includes(fixtures.limited.key);
-            if (lookups > (limitedKey ? 1 : 0))
+            // Object scope may read the named object first (a dispute's payment, a lost creation's status).
+            const scopeRead = answer.status === 403 && answer.text.includes('"object_not_owned"');
+            if (lookups > (limitedKey ? 1 : 0) + (scopeRead ? 1 : 0))
               violations.push(`a refusal made ${lookups} upstream requests`);
             if (JSON.stringify(spendAfter) !== JSON.stringify(spendBefore))
               violations.push('a refusal counted spend');

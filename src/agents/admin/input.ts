@@ -2,6 +2,8 @@ import * as z from 'zod';
 import { AREAS, entryByName } from '../../catalog';
 import { BollardError, redactString } from '../../http';
 import type { ApprovalPolicy } from '../model/approval-policy';
+import { ALL_METHODS, VELOCITY_METHODS } from '../model/budgets';
+import type { Scopes } from '../model/scope';
 import type { CreateAgentInput, Grants, PatchAgentInput } from '../model/types';
 
 const areaIds = AREAS.map((a) => a.id) as [string, ...string[]];
@@ -15,10 +17,36 @@ const grantsSchema = z.record(z.string(), z.enum(['read', 'write'])).superRefine
   }
 });
 
+// Object scope (issue 18, scope-budgets): per area, `own` or `any`; an area left out takes its default.
+const scopeSchema = z.record(z.string(), z.enum(['own', 'any'])).superRefine((scope, ctx) => {
+  for (const key of Object.keys(scope)) {
+    if (!areaIds.includes(key))
+      ctx.addIssue({ code: 'custom', path: [key], message: `unknown area; one of ${areaIds.join(', ')}` });
+  }
+});
+
+// Budgets over time (issue 18): calls per hour, overall (`*`) or per money-moving method.
+const velocitySchema = z
+  .record(z.string(), z.number().int().nonnegative().max(1_000_000))
+  .superRefine((caps, ctx) => {
+    for (const key of Object.keys(caps)) {
+      if (key !== ALL_METHODS && !VELOCITY_METHODS.includes(key))
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `not a money-moving method; one of ${ALL_METHODS}, ${VELOCITY_METHODS.join(', ')}`,
+        });
+    }
+  });
+
 const limitsSchema = z.strictObject({
   max_amount_per_call: amounts.optional(),
   max_amount_per_day: amounts.optional(),
   currencies: z.array(currency).max(200).optional(),
+  max_amount_per_7_days: amounts.optional(),
+  max_amount_per_30_days: amounts.optional(),
+  max_amount_lifetime: amounts.optional(),
+  max_calls_per_hour: velocitySchema.optional(),
 });
 
 // ── approvals (docs/agents.md, "Approvals") ──
@@ -57,6 +85,7 @@ const expiresSchema = z.iso.datetime({ offset: true }).nullable();
 const createSchema = z.strictObject({
   name: z.string().trim().min(1).max(100),
   grants: grantsSchema,
+  scope: scopeSchema.optional(),
   limits: limitsSchema.optional(),
   expires_at: expiresSchema.optional(),
   approval: approvalSchema.nullable().optional(),
@@ -66,6 +95,7 @@ const patchSchema = z
   .strictObject({
     name: z.string().trim().min(1).max(100).optional(),
     grants: grantsSchema.optional(),
+    scope: scopeSchema.optional(),
     limits: limitsSchema.nullable().optional(),
     expires_at: expiresSchema.optional(),
     approval: approvalSchema.nullable().optional(),
@@ -108,7 +138,7 @@ function normaliseExpiry(value: string | null | undefined): string | null | unde
 export function parseCreateAgent(body: unknown, nowMs: number = Date.now()): CreateAgentInput {
   const parsed = createSchema.safeParse(body);
   if (!parsed.success) throw invalid(parsed.error);
-  const { name, grants, limits, expires_at, approval } = parsed.data;
+  const { name, grants, scope, limits, expires_at, approval } = parsed.data;
   if (typeof expires_at === 'string' && Date.parse(expires_at) <= nowMs)
     throw new BollardError('request_invalid', {
       codes: ['expires_at_invalid'],
@@ -117,6 +147,7 @@ export function parseCreateAgent(body: unknown, nowMs: number = Date.now()): Cre
   return {
     name,
     grants: grants as Grants,
+    scope: (scope ?? {}) as Scopes,
     limits: limits ?? {},
     expires_at: normaliseExpiry(expires_at) ?? null,
     approval: (approval as ApprovalPolicy | null | undefined) ?? null,
@@ -130,6 +161,7 @@ export function parsePatchAgent(body: unknown): PatchAgentInput {
   const p = parsed.data;
   if (p.name !== undefined) out.name = p.name;
   if (p.grants !== undefined) out.grants = p.grants as Grants;
+  if (p.scope !== undefined) out.scope = p.scope as Scopes;
   if (p.limits !== undefined) out.limits = p.limits ?? {};
   if (p.expires_at !== undefined) out.expires_at = normaliseExpiry(p.expires_at) ?? null;
   if (p.approval !== undefined) out.approval = (p.approval as ApprovalPolicy | null) ?? null;

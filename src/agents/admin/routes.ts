@@ -11,6 +11,7 @@ import type { ChainAnchor } from '../objects/audit-index';
 import { agentDirectory, agentObject, auditIndex } from '../objects/stubs';
 import { verifyAll } from './audit-verify';
 import { parseCreateAgent, parsePatchAgent } from './input';
+import { parseRevokeOptions, voidOpenAuthorizations } from './revoke-voids';
 import { agentUpstreamScopes } from './upstream-scopes';
 
 const NDJSON = 'application/x-ndjson';
@@ -204,7 +205,13 @@ export function mountAgentAdmin(app: Hono<AppEnv>): void {
   app.get('/admin/agents/:id', async (c) => {
     const found = await withObjectDeadline(agentFromPath(c).get(Date.now()), 'the agent');
     if (!found) throw agentNotFound();
-    return c.json({ ...found.agent, spent_today: found.spent_today });
+    // `spent`: every budget window and the last hour's money-moving calls; `objects`: what it owns (issue 18).
+    return c.json({
+      ...found.agent,
+      spent_today: found.spent_today,
+      spent: found.spent,
+      objects: found.objects,
+    });
   });
 
   app.patch('/admin/agents/:id', async (c) => {
@@ -229,9 +236,16 @@ export function mountAgentAdmin(app: Hono<AppEnv>): void {
   });
 
   const revoke = async (c: Context<AppEnv>) => {
+    // Revoke and roll back (issue 18): optionally void the agent's own open authorisations, after the
+    // revocation (so it cannot make new ones meanwhile); the answer lists what was voided and what was not.
+    const voids = parseRevokeOptions(
+      c.req.method === 'POST' ? await c.req.text() : '',
+      c.req.query('void_open_authorizations'),
+    );
     const agent = await withObjectDeadline(agentFromPath(c).revoke(Date.now()), 'the agent');
     if (!agent) throw agentNotFound();
-    return c.json(agent);
+    if (!voids) return c.json(agent);
+    return c.json({ ...agent, voids: await voidOpenAuthorizations(c.env, agent.id, c.get('requestId')) });
   };
   app.delete('/admin/agents/:id', revoke);
   app.post('/admin/agents/:id/revoke', revoke);

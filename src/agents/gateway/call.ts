@@ -14,7 +14,7 @@ export interface CallContext {
   client: () => CheckoutClient;
   upstreamScopes: readonly string[];
   requestId: string;
-  channel: EntryInput['channel'];
+  channel: Exclude<EntryInput['channel'], 'admin'>;
   /** When the request arrived (ms since the epoch); latency is measured from here. */
   startedMs: number;
   /** Where it came from: `CF-Connecting-IP` as `attemptSource` counts it (never the key). */

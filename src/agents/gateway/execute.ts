@@ -8,6 +8,7 @@ import { invalidKeyMessage, isValidIdempotencyKey, keyForCall, upstreamKeyFor } 
 import { hashAgentKey, type PresentedKey } from '../model/keys';
 import { moneyInBody, needsLookup } from '../model/money';
 import { allowedEntries } from '../model/policy';
+import { createdObject, mayReadForScope, objectFacts } from '../model/scope';
 import type { Decision, DecisionReason } from '../model/types';
 import {
   type BeginResult,
@@ -102,9 +103,12 @@ export async function executeAgentCall(
   const money = entry && !routeRefused ? moneyInBody(entry, call.body) : { amount: null, currency: null };
   const key = entry && !refusal ? keyForCall(entry, validGiven ?? undefined) : null;
   const params = call.params ?? {};
-  // A limited agent's capture or refund may need the payment read first, inside the same round trip.
+  // A limited agent's capture or refund may need the payment read first, inside the same round trip; so
+  // may an ownership check (object scope: a dispute's payment, an object created by a lost call).
   const lookupMs =
-    entry && !refusal && needsLookup(entry, params, money) ? upstreamTiming(ctx.env, 'agents').deadlineMs : 0;
+    entry && !refusal && (needsLookup(entry, params, money) || mayReadForScope(entry))
+      ? upstreamTiming(ctx.env, 'agents').deadlineMs
+      : 0;
 
   let begun: BeginResult;
   try {
@@ -124,6 +128,7 @@ export async function executeAgentCall(
         money,
         // Approvals bind the body (the hash is taken in the agent's object, only when an approval is involved).
         ...(entry?.access === 'write' && call.body !== undefined && !refusal ? { body: call.body } : {}),
+        ...(entry && !refusal ? { object: objectFacts(entry, call.body, call.query) } : {}),
       }),
       "the agent's state",
       OBJECT_DEADLINE_MS + lookupMs,
@@ -216,7 +221,7 @@ export async function executeAgentCall(
   const finish = (
     fields: Pick<
       Parameters<typeof finishCall>[2],
-      'decision' | 'reason' | 'upstreamStatus' | 'upstreamRequestId' | 'idempotencyKey'
+      'decision' | 'reason' | 'upstreamStatus' | 'upstreamRequestId' | 'idempotencyKey' | 'created'
     >,
     release: boolean,
     answer: UpstreamResponse | null = null,
@@ -281,6 +286,8 @@ export async function executeAgentCall(
       upstreamStatus: response.status,
       upstreamRequestId: response.requestId,
       idempotencyKey: key,
+      // Object scope (issue 18): what a creating call made is the agent's from its answer.
+      created: createdObject(entry, response.status, response.body),
     },
     response.status >= 400 && response.status < 500,
     response,

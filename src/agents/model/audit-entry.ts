@@ -34,7 +34,8 @@ export interface CallFields {
   at_ms: number;
   agent_id: string | null;
   agent_name: string | null;
-  channel: 'rest' | 'mcp';
+  /** `admin`: a call Bollard made for an operator on the agent's behalf (revoke and void, issue 18). */
+  channel: 'rest' | 'mcp' | 'admin';
   method: string;
   /** The catalog path template (`/payments/{id}`), never the concrete path (ids can be sensitive). */
   path_template: string | null;

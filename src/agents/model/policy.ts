@@ -1,4 +1,5 @@
 import { CATALOG, type CatalogEntry } from '../../catalog';
+import { hasWindowCaps } from './budgets';
 import type { AgentLimits, DecisionReason, Grants } from './types';
 
 /** True when the grants let an agent call the entry: its area granted at the entry's access or above. */
@@ -17,7 +18,8 @@ export function hasMoneyLimits(limits: AgentLimits): boolean {
   return (
     limits.max_amount_per_call !== undefined ||
     limits.max_amount_per_day !== undefined ||
-    limits.currencies !== undefined
+    limits.currencies !== undefined ||
+    hasWindowCaps(limits)
   );
 }
 

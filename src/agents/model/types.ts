@@ -1,5 +1,6 @@
 import type { Access, Area } from '../../catalog';
 import type { ApprovalPolicy } from './approval-policy';
+import type { Scopes } from './scope';
 
 /** Per-area access: `write` includes `read`. An area absent from the map is denied. */
 export type Grants = Partial<Record<Area, Access>>;
@@ -17,6 +18,15 @@ export interface AgentLimits {
   max_amount_per_day?: CurrencyAmounts;
   /** ISO 4217 codes money-moving calls may use. */
   currencies?: string[];
+  // Budgets over time (issue 18, scope-budgets; model/budgets.ts): held and released like the daily cap.
+  /** Per rolling 7 days (whole hours: docs/agents.md, "Budgets over time"), per currency. */
+  max_amount_per_7_days?: CurrencyAmounts;
+  /** Per rolling 30 days, per currency. */
+  max_amount_per_30_days?: CurrencyAmounts;
+  /** Over the agent's whole life, per currency. */
+  max_amount_lifetime?: CurrencyAmounts;
+  /** Money-moving calls per rolling hour: `*` for all of them, or per catalog method name. */
+  max_calls_per_hour?: Record<string, number>;
 }
 
 /** An agent as the admin API shows it. The key itself is never stored or shown again. */
@@ -24,6 +34,8 @@ export interface AgentView {
   id: string;
   name: string;
   grants: Grants;
+  /** Object scope per granted area (issue 18, scope-budgets): effective values, defaults filled in. */
+  scope: Scopes;
   limits: AgentLimits;
   /** ISO 8601, or null for no expiry. */
   expires_at: string | null;
@@ -83,7 +95,15 @@ export type DecisionReason =
   /** A re-send of an executed approval: its original answer, replayed without calling upstream. */
   | 'approval_replayed'
   /** A re-send while the approved call was still running for another request, which did not end in time. */
-  | 'approval_in_progress';
+  | 'approval_in_progress'
+  // Object scope and budgets over time (issue 18, scope-budgets).
+  /** The call names an object this agent did not create through Bollard, and its scope there is `own`. */
+  | 'object_not_owned'
+  | 'rolling_7_day_limit_exceeded'
+  | 'rolling_30_day_limit_exceeded'
+  | 'lifetime_limit_exceeded'
+  /** `max_calls_per_hour`: too many money-moving calls in the last hour (overall or of this method). */
+  | 'velocity_limit_exceeded';
 
 /**
  * `failed`: allowed by policy, but no usable upstream answer — reason `upstream_failed` (nothing was done
@@ -95,6 +115,8 @@ export type Decision = 'allowed' | 'denied' | 'failed';
 export interface CreateAgentInput {
   name: string;
   grants: Grants;
+  /** As given; areas left out take the default (model/scope.ts). */
+  scope: Scopes;
   limits: AgentLimits;
   expires_at: string | null;
   /** Approvals (null: none). */
@@ -105,6 +127,8 @@ export interface CreateAgentInput {
 export interface PatchAgentInput {
   name?: string;
   grants?: Grants;
+  /** Replaced whole, like grants and limits. */
+  scope?: Scopes;
   limits?: AgentLimits;
   expires_at?: string | null;
   /** Approvals: replaced whole; null removes the policy. */

@@ -31,6 +31,7 @@ export class AgentDirectory extends DurableObject<Env> {
         name TEXT NOT NULL,
         grants TEXT NOT NULL,
         limits TEXT NOT NULL,
+        scope TEXT,
         expires_at INTEGER,
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL,
@@ -42,16 +43,17 @@ export class AgentDirectory extends DurableObject<Env> {
       );
       CREATE INDEX IF NOT EXISTS agents_created ON agents (created_at, id);
     `);
-    // Directories made before approvals existed.
-    ensureColumns(ctx.storage.sql, 'agents', { approval: 'TEXT' });
+    // Directories made before approvals, or object scope (issue 18; null: every area `any`), existed.
+    ensureColumns(ctx.storage.sql, 'agents', { approval: 'TEXT', scope: 'TEXT' });
     this.#approvals = new ApprovalIndex(ctx.storage.sql);
   }
 
   upsert(row: DirectoryRow): void {
     this.ctx.storage.sql.exec(
-      `INSERT INTO agents (id, name, grants, limits, expires_at, created_at, updated_at, key_issued_at, key_prefix,
-         revoked_at, version, approval) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO agents (id, name, grants, limits, scope, expires_at, created_at, updated_at, key_issued_at,
+         key_prefix, revoked_at, version, approval) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET name = excluded.name, grants = excluded.grants, limits = excluded.limits,
+         scope = excluded.scope,
          expires_at = excluded.expires_at, updated_at = excluded.updated_at, key_issued_at = excluded.key_issued_at,
          key_prefix = excluded.key_prefix, revoked_at = excluded.revoked_at, version = excluded.version,
          approval = excluded.approval
@@ -60,6 +62,7 @@ export class AgentDirectory extends DurableObject<Env> {
       row.name,
       row.grants,
       row.limits,
+      row.scope ?? null,
       row.expires_at,
       row.created_at,
       row.updated_at,

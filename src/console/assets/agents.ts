@@ -23,7 +23,34 @@ function limitsText(limits) {
   if (l.currencies && l.currencies.length) parts.push('currencies ' + l.currencies.join(', '));
   if (amountsText(l.max_amount_per_call)) parts.push('per call ' + amountsText(l.max_amount_per_call));
   if (amountsText(l.max_amount_per_day)) parts.push('per day ' + amountsText(l.max_amount_per_day));
+  if (amountsText(l.max_amount_per_7_days)) parts.push('per 7 days ' + amountsText(l.max_amount_per_7_days));
+  if (amountsText(l.max_amount_per_30_days)) parts.push('per 30 days ' + amountsText(l.max_amount_per_30_days));
+  if (amountsText(l.max_amount_lifetime)) parts.push('lifetime ' + amountsText(l.max_amount_lifetime));
+  const calls = Object.entries(l.max_calls_per_hour || {}).map(([m, n]) => (m === '*' ? 'all' : m) + ' ' + n);
+  if (calls.length) parts.push('calls per hour ' + calls.join(', '));
   return parts.length ? parts.join('; ') : 'none';
+}
+
+/** Object scope per granted area: own (only what it created through Bollard) or any. */
+function scopeText(scope) {
+  const parts = Object.entries(scope || {}).map(([a, s]) => a + ': ' + (s === 'own' ? 'own objects only' : 'any object'));
+  return parts.length ? parts.join(', ') : 'none';
+}
+
+function countsText(map) {
+  const parts = Object.entries(map || {}).map(([k, n]) => (k === '*' ? 'all' : k) + ' ' + n);
+  return parts.length ? parts.join(', ') : null;
+}
+
+/** "* 100, refundPayment 10" → { '*': 100, refundPayment: 10 }; throws naming the bad part. */
+function parseCalls(text) {
+  const out = {};
+  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^(\*|all|[A-Za-z]+)\s*[: =]\s*(\d+)$/.exec(part);
+    if (!m) throw new Error('Calls per hour: "' + part + '" is not METHOD COUNT (e.g. * 100, refundPayment 10)');
+    out[m[1] === 'all' ? '*' : m[1]] = Number(m[2]);
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 function badge(status) {
@@ -70,11 +97,12 @@ function grantMatrix() {
     { class: 'grants' },
     h('legend', {}, 'Grants'),
     h('p', { class: 'hint', id: 'grants-hint' }, 'Per area of the API guide. Write includes read. Use the arrow keys within a row.'),
+    h('p', { class: 'hint', id: 'scope-hint' }, 'Objects: own only = just what the agent created through Bollard; any = the whole account. Default: own for write, any for read.'),
     h(
       'table',
       {},
       h('caption', { class: 'visually-hidden' }, 'Access per area'),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Area'), ['None', 'Read', 'Write'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Area'), ['None', 'Read', 'Write', 'Objects'].map((t) => h('th', { scope: 'col' }, t)))),
       h(
         'tbody',
         {},
@@ -95,6 +123,17 @@ function grantMatrix() {
                   checked: level === 'none',
                   'aria-label': area.title + ': ' + level,
                 }),
+              ),
+            ),
+            h(
+              'td',
+              {},
+              h(
+                'select',
+                { id: 'scope-' + area.id, 'aria-label': area.title + ': objects', 'aria-describedby': 'scope-hint' },
+                h('option', { value: '' }, 'default'),
+                h('option', { value: 'own' }, 'own only'),
+                h('option', { value: 'any' }, 'any'),
               ),
             ),
           ),
@@ -150,6 +189,10 @@ export function newAgentView() {
       h('p', { class: 'hint', id: 'currencies-hint' }, 'ISO codes, comma-separated. Once a cap is set, a currency without one is refused.'),
       h('div', { class: 'field' }, h('label', { for: 'limit-per-call' }, 'Cap per call'), h('input', { id: 'limit-per-call', placeholder: 'EUR 50000, GBP 40000', 'aria-describedby': 'caps-hint' })),
       h('div', { class: 'field' }, h('label', { for: 'limit-per-day' }, 'Cap per UTC day'), h('input', { id: 'limit-per-day', placeholder: 'EUR 200000', 'aria-describedby': 'caps-hint' })),
+      h('div', { class: 'field' }, h('label', { for: 'limit-per-7-days' }, 'Cap per rolling 7 days'), h('input', { id: 'limit-per-7-days', placeholder: 'EUR 500000', 'aria-describedby': 'caps-hint' })),
+      h('div', { class: 'field' }, h('label', { for: 'limit-per-30-days' }, 'Cap per rolling 30 days'), h('input', { id: 'limit-per-30-days', placeholder: 'EUR 1000000', 'aria-describedby': 'caps-hint' })),
+      h('div', { class: 'field' }, h('label', { for: 'limit-lifetime' }, 'Cap over its lifetime'), h('input', { id: 'limit-lifetime', placeholder: 'EUR 5000000', 'aria-describedby': 'caps-hint' })),
+      h('div', { class: 'field' }, h('label', { for: 'limit-calls-per-hour' }, 'Money-moving calls per hour'), h('input', { id: 'limit-calls-per-hour', placeholder: '* 100, refundPayment 10' })),
       h('p', { class: 'hint', id: 'caps-hint' }, 'CURRENCY AMOUNT pairs, comma-separated: EUR 50000 is €500.00.'),
     ),
     h('div', { class: 'field' }, h('label', { for: 'expires-at' }, 'Expires (your local time; empty = never)'), h('input', { id: 'expires-at', type: 'datetime-local' })),
@@ -161,10 +204,14 @@ export function newAgentView() {
     error.replaceChildren();
     try {
       const body = { name: form.querySelector('#agent-name').value.trim(), grants: {} };
+      const scope = {};
       for (const area of AREAS) {
         const picked = form.querySelector('input[name="grant-' + area.id + '"]:checked');
         if (picked && picked.value !== 'none') body.grants[area.id] = picked.value;
+        const objects = form.querySelector('#scope-' + area.id).value;
+        if (objects && picked && picked.value !== 'none') scope[area.id] = objects;
       }
+      if (Object.keys(scope).length) body.scope = scope;
       const limits = {};
       const currencies = form.querySelector('#limit-currencies').value.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
       if (currencies.length) limits.currencies = currencies;
@@ -172,6 +219,14 @@ export function newAgentView() {
       const perDay = parseAmounts(form.querySelector('#limit-per-day').value, 'Cap per UTC day');
       if (perCall) limits.max_amount_per_call = perCall;
       if (perDay) limits.max_amount_per_day = perDay;
+      const per7 = parseAmounts(form.querySelector('#limit-per-7-days').value, 'Cap per rolling 7 days');
+      const per30 = parseAmounts(form.querySelector('#limit-per-30-days').value, 'Cap per rolling 30 days');
+      const lifetime = parseAmounts(form.querySelector('#limit-lifetime').value, 'Cap over its lifetime');
+      const calls = parseCalls(form.querySelector('#limit-calls-per-hour').value);
+      if (per7) limits.max_amount_per_7_days = per7;
+      if (per30) limits.max_amount_per_30_days = per30;
+      if (lifetime) limits.max_amount_lifetime = lifetime;
+      if (calls) limits.max_calls_per_hour = calls;
       if (Object.keys(limits).length) body.limits = limits;
       const expires = localToIso(form.querySelector('#expires-at').value);
       if (expires) body.expires_at = expires;
@@ -221,7 +276,8 @@ export async function agentView(id) {
   const actions = h('div', { class: 'actions', id: 'agent-actions' });
   const rotate = h('button', { type: 'button', id: 'rotate-key', disabled: agent.status === 'revoked' }, 'Rotate key');
   const revoke = h('button', { type: 'button', id: 'revoke-agent', class: 'danger', disabled: agent.status === 'revoked' }, 'Revoke');
-  actions.append(rotate, ' ', revoke);
+  const revokeVoid = h('button', { type: 'button', id: 'revoke-void-agent', class: 'danger', disabled: agent.status === 'revoked' }, 'Revoke and void open authorisations');
+  actions.append(rotate, ' ', revoke, ' ', revokeVoid);
   rotate.addEventListener('click', () =>
     confirmStep(actions, 'Rotating ends the current key at once; the agent needs the new one.', 'Confirm: rotate key', async () => {
       const issued = await api('/admin/agents/' + encodeURIComponent(id) + '/rotate', { method: 'POST' });
@@ -244,7 +300,32 @@ export async function agentView(id) {
       main.querySelector('h1').focus();
     }),
   );
+  revokeVoid.addEventListener('click', () =>
+    confirmStep(actions, 'Revoking refuses the agent’s very next call; then each of its own payments still authorised and uncaptured is voided. It cannot be undone.', 'Confirm: revoke and void', async () => {
+      const done = await api('/admin/agents/' + encodeURIComponent(id) + '/revoke', { method: 'POST', body: { void_open_authorizations: true } });
+      const v = done.voids || { voided: [], not_voided: [], remaining: 0 };
+      const summary = 'Agent revoked; voided ' + v.voided.length + ', not voided ' + v.not_voided.length + (v.remaining ? ', ' + v.remaining + ' left: run it again' : '');
+      announce(summary);
+      const { agentView: again } = await import('/admin/console/agents.js');
+      const view = await again(id);
+      view.insertBefore(
+        h('div', { class: 'card', id: 'void-report', role: 'status' },
+          h('p', {}, summary),
+          h('ul', {}, [
+            ...v.voided.map((x) => h('li', {}, h('code', {}, x.payment_id), ' voided')),
+            ...v.not_voided.map((x) => h('li', {}, h('code', {}, x.payment_id), ' not voided: ' + x.reason + (x.status ? ' (' + x.status + ')' : ''))),
+          ]),
+        ),
+        view.children[2] || null,
+      );
+      const main = document.getElementById('main');
+      main.replaceChildren(view);
+      main.querySelector('h1').setAttribute('tabindex', '-1');
+      main.querySelector('h1').focus();
+    }),
+  );
   const spent = amountsText(agent.spent_today);
+  const windows = agent.spent || {};
   return h(
     'section',
     {},
@@ -259,8 +340,14 @@ export async function agentView(id) {
       ['Expires', agent.expires_at ? timeCell(agent.expires_at) : 'never'],
       ['Revoked', agent.revoked_on ? timeCell(agent.revoked_on) : 'no'],
       ['Grants', grantsText(agent.grants)],
+      ['Objects', scopeText(agent.scope)],
       ['Limits', limitsText(agent.limits)],
       ['Spent today (UTC)', spent || 'nothing'],
+      ['Spent, last 7 days', amountsText(windows.last_7_days) || 'nothing'],
+      ['Spent, last 30 days', amountsText(windows.last_30_days) || 'nothing'],
+      ['Spent, lifetime', amountsText(windows.lifetime) || 'nothing'],
+      ['Money-moving calls, last hour', countsText(windows.calls_last_hour) || 'none'],
+      ['Owns', countsText((agent.objects || {}).owned) || 'nothing yet'],
     ]),
     actions,
     h('h2', {}, 'Recent calls'),

@@ -6,7 +6,7 @@ import {
   verifyNdjson,
 } from '../../../docs/verify-audit.mjs';
 import { APPROVAL_FIELDS, ATTEMPT_FIELDS, HASHED_FIELDS } from '../../../src/agents/model/audit-entry';
-import { admin, cardPayment, createAgent, gateway, indexCaughtUp } from '../helpers';
+import { ANY_SCOPE, admin, cardPayment, createAgent, gateway, indexCaughtUp } from '../helpers';
 
 describe('docs/verify-audit.mjs: an operator re-verifies an export offline', { timeout: 60_000 }, () => {
   it('hashes the same fields in the same order as the chain (and the same extra fields for attempts and approvals)', () => {
@@ -16,7 +16,10 @@ describe('docs/verify-audit.mjs: an operator re-verifies an export offline', { t
   });
 
   it("verifies a real export (one agent's chain, and the global one), and finds an edited line", async () => {
-    const agent = await createAgent({ payments: 'write' }, { limits: { max_amount_per_call: { EUR: 100 } } });
+    const agent = await createAgent(
+      { payments: 'write' },
+      { scope: ANY_SCOPE, limits: { max_amount_per_call: { EUR: 100 } } },
+    );
     await gateway(agent.key, 'POST', '/payments', cardPayment(50));
     await gateway(agent.key, 'POST', '/payments', cardPayment(5000)); // refused: one entry
     await gateway(agent.key, 'GET', '/disputes'); // refused: no grant

@@ -14,6 +14,7 @@ import {
   decideOnObject,
 } from '../approval-helpers';
 import {
+  ANY_SCOPE,
   admin,
   auditFor,
   cardPayment,
@@ -151,7 +152,8 @@ describe('approvals on /agent/v1', { timeout: 90_000 }, () => {
   });
 
   it('refuses another body, path or method under a pending approval’s key with 403 approval_mismatch', async () => {
-    const agent = await createApprovalAgent({ payments: 'write' }, OVER_500_EUR);
+    // Scope any: the other path names a payment this agent did not make (under own, scope refuses it first).
+    const agent = await createApprovalAgent({ payments: 'write' }, OVER_500_EUR, undefined, ANY_SCOPE);
     const { body } = payment(80_000);
     const first = await held(await gateway(agent.key, 'POST', '/payments', body));
     const key = { 'cko-idempotency-key': first.idempotency_key };
@@ -251,12 +253,22 @@ describe('approvals on /agent/v1', { timeout: 90_000 }, () => {
     const unlimited = await createApprovalAgent({ payments: 'write' }, null);
     const made = await gateway(unlimited.key, 'POST', '/payments', cardPayment(1_000));
     const { id } = (await made.json()) as { id: string };
-    const refunder = await createApprovalAgent({ payments: 'write' }, { methods: ['refundPayment'] });
+    const refunder = await createApprovalAgent(
+      { payments: 'write' },
+      { methods: ['refundPayment'] },
+      undefined,
+      ANY_SCOPE,
+    );
     const refund = await held(await gateway(refunder.key, 'POST', `/payments/${id}/refunds`, { amount: 1 }));
     expect(refund.message).toContain('refundPayment always needs approval');
     expect((await gateway(refunder.key, 'POST', '/payments', cardPayment(100))).status).toBe(201);
 
-    const everything = await createApprovalAgent({ payments: 'write' }, { all_money_moving: true });
+    const everything = await createApprovalAgent(
+      { payments: 'write' },
+      { all_money_moving: true },
+      undefined,
+      ANY_SCOPE,
+    );
     await held(await gateway(everything.key, 'POST', '/payments', cardPayment(1)));
     expect((await gateway(everything.key, 'GET', `/payments/${id}`)).status).toBe(200);
   });
@@ -338,6 +350,31 @@ describe('approvals on /agent/v1', { timeout: 90_000 }, () => {
     ).toMatchObject({
       total_count: 0,
     });
+  });
+
+  it('revoking the agent ends its open approvals: pending and approved both expire, each in the chain', async () => {
+    const agent = await createApprovalAgent({ payments: 'write' }, OVER_500_EUR);
+    const waiting = await held(await gateway(agent.key, 'POST', '/payments', payment(60_000).body));
+    const approved = await held(await gateway(agent.key, 'POST', '/payments', payment(70_000).body));
+    expect((await decideAs(approved.approval_id, 'approve')).status).toBe(200);
+
+    expect((await admin(`/admin/agents/${agent.id}/revoke`, { method: 'POST' })).status).toBe(200);
+    expect((await approvalView(waiting.approval_id)).status).toBe('expired');
+    expect((await approvalView(approved.approval_id)).status).toBe('expired');
+    // Nobody can decide what is left of them.
+    expect((await decideAs(waiting.approval_id, 'approve')).status).toBe(409);
+
+    await indexCaughtUp(agent.id);
+    const text = await (await admin(`/admin/audit/export?agent=${agent.id}`)).text();
+    expect(verifyNdjson(text)[0]).toMatchObject({ valid: true });
+    const expired = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditEntry)
+      .filter((e) => e.reason === 'approval_expired');
+    expect(expired.map((e) => e.approval_id).sort()).toEqual(
+      [waiting.approval_id, approved.approval_id].sort(),
+    );
   });
 
   it('records requested, approved (who, which credential, how), executed and replays in the chain, which verifies', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditFor, call, cardPayment, createAgent, gateway, simRequests } from '../helpers';
+import { ANY_SCOPE, auditFor, call, cardPayment, createAgent, gateway, simRequests } from '../helpers';
 
 describe('agent keys', { timeout: 30_000 }, () => {
   it('accepts the key as Bearer or bare, as Checkout.com accepts its keys', async () => {
@@ -106,7 +106,8 @@ describe('routing: only catalog methods are forwarded', { timeout: 30_000 }, () 
 
 describe('wire compatibility', { timeout: 30_000 }, () => {
   it('passes upstream statuses and bodies through, errors included', async () => {
-    const agent = await createAgent({ payments: 'write', customers: 'write' });
+    // Scope `any`: an unknown payment is upstream's 404 (under `own` it is never sent: object_not_owned).
+    const agent = await createAgent({ payments: 'write', customers: 'write' }, { scope: ANY_SCOPE });
     const invalid = await gateway(agent.key, 'POST', '/payments', { amount: 100, currency: 'EUR' });
     expect(invalid.status).toBe(422);
     const body = (await invalid.json()) as { error_type: string; error_codes: string[] };

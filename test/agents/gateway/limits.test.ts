@@ -70,9 +70,10 @@ describe('amount limits on money-moving calls', { timeout: 60_000 }, () => {
 
   it('counts a capture without an amount as the full remaining amount of the payment', async () => {
     const unlimited = await createAgent({ payments: 'write' });
+    // Scope `any`: it captures and refunds payments another agent made.
     const limited = await createAgent(
       { payments: 'write' },
-      { limits: { max_amount_per_call: { EUR: 1000 } } },
+      { scope: { payments: 'any' }, limits: { max_amount_per_call: { EUR: 1000 } } },
     );
     const small = (await (
       await gateway(unlimited.key, 'POST', '/payments', cardPayment(800, 'EUR', false))

@@ -2,7 +2,15 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Grants } from '../../../src/agents/model/types';
 import { AREAS, type Area, CATALOG, type CatalogEntry } from '../../../src/catalog';
-import { auditFor, type CreatedAgent, createAgent, gateway, mcpClient, sampleCall } from '../helpers';
+import {
+  ANY_SCOPE,
+  auditFor,
+  type CreatedAgent,
+  createAgent,
+  gateway,
+  mcpClient,
+  sampleCall,
+} from '../helpers';
 
 type Variant = 'none' | 'read' | 'write' | 'other';
 const VARIANTS: readonly Variant[] = ['none', 'read', 'write', 'other'];
@@ -32,7 +40,8 @@ beforeAll(async () => {
     for (const variant of VARIANTS)
       agents.set(
         key(variant, area.id),
-        await createAgent(grantsFor(variant, area.id), { name: `${variant} ${area.id}` }),
+        // Scope `any`: this is the grant matrix (test/agents/gateway/scope.test.ts walks object scope).
+        await createAgent(grantsFor(variant, area.id), { name: `${variant} ${area.id}`, scope: ANY_SCOPE }),
       );
 }, 60_000);
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  ANY_SCOPE,
   auditFor,
   cardPayment,
   createAgent,
@@ -165,7 +166,7 @@ describe('Cko-Idempotency-Key on /agent/v1', { timeout: 60_000 }, () => {
   });
 
   it("answers Checkout.com's 401 to Bollard's credential as 502 with the upstream request id its record has", async () => {
-    const agent = await createAgent({ payments: 'write' });
+    const agent = await createAgent({ payments: 'write' }, { scope: ANY_SCOPE });
     const wrongSecret: EnvOverrides = { CHECKOUT_SECRET_KEY: 'sk_sbox_notthekeyaaaaaaaaaaaaaaaaaaa' };
     const res = await gateway(agent.key, 'GET', '/payments?limit=1', undefined, {}, wrongSecret);
     expect(res.status).toBe(502);
@@ -258,7 +259,10 @@ describe('daily caps under unknown outcomes', { timeout: 60_000 }, () => {
 
   it('keeps separate reservations for the same key on different calls', async () => {
     const unlimited = await createAgent({ payments: 'write' });
-    const agent = await createAgent({ payments: 'write' }, { limits: { max_amount_per_day: { EUR: 1000 } } });
+    const agent = await createAgent(
+      { payments: 'write' },
+      { scope: ANY_SCOPE, limits: { max_amount_per_day: { EUR: 1000 } } },
+    );
     const ids: string[] = [];
     for (const amount of [200, 300]) {
       const res = await gateway(unlimited.key, 'POST', '/payments', cardPayment(amount, 'EUR', false));

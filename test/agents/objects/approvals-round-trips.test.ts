@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../../../workers/bollard/index';
 import { approvalSettled, createApprovalAgent, decideAs } from '../approval-helpers';
-import { BASE, cardPayment } from '../helpers';
+import { BASE, cardPayment, createAgent, gateway } from '../helpers';
 
 const metered = { ...env, DO_METER: 'on' } as Env;
 
@@ -57,5 +57,32 @@ describe('approvals keep the one round trip per call', { timeout: 60_000 }, () =
     const replay = await send(key);
     expect(replay.status).toBe(201);
     expect(replay.waited).toEqual({ AGENT: 1 });
+  });
+
+  it('object scope and the budgets, checked before an approval is asked for, stay inside that one round trip', async () => {
+    const maker = await createAgent({ payments: 'write' });
+    const made = await gateway(maker.key, 'POST', '/payments', cardPayment(1_000));
+    const theirs = ((await made.json()) as { id: string }).id;
+    const agent = await createApprovalAgent(
+      { payments: 'write' },
+      { at_or_over: { EUR: 50_000 }, methods: ['refundPayment'] },
+      { max_amount_per_30_days: { EUR: 40_000 } },
+    );
+    const notOwned = await trips(agent.key, `/agent/v1/payments/${theirs}/refunds`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ amount: 100 }),
+    });
+    expect(notOwned.status).toBe(403);
+    expect(notOwned.body.error_codes).toEqual(['object_not_owned']);
+    expect(notOwned.waited).toEqual({ AGENT: 1 });
+    const overBudget = await trips(agent.key, '/agent/v1/payments', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(cardPayment(60_000)),
+    });
+    expect(overBudget.status).toBe(403);
+    expect(overBudget.body.error_codes).toEqual(['rolling_30_day_limit_exceeded']);
+    expect(overBudget.waited).toEqual({ AGENT: 1 });
   });
 });

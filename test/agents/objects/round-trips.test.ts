@@ -87,6 +87,42 @@ describe('one Durable Object round trip per agent call', { timeout: 60_000 }, ()
     expect(await spentToday(agent.id)).toEqual({ EUR: 1400 });
   });
 
+  it('object scope adds no hop: owned, not owned, and a dispute owned through its payment (read upstream inside begin)', async () => {
+    const agent = await createAgent({ payments: 'write', disputes: 'write' });
+    const other = await createAgent({ payments: 'write' });
+    const mine = await agentCall(agent.key, 'POST', '/payments', cardPayment(300, 'EUR', false));
+    const theirs = await agentCall(other.key, 'POST', '/payments', cardPayment(300, 'EUR', false));
+    const captured = await agentCall(
+      agent.key,
+      'POST',
+      `/payments/${(mine.body as { id: string }).id}/captures`,
+      {},
+    );
+    expect(captured.status).toBe(202);
+    expect(captured.waited).toEqual({ AGENT: 1 });
+    const refused = await agentCall(
+      agent.key,
+      'POST',
+      `/payments/${(theirs.body as { id: string }).id}/voids`,
+      {},
+    );
+    expect(refused.status).toBe(403);
+    expect(refused.waited).toEqual({ AGENT: 1 });
+    expect(refused.background).toBe(0);
+    const raised = await (env as unknown as { CHECKOUT_SIM: Fetcher }).CHECKOUT_SIM.fetch(
+      'http://sim/_sim/disputes',
+      {
+        method: 'POST',
+        headers: { authorization: 'Bearer sim_admin_dev', 'content-type': 'application/json' },
+        body: JSON.stringify({ payment_id: (mine.body as { id: string }).id }),
+      },
+    );
+    const dispute = (await raised.json()) as { id: string };
+    const read = await agentCall(agent.key, 'GET', `/disputes/${dispute.id}`);
+    expect(read.status).toBe(200);
+    expect(read.waited).toEqual({ AGENT: 1 });
+  });
+
   it('a refusal is one round trip and no outcome; a call without a key waits on none', async () => {
     const agent = await createAgent({ payments: 'read' });
     const refused = await agentCall(agent.key, 'POST', '/payments', cardPayment(100));

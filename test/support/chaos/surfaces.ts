@@ -62,7 +62,12 @@ export async function createAgentKey(
   const res = await fetcher(`${bollardUrl}/admin/agents`, {
     method: 'POST',
     headers: { authorization: `Bearer ${DEV_CREDENTIALS.adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name, grants: GRANTS }),
+    // Scope `any`: the chaos methods act on objects the harness made upstream, not through this agent.
+    body: JSON.stringify({
+      name,
+      grants: GRANTS,
+      scope: Object.fromEntries(Object.keys(GRANTS).map((a) => [a, 'any'])),
+    }),
   });
   const body = (await res.json()) as { key?: string };
   if (res.status !== 201 || !body.key) throw new Error(`creating the chaos agent failed: ${res.status}`);

@@ -11,6 +11,7 @@ import {
   approvalsWake,
   decide,
   expireDue,
+  expireOnRevoke,
   listApprovals,
   pruneApprovals,
   readApproval,
@@ -38,6 +39,8 @@ import { beginCall } from './begin';
 import { abandonStart, checkKey, closeAttempts, finishStart, sweepStale } from './call-path';
 import { type ChainCheck, markArchived, nextPruneAt, pruneChain, verifyChain } from './chain';
 import { forwardToIndex, sendToDirectory } from './forward';
+import { startOperatorVoid, VOID_BATCH, voidCandidates } from './operator-voids';
+import { CreationSignal, ownershipPorts, ownershipSummary } from './ownership';
 import { agentView, directoryRow, identity, type ProfileRow, profileOf } from './profile';
 import { insertAgent, profileScopes, revokeAgent, rotateKey, updateAgent } from './profile-admin';
 import type {
@@ -50,7 +53,7 @@ import type {
   RequestMeta,
 } from './rpc';
 import { rememberHold, reserveSpend } from './spend-holds';
-import type { SpendCheck, SpendHold } from './spend-ledger';
+import type { SpendCheck, SpendHold, SpendView } from './spend-ledger';
 import { type AgentStores, appendEntry, chainState, initialised, initStores, openStores } from './state';
 
 /**
@@ -63,13 +66,16 @@ import { type AgentStores, appendEntry, chainState, initialised, initStores, ope
  * The alarm forwards new entries to the global `AuditIndex`, retries the directory, and sweeps starts
  * whose outcome never came. This class is the RPC surface; the work is in the modules beside it: the
  * profile's admin SQL (profile-admin.ts), the call path (begin.ts, call-path.ts), spend holds
- * (spend-holds.ts), chain reads and pruning (chain.ts), and the alarm and forwarding (alarm.ts, forward.ts).
+ * (spend-holds.ts), object scope (ownership.ts), the voids of a revocation (operator-voids.ts), chain reads
+ * and pruning (chain.ts), and the alarm and forwarding (alarm.ts, forward.ts).
  */
 export class AgentObject extends DurableObject<Env> {
   #stores: AgentStores | null = null;
   readonly #alarm: AlarmSlot;
   /** Re-sends of an approved call waiting for the execution another request is running (approvals.ts). */
   readonly #waiters = new ExecutionWaiters();
+  /** Object scope (issue 18): wakes calls waiting for a creation's answer (ownership.ts). */
+  readonly #settled = new CreationSignal();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -89,12 +95,20 @@ export class AgentObject extends DurableObject<Env> {
     return { agent: this.#view(nowMs), key };
   }
 
-  get(nowMs: number = Date.now()): { agent: AgentView; spent_today: Record<string, number> } | null {
+  get(nowMs: number = Date.now()): {
+    agent: AgentView;
+    spent_today: Record<string, number>;
+    spent: SpendView;
+    objects: ReturnType<typeof ownershipSummary>;
+  } | null {
     const row = profileOf(this.#stores);
     if (!row || !this.#stores) return null;
     return {
       agent: agentView(directoryRow(row), nowMs),
       spent_today: this.#stores.ledger.today(row.id, nowMs),
+      // Budgets over time and object scope (issue 18): every window's totals, and what the agent owns.
+      spent: this.#stores.ledger.view(row.id, nowMs),
+      objects: ownershipSummary(this.#stores.sql),
     };
   }
 
@@ -124,6 +138,7 @@ export class AgentObject extends DurableObject<Env> {
     if (row.revoked_at === null) {
       revokeAgent(this.ctx.storage.sql, nowMs);
       await this.#syncDirectory();
+      if (this.#stores && expireOnRevoke(this.#stores, row, nowMs) > 0) await this.#afterAppend();
     }
     return this.#view(nowMs);
   }
@@ -167,10 +182,13 @@ export class AgentObject extends DurableObject<Env> {
       append: (input) => this.#append(input),
       reserve: (agentId, entryName, money, hold) =>
         this.reserveSpend(agentId, entryName, money, Date.now(), hold),
+      fits: (agentId, entryName, money, hold) =>
+        reserveSpend(stores, agentId, entryName, money, Date.now(), hold, 'dry_run'),
       remember: (seq, hold, created) => rememberHold(this.ctx.storage.sql, seq, hold, created),
       existingApproval: (call) => existingApproval(stores, this.env, call),
       newApproval: (call) => newApproval(stores, call),
       executionStarted: (approvalId, seq) => executionStarted(stores, approvalId, seq, Date.now()),
+      ownership: ownershipPorts(this.env, stores, this.#settled),
     });
     await this.#afterAppend();
     return result;
@@ -183,6 +201,8 @@ export class AgentObject extends DurableObject<Env> {
   async finish(request: FinishRequest): Promise<void> {
     const stores = this.#stores;
     if (!stores || !finishStart(stores, request.seq, request, request.release !== null)) return;
+    // Object scope: calls waiting for a creation's answer look again (ownership.ts).
+    this.#settled.notify();
     // Approvals: an approved call's execution ended (its answer kept for replays); waiters learn it.
     const row = profileOf(stores);
     if (row && request.approval && executionEnded(stores, row, request))
@@ -197,10 +217,29 @@ export class AgentObject extends DurableObject<Env> {
   async abandon(requestId: string, nowMs: number = Date.now()): Promise<void> {
     const stores = this.#stores;
     if (!stores || !abandonStart(stores, requestId, nowMs)) return;
+    this.#settled.notify();
     // Approvals: an execution that was never sent is not in flight any more.
     clearLostExecutions(stores, nowMs, false);
     this.#waiters.wakeAll();
     await this.#afterAppend();
+  }
+
+  // ── revoke and roll back (issue 18; operator-voids.ts, admin/revoke-voids.ts) ─────────────────────
+
+  /** The agent's own payments that may still hold an open authorisation, newest first, at most a batch. */
+  voidCandidates(nowMs: number = Date.now()): { ids: string[]; remaining: number } {
+    return this.#stores ? voidCandidates(this.#stores.sql, nowMs, VOID_BATCH) : { ids: [], remaining: 0 };
+  }
+
+  /** Appends the `start` of a void Bollard sends for the operator; `finish` appends its outcome. */
+  async startOperatorVoid(
+    requestId: string,
+    key: string,
+    nowMs: number = Date.now(),
+  ): Promise<number | null> {
+    const seq = this.#stores ? startOperatorVoid(this.#stores, requestId, key, nowMs) : null;
+    if (seq !== null) await this.#afterAppend();
+    return seq;
   }
 
   /** Appends one complete `call` entry to this object's chain (made `chain` if it has none yet). */
@@ -307,7 +346,13 @@ export class AgentObject extends DurableObject<Env> {
   // ── spend ledger (also reached directly by tests) ──────────────────────────────────────────────
 
   /** Reserves a money-moving call's amount under its idempotency key, within the limits (spend-holds.ts). */
-  reserveSpend(agentId: string, entryName: string, money: Money, nowMs: number, hold: SpendHold): SpendCheck {
+  reserveSpend(
+    agentId: string,
+    entryName: string,
+    money: Money | null,
+    nowMs: number,
+    hold: SpendHold,
+  ): SpendCheck {
     return reserveSpend(this.#stores, agentId, entryName, money, nowMs, hold);
   }
 

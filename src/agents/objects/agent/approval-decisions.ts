@@ -24,6 +24,22 @@ export function expireDue(stores: AgentStores, agent: Agent, nowMs: number, limi
   return due.length;
 }
 
+/**
+ * Revoking the agent ends its open approvals at once: pending ones are no longer for a person to decide,
+ * and approved ones may no longer run (the key check refuses the re-send anyway; this keeps the Approvals
+ * view and the chain saying so). Each expires with its `approval_expired` entry; one whose execution is in
+ * flight is left to finish. How many ended.
+ */
+export function expireOnRevoke(stores: AgentStores, agent: Agent, nowMs: number): number {
+  let ended = 0;
+  for (const status of ['pending', 'approved'] as const)
+    for (const row of stores.approvals.list(status, 1_000, 0).rows) {
+      const due = stores.approvals.update(row.id, { expires_at: Math.min(row.expires_at, nowMs) });
+      if (expireIfDue(stores, due, agent, nowMs).status === 'expired') ended++;
+    }
+  return ended;
+}
+
 /** One approval, current (expired first if its time is up), or null. */
 export function readApproval(
   stores: AgentStores,

@@ -5,7 +5,6 @@ import { newApprovalId, redactApprovalBody, requestHash } from '../../model/appr
 import type { ApprovalStatus } from '../../model/approval-view';
 import type { EntryInput } from '../../model/audit-entry';
 import { OBJECT_DEADLINE_MS } from '../../model/deadlines';
-import { checkCallLimits, hasMoneyLimits } from '../../model/policy';
 import type { DecisionReason } from '../../model/types';
 import type {
   ApprovalBeginResult,
@@ -42,6 +41,11 @@ export interface GateCall {
   currency: string | null;
   base: CallBase;
   nowMs: number;
+  /**
+   * Would the call fit its limits and budgets as they stand (per call, day, rolling windows, lifetime,
+   * velocity)? Asked only when the policy covers the call; nothing is held (begin.ts).
+   */
+  fits(): boolean;
 }
 
 /** Go on (executing `approvalId`, or no approval at all), or answer with `result`. */
@@ -142,7 +146,7 @@ const REFUSALS: Record<'approval_mismatch' | 'approval_declined' | 'approval_exp
 };
 
 /** What the first half of the gate needs: the call, before its amount is looked up. */
-export type KeyedCall = Omit<GateCall, 'amount' | 'currency'>;
+export type KeyedCall = Omit<GateCall, 'amount' | 'currency' | 'fits'>;
 
 /**
  * The first half of `begin`'s approval gate, before any money lookup (so a replay costs no upstream call at
@@ -214,22 +218,16 @@ export function existingApproval(stores: AgentStores, env: Env, call: KeyedCall)
 /**
  * The second half, once the amount is known and before anything is reserved: a call the policy covers
  * gets a new pending approval (its `approval_requested` entry is the call's one entry) and is answered
- * 428; anything else proceeds. A call the per-call limits refuse anyway is left to the reservation: no
- * person is asked to approve what would be refused.
+ * 428; anything else proceeds. A call its limits or budgets refuse as they stand (`fits`) is left to the
+ * reservation, which refuses it with the limit's reason: no person is asked to approve what would be
+ * refused (docs/agents.md, "Budgets and approvals").
  */
 export function newApproval(stores: AgentStores, call: GateCall): GateResult {
   const { request, agent, entry, base, nowMs } = call;
   const money = { amount: call.amount, currency: call.currency };
   const need = approvalNeed(agent.approval, entry, money);
   if (!need) return { kind: 'proceed', approvalId: null };
-  if (
-    entry.movesMoney &&
-    hasMoneyLimits(agent.limits) &&
-    money.amount !== null &&
-    money.currency !== null &&
-    !checkCallLimits(agent.limits, { amount: money.amount, currency: money.currency }).ok
-  )
-    return { kind: 'proceed', approvalId: null };
+  if (!call.fits()) return { kind: 'proceed', approvalId: null };
 
   const key = request.givenKey ?? request.key ?? crypto.randomUUID();
   const path = fillPath(entry.path, request.params);

@@ -1,5 +1,6 @@
 import { UNKNOWN_SOURCE } from '../../model/attempts';
 import type { KeyShape } from '../../model/audit-entry';
+import { settleCreation } from './ownership';
 import { type ProfileRow, profileOf } from './profile';
 import type { FinishRequest, RequestMeta } from './rpc';
 import { dropStartHold, madeByStart, releaseStartHold } from './spend-holds';
@@ -68,6 +69,7 @@ export function finishStart(stores: AgentStores, seq: number, r: FinishRequest, 
   });
   if (release) releaseStartHold(stores, seq);
   else dropStartHold(stores.sql, seq);
+  settleCreation(stores.sql, seq, r);
   return true;
 }
 

@@ -18,14 +18,15 @@ export async function insertAgent(
 ): Promise<string> {
   const key = issueAgentKey(id);
   sql.exec(
-    `INSERT INTO agent (id, name, key_hash, key_prefix, grants, limits, expires_at, created_at, updated_at,
-       key_issued_at, revoked_at, version, approval) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1, ?)`,
+    `INSERT INTO agent (id, name, key_hash, key_prefix, grants, limits, scope, expires_at, created_at, updated_at,
+       key_issued_at, revoked_at, version, approval) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1, ?)`,
     id,
     input.name,
     await hashAgentKey(key),
     key.slice(0, KEY_PREFIX_LENGTH),
     JSON.stringify(input.grants),
     JSON.stringify(input.limits),
+    JSON.stringify(input.scope),
     input.expires_at === null ? null : Date.parse(input.expires_at),
     nowMs,
     nowMs,
@@ -35,14 +36,18 @@ export async function insertAgent(
   return key;
 }
 
-/** Replaces the given fields. Grants and limits are replaced whole, not merged, so the result is explicit. */
+/**
+ * Replaces the given fields. Grants, scope and limits are replaced whole, not merged, so the result is
+ * explicit. Changing grants keeps the stored scope: an area it does not name takes its new grant's default.
+ */
 export function updateAgent(sql: SqlStorage, row: ProfileRow, patch: PatchAgentInput, nowMs: number): void {
   sql.exec(
-    `UPDATE agent SET name = ?, grants = ?, limits = ?, expires_at = ?, updated_at = ?, version = version + 1,
-       approval = ?`,
+    `UPDATE agent SET name = ?, grants = ?, limits = ?, scope = ?, expires_at = ?, updated_at = ?,
+       version = version + 1, approval = ?`,
     patch.name ?? row.name,
     patch.grants ? JSON.stringify(patch.grants) : row.grants,
     patch.limits ? JSON.stringify(patch.limits) : row.limits,
+    patch.scope ? JSON.stringify(patch.scope) : row.scope,
     patch.expires_at === undefined
       ? row.expires_at
       : patch.expires_at === null

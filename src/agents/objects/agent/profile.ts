@@ -1,4 +1,5 @@
 import type { ApprovalPolicy } from '../../model/approval-policy';
+import { type Scopes, scopeView } from '../../model/scope';
 import type { AgentLimits, AgentView, Grants } from '../../model/types';
 
 /** The agent's own row in its object (one row: `id` is the object's name). */
@@ -9,6 +10,8 @@ export interface ProfileRow extends Record<string, SqlStorageValue> {
   key_prefix: string;
   grants: string;
   limits: string;
+  /** JSON `Scopes` as the operator set them; null for an agent made before object scope (all `any`). */
+  scope: string | null;
   expires_at: number | null;
   created_at: number;
   updated_at: number;
@@ -28,6 +31,7 @@ export const PROFILE_SCHEMA = `
     key_prefix TEXT NOT NULL,
     grants TEXT NOT NULL,
     limits TEXT NOT NULL,
+    scope TEXT,
     expires_at INTEGER,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
@@ -43,6 +47,8 @@ export interface AuthenticatedAgent {
   id: string;
   name: string;
   grants: Grants;
+  /** As stored: null for an agent made before object scope existed (model/scope.ts, `scopeOf`). */
+  scope: Scopes | null;
   limits: AgentLimits;
   approval: ApprovalPolicy | null;
 }
@@ -53,6 +59,7 @@ export interface DirectoryRow {
   name: string;
   grants: string;
   limits: string;
+  scope: string | null;
   expires_at: number | null;
   created_at: number;
   updated_at: number;
@@ -76,10 +83,12 @@ export function agentStatus(
 
 /** The admin view of an agent (the directory's rows have the same fields). */
 export function agentView(row: DirectoryRow, nowMs: number): AgentView {
+  const grants = JSON.parse(row.grants) as Grants;
   return {
     id: row.id,
     name: row.name,
-    grants: JSON.parse(row.grants) as Grants,
+    grants,
+    scope: scopeView(storedScope(row.scope), grants),
     limits: JSON.parse(row.limits) as AgentLimits,
     expires_at: iso(row.expires_at),
     created_on: new Date(row.created_at).toISOString(),
@@ -98,6 +107,7 @@ export function directoryRow(row: ProfileRow): DirectoryRow {
     name: row.name,
     grants: row.grants,
     limits: row.limits,
+    scope: row.scope,
     expires_at: row.expires_at,
     created_at: row.created_at,
     updated_at: row.updated_at,
@@ -114,6 +124,7 @@ export function identity(row: ProfileRow): AuthenticatedAgent {
     id: row.id,
     name: row.name,
     grants: JSON.parse(row.grants) as Grants,
+    scope: storedScope(row.scope),
     limits: JSON.parse(row.limits) as AgentLimits,
     approval: approvalOf(row.approval),
   };
@@ -121,6 +132,11 @@ export function identity(row: ProfileRow): AuthenticatedAgent {
 
 function approvalOf(json: string | null | undefined): ApprovalPolicy | null {
   return json ? (JSON.parse(json) as ApprovalPolicy) : null;
+}
+
+/** The stored scope; null (no column value) for an agent made before object scope existed. */
+function storedScope(json: string | null | undefined): Scopes | null {
+  return typeof json === 'string' ? (JSON.parse(json) as Scopes) : null;
 }
 
 /** The agent's own row; none in `anonymous`, or in an object nobody created (no stores). */

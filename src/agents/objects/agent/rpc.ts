@@ -2,6 +2,7 @@ import type { UpstreamResponse } from '../../../checkout/contract';
 import type { EntryInput } from '../../model/audit-entry';
 import type { Failure } from '../../model/failure';
 import type { MoneyFacts } from '../../model/money';
+import type { CreatedObject, ObjectFacts } from '../../model/scope';
 import type { AgentView, Decision, DecisionReason } from '../../model/types';
 import type { AuditRef } from '../../proof/receipt-claims';
 import type { ApprovalBeginResult, ExecutionEnd } from './approvals-rpc';
@@ -29,7 +30,8 @@ export type PreRefusalReason =
 /** Who is calling and when: the fields every entry about this request shares. */
 export interface RequestMeta {
   requestId: string;
-  channel: EntryInput['channel'];
+  /** An agent's own calls come over REST or MCP (`admin` entries are Bollard's, for an operator). */
+  channel: Exclude<EntryInput['channel'], 'admin'>;
   /** When the request (or the MCP tool call) arrived, ms since the epoch. */
   atMs: number;
   method: string;
@@ -56,6 +58,8 @@ export interface BeginRequest extends RequestMeta {
   money: MoneyFacts;
   /** Approvals: the JSON body as sent (writes only), which an approval's hash binds (approvals.ts). */
   body?: unknown;
+  /** Object scope (issue 18, scope-budgets): what the body and query say about the objects the call names. */
+  object?: ObjectFacts;
 }
 
 /** An `UpstreamResponse` that can cross an RPC boundary (Headers cannot). */
@@ -136,6 +140,8 @@ export interface FinishRequest {
   release: SpendHold | null;
   /** Approvals: how the execution of an approved call ended (its answer, to replay), for those only. */
   approval?: ExecutionEnd;
+  /** Object scope (issue 18, scope-budgets): the object a creating call's 2xx answer named, now the agent's. */
+  created?: CreatedObject | null;
 }
 
 export function plainResponse(response: UpstreamResponse): PlainResponse {

@@ -28,21 +28,17 @@ export function reserveSpend(
   stores: AgentStores | null,
   agentId: string,
   entryName: string,
-  money: Money,
+  money: Money | null,
   nowMs: number,
   hold: SpendHold,
+  mode: 'reserve' | 'dry_run' = 'reserve',
 ): SpendCheck {
   const row = profileOf(stores);
   if (!row || !stores || row.id !== agentId)
     return { ok: false, reason: 'grant_required', message: 'no such agent' };
-  return stores.ledger.check(
-    identity(row),
-    entryByName(entryName),
-    money,
-    nowMs,
-    hold,
-    row.revoked_at !== null,
-  );
+  const args = [identity(row), entryByName(entryName), money, nowMs, hold, row.revoked_at !== null] as const;
+  // `dry_run`: the same check, holding nothing (before an approval is requested: SpendLedger.fits).
+  return mode === 'reserve' ? stores.ledger.check(...args) : stores.ledger.fits(...args);
 }
 
 /** Remembers the reservation a start holds (and whether it made it). */

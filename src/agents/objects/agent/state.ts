@@ -1,12 +1,14 @@
-import type { AuditEntry, EntryInput } from '../../model/audit-entry';
+import { ANONYMOUS_CHAIN, type AuditEntry, type EntryInput } from '../../model/audit-entry';
 import { ChainArchiveMark } from '../../proof/archive-ledger';
 import { CALLS_SCHEMA, CallsProjection } from '../audit-calls';
+import { ensureColumns } from '../entry-rows';
 import { ApprovalStore } from './approvals-store';
 import { AttemptWindows } from './attempt-windows';
 import { AuditChain, CHAIN_SCHEMA } from './audit-chain';
+import { OWNERSHIP_SCHEMA } from './ownership';
 import { PROFILE_SCHEMA } from './profile';
 import { HOLDS_SCHEMA } from './spend-holds';
-import { SPEND_SCHEMA, SpendLedger } from './spend-ledger';
+import { BUDGET_SCHEMA, SPEND_SCHEMA, SpendLedger } from './spend-ledger';
 
 /** Where the object's chain stands: its name, what the index has, and what the directory was last sent. */
 export interface ChainState extends Record<string, SqlStorageValue> {
@@ -65,6 +67,14 @@ export function initStores(sql: SqlStorage, chain: string): AgentStores {
 }
 
 export function openStores(sql: SqlStorage, chain: string): AgentStores {
+  // Object scope and budgets over time (issue 18) came after the first layout: objects made before get
+  // their tables and the agent's `scope` column (null: every area `any`, as the agent was created) here.
+  // Not in `anonymous`, which never holds an agent: its storage stays bounded by its records alone.
+  if (chain !== ANONYMOUS_CHAIN) {
+    sql.exec(BUDGET_SCHEMA);
+    sql.exec(OWNERSHIP_SCHEMA);
+  }
+  ensureColumns(sql, 'agent', { scope: 'TEXT' });
   return {
     sql,
     chain: new AuditChain(sql, chain),
