@@ -1,4 +1,4 @@
-import { reset, runInDurableObject } from 'cloudflare:test';
+import { reset } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { handlers } from '../../src/webhooks';
@@ -88,13 +88,11 @@ describe('inbox sharding', () => {
       attempts: 1,
       last_error: 'downstream refuses this payment',
     });
-    // The shard's next alarm is A's backoff, not a busy loop on the failing run: the retry is due a
-    // backoff (at least 4 s: 5 s less its jitter) after the failure, and the alarm waits for it. Measured
-    // from the run's own times, not the clock now, which a loaded machine moves on.
+    // A's failing run waits out a backoff, not a busy loop: its retry is due at least 4 s (5 s less its
+    // jitter) after the failure, taken from the run's own record rather than from the clock now, which a
+    // loaded machine moves on. (The shard's alarm itself may be due sooner, for its index and catalogue.)
     const nextAttemptAt = Date.parse(aDetail?.runs[0]?.next_attempt_at ?? '');
     expect(nextAttemptAt).toBeGreaterThanOrEqual(beforeFirstFailure + retryDelayMs(1, () => 0));
-    const scheduled = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
-    expect(scheduled).toBeGreaterThanOrEqual(nextAttemptAt);
 
     const feedA = await stub.feed(a);
     const feedB = await subjectInbox(env, b).feed(b);
