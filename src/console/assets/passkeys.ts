@@ -41,6 +41,27 @@ function supported() {
     throw new Error('This browser does not support passkeys.');
 }
 
+/**
+ * Runs one WebAuthn ceremony (run: navigator.credentials.create or .get) and gives its credential as the
+ * JSON the server's library reads: the fields both ceremonies share, and the response fields of its own.
+ */
+async function ceremony(run, publicKey, response) {
+  let cred;
+  try {
+    cred = await run({ publicKey });
+  } catch (err) {
+    throw explain(err);
+  }
+  return {
+    id: cred.id,
+    rawId: toB64url(cred.rawId),
+    type: cred.type,
+    response: response(cred.response),
+    clientExtensionResults: cred.getClientExtensionResults(),
+    authenticatorAttachment: cred.authenticatorAttachment || undefined,
+  };
+}
+
 /** navigator.credentials.create() with the server's creation options; the registration response as JSON. */
 export async function createPasskey(options) {
   supported();
@@ -49,25 +70,11 @@ export async function createPasskey(options) {
     user: Object.assign({}, options.user, { id: fromB64url(options.user.id) }),
     excludeCredentials: (options.excludeCredentials || []).map(descriptor),
   });
-  let cred;
-  try {
-    cred = await navigator.credentials.create({ publicKey });
-  } catch (err) {
-    throw explain(err);
-  }
-  const r = cred.response;
-  return {
-    id: cred.id,
-    rawId: toB64url(cred.rawId),
-    type: cred.type,
-    response: {
-      clientDataJSON: toB64url(r.clientDataJSON),
-      attestationObject: toB64url(r.attestationObject),
-      transports: typeof r.getTransports === 'function' ? r.getTransports() : [],
-    },
-    clientExtensionResults: cred.getClientExtensionResults(),
-    authenticatorAttachment: cred.authenticatorAttachment || undefined,
-  };
+  return ceremony((o) => navigator.credentials.create(o), publicKey, (r) => ({
+    clientDataJSON: toB64url(r.clientDataJSON),
+    attestationObject: toB64url(r.attestationObject),
+    transports: typeof r.getTransports === 'function' ? r.getTransports() : [],
+  }));
 }
 
 /** navigator.credentials.get() with the server's request options; the authentication response as JSON. */
@@ -77,25 +84,11 @@ export async function getPasskey(options) {
     challenge: fromB64url(options.challenge),
     allowCredentials: (options.allowCredentials || []).map(descriptor),
   });
-  let cred;
-  try {
-    cred = await navigator.credentials.get({ publicKey });
-  } catch (err) {
-    throw explain(err);
-  }
-  const r = cred.response;
-  return {
-    id: cred.id,
-    rawId: toB64url(cred.rawId),
-    type: cred.type,
-    response: {
-      clientDataJSON: toB64url(r.clientDataJSON),
-      authenticatorData: toB64url(r.authenticatorData),
-      signature: toB64url(r.signature),
-      userHandle: r.userHandle ? toB64url(r.userHandle) : undefined,
-    },
-    clientExtensionResults: cred.getClientExtensionResults(),
-    authenticatorAttachment: cred.authenticatorAttachment || undefined,
-  };
+  return ceremony((o) => navigator.credentials.get(o), publicKey, (r) => ({
+    clientDataJSON: toB64url(r.clientDataJSON),
+    authenticatorData: toB64url(r.authenticatorData),
+    signature: toB64url(r.signature),
+    userHandle: r.userHandle ? toB64url(r.userHandle) : undefined,
+  }));
 }
 `;
