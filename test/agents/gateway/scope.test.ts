@@ -278,6 +278,8 @@ describe('object scope', { timeout: 60_000 }, () => {
     await settled(async () => (await paymentsWithReference(reference)).length > 0);
     const [made] = await paymentsWithReference(reference);
     if (!made) throw new Error('the simulator processed the payment');
+    // The outcome (here: unknown) is appended after the answer; wait for it, not for the clock.
+    await settled(async () => (await objects(agent.id)).unresolved === 1);
     expect(await objects(agent.id)).toEqual({ owned: {}, unresolved: 1 });
 
     const retry = await json<{ id: string }>(
@@ -285,6 +287,8 @@ describe('object scope', { timeout: 60_000 }, () => {
       201,
     );
     expect(retry.id).toBe(made.id);
+    // The retry's answer names the payment; its outcome entry records the ownership after the answer.
+    await settled(async () => (await objects(agent.id)).unresolved === 0);
     expect(await objects(agent.id)).toEqual({ owned: { payment: 1 }, unresolved: 0 });
     expect((await gateway(agent.key, 'POST', `/payments/${made.id}/captures`, {})).status).toBe(202);
     await runInDurableObject(env.AGENT.getByName(agent.id), (_o, state) => {
