@@ -2,7 +2,7 @@ import type { Context, Hono } from 'hono';
 import * as z from 'zod';
 import { approvalChallenge } from '../../approvers/challenge';
 import { verifyApprover } from '../../approvers/verify';
-import { type AppEnv, BollardError } from '../../http';
+import { type AppEnv, BollardError, redactString } from '../../http';
 import { agentOfApproval } from '../model/approval-request';
 import { APPROVAL_STATUSES, type ApprovalView } from '../model/approval-view';
 import { withObjectDeadline } from '../model/deadlines';
@@ -152,7 +152,8 @@ export function mountApprovalAdmin(app: Hono<AppEnv>): void {
         id,
         {
           decision,
-          reason: 'reason' in claim && typeof claim.reason === 'string' ? claim.reason : null,
+          // Shown to the agent and kept in the chain: anything card- or secret-shaped in it is masked.
+          reason: 'reason' in claim && typeof claim.reason === 'string' ? redactString(claim.reason) : null,
           approver,
           requestHash: found.requestHash,
           requestId: c.get('requestId'),

@@ -181,7 +181,8 @@ describe('approvals on /agent/v1', { timeout: 90_000 }, () => {
     expect(((await noReason.json()) as ApprovalErrorJson).error_codes).toEqual(['reason_invalid']);
     const declined = await decideAs(first.approval_id, 'decline', {
       approver_id: 'dev',
-      reason: 'not this supplier',
+      // Shown to the agent and kept in the chain, so card-shaped text in it is masked before it is stored.
+      reason: 'not this supplier, card 4242424242424242',
     });
     expect(declined.status).toBe(200);
     const before = await simRequests();
@@ -196,8 +197,9 @@ describe('approvals on /agent/v1', { timeout: 90_000 }, () => {
     expect(await simRequests()).toBe(before);
     expect(await agentStatus(agent.key, first.approval_id)).toMatchObject({
       status: 'declined',
-      decline_reason: 'not this supplier',
+      decline_reason: expect.stringMatching(/^not this supplier, card \S+$/),
     });
+    expect(JSON.stringify(await agentStatus(agent.key, first.approval_id))).not.toContain('4242424242424242');
     // Approving it now is a conflict.
     expect((await decideAs(first.approval_id, 'approve')).status).toBe(409);
   });
