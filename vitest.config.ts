@@ -19,27 +19,57 @@ const fuzz = {
   fuzzSeed: Number(process.env.FUZZ_SEED ?? 0) || 0,
 };
 
+/** Bollard's Worker in workerd, beside the simulator, the flaky upstream and the webhook sink. */
+const bollardWorker = () =>
+  cloudflareTest({
+    main: './workers/bollard/index.ts',
+    wrangler: { configPath: './wrangler.toml' },
+    miniflare: {
+      // APPROVAL_NOTIFY_SINK: the approval notifications go to the recording sink (approval-notify.ts).
+      serviceBindings: {
+        CHECKOUT_SIM: 'checkout-sim',
+        FLAKY_UPSTREAM: 'flaky-upstream',
+        APPROVAL_NOTIFY_SINK: 'webhook-sink',
+      },
+      workers: [simAuxWorker(simScript), flakyUpstreamAuxWorker(flakyScript), webhookSink],
+    },
+  });
+
+/**
+ * Files that measure the whole isolate or the whole store, so each gets a runtime of its own: the isolate's
+ * rate gate lease and metrics aggregate, empty-store and global counts, the doctor's view of everything.
+ * Every other file shares one runtime per worker (`isolate: false`), which saves importing the Worker once
+ * per file (about 1.6 s each); those files key what they assert on ids of their own. `reset()` cannot stand
+ * in for a fresh runtime: it clears Durable Objects but not KV or module memory.
+ */
+const OWN_RUNTIME = [
+  'test/http/do-meter.test.ts', // the isolate's one rate gate lease
+  'test/metrics/metrics.test.ts', // the isolate's metrics aggregate
+  'test/oauth/token-source-bounds.test.ts', // the isolate's token memory
+  'test/admin/doctor.test.ts', // every check over the whole store
+  'test/agents/admin/admin.test.ts',
+  'test/agents/admin/audit.test.ts', // the global export against a verification of everything
+  'test/agents/admin/storage-status.test.ts', // sizes of the whole directory and index
+  'test/agents/objects/retention.test.ts', // prunes the global index
+  'test/agents/proof/archive.test.ts', // archives every chain
+  'test/chaos/upstream-faults.test.ts', // lifts the account budget for its run
+  'test/agents/gateway/budgets.test.ts', // lifts the account's write rate, which the isolate's lease caches
+  'test/fuzz/admin.fuzz.test.ts',
+  // Generated from schemas whose OpenAPI metadata sits in zod's global registry, so the modules a runtime
+  // has already loaded could change the document it writes.
+  'test/storefront/openapi.test.ts',
+  'test/webhooks/receiver.test.ts', // an empty store after a refused delivery
+];
+
 export default defineConfig({
   test: {
     projects: [
       {
-        plugins: [
-          cloudflareTest({
-            main: './workers/bollard/index.ts',
-            wrangler: { configPath: './wrangler.toml' },
-            miniflare: {
-              // APPROVAL_NOTIFY_SINK: the approval notifications go to the recording sink (approval-notify.ts).
-              serviceBindings: {
-                CHECKOUT_SIM: 'checkout-sim',
-                FLAKY_UPSTREAM: 'flaky-upstream',
-                APPROVAL_NOTIFY_SINK: 'webhook-sink',
-              },
-              workers: [simAuxWorker(simScript), flakyUpstreamAuxWorker(flakyScript), webhookSink],
-            },
-          }),
-        ],
+        plugins: [bollardWorker()],
         test: {
           name: 'bollard',
+          isolate: false,
+          setupFiles: ['./test/support/fresh-runtime.ts'],
           // Two runtimes at a time, even on two cores: much of a file's time is waiting (deadlines,
           // stalls, a runtime starting), which the other file's work fills. Same for checkout-sim below.
           maxWorkers: 2,
@@ -48,7 +78,17 @@ export default defineConfig({
           testTimeout: 15_000,
           provide: fuzz,
           include: ['test/**/*.test.ts'],
-          exclude: ['test/checkout-sim/**', 'test/e2e/**'],
+          exclude: ['test/checkout-sim/**', 'test/e2e/**', ...OWN_RUNTIME],
+        },
+      },
+      {
+        plugins: [bollardWorker()],
+        test: {
+          name: 'bollard-isolated',
+          maxWorkers: 2,
+          testTimeout: 15_000,
+          provide: fuzz,
+          include: OWN_RUNTIME,
         },
       },
       {
@@ -66,6 +106,8 @@ export default defineConfig({
         ],
         test: {
           name: 'checkout-sim',
+          isolate: false,
+          setupFiles: ['./test/checkout-sim/support/fresh-sim.ts'],
           maxWorkers: 2,
           testTimeout: 15_000,
           provide: fuzz,

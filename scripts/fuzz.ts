@@ -25,6 +25,8 @@ const result = spawnSync(
     '--project',
     'bollard',
     '--project',
+    'bollard-isolated',
+    '--project',
     'checkout-sim',
     'test/fuzz/',
     'test/checkout-sim/fuzz.test.ts',

@@ -4,7 +4,7 @@ import { webhookStats } from '../events/deliveries-log';
 import type { JsonObject } from '../lib/body';
 import { isObject, jsonBody } from '../lib/body';
 import type { KeyConfig, OAuthClientConfig, SimConfig } from '../lib/config';
-import { getConfig, saveConfig } from '../lib/config';
+import { defaultConfig, getConfig, saveConfig } from '../lib/config';
 import type { SimHonoEnv } from '../lib/context';
 import { invalid } from '../lib/errors';
 import type { FaultsConfig } from '../lib/faults';
@@ -131,6 +131,12 @@ controlRoutes.post('/_sim/config', async (c) => {
   if (codes.length > 0) return invalid(c, ...new Set(codes));
   saveConfig(sim.sql, next);
   return c.json(configView(next));
+});
+
+/** Back to the defaults a fresh simulator starts with (keeping its data: payments, tokens, events). */
+controlRoutes.delete('/_sim/config', (c) => {
+  saveConfig(c.var.sim.sql, defaultConfig(c.var.sim.env));
+  return c.body(null, 204);
 });
 
 controlRoutes.get('/_sim/faults', (c) => c.json(getFaults(c.var.sim.sql)));
