@@ -1,4 +1,5 @@
 import { env } from 'cloudflare:workers';
+import { expect, vi } from 'vitest';
 import type { ApprovalPolicy } from '../../src/agents/model/approval-policy';
 import type { AgentApprovalView, ApprovalView } from '../../src/agents/model/approval-view';
 import type { Scopes } from '../../src/agents/model/scope';
@@ -71,12 +72,14 @@ export async function approvalView(id: string): Promise<ApprovalView> {
 
 /** The approval once it shows `status` (an execution's end is recorded after the answer), bounded. */
 export async function approvalSettled(id: string, status: ApprovalView['status']): Promise<ApprovalView> {
-  let view = await approvalView(id);
-  for (let i = 0; i < 200 && view.status !== status; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    view = await approvalView(id);
-  }
-  return view;
+  return vi.waitFor(
+    async () => {
+      const view = await approvalView(id);
+      expect(view.status).toBe(status);
+      return view;
+    },
+    { timeout: 5_000, interval: 25 },
+  );
 }
 
 /** The agent's own status read. */

@@ -1,5 +1,5 @@
 import { exports } from 'cloudflare:workers';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Json } from './helpers';
 import { admin, api, CARD, call, json, resetSim, SIM, SK, stats, tokenize } from './helpers';
 
@@ -27,14 +27,16 @@ async function paymentCount(): Promise<number> {
   return (await json(await api('GET', '/payments', SK))).total_count as number;
 }
 
+/** Once `probe` finds what the simulator produces after the aborted caller has gone (its own timer). */
 async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return vi.waitFor(
+    async () => {
+      const value = await probe();
+      if (value === undefined) throw new Error('not yet');
+      return value;
+    },
+    { timeout: timeoutMs, interval: 50 },
+  );
 }
 
 describe('dropped connections', () => {

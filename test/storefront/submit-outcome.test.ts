@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DEV_CREDENTIALS } from '../../src/dev/credentials';
 import { submitKeyFor } from '../../src/storefront/submit-key';
 import { type Caller, caller, errorOf, ORIGIN, openMode, sessionBody } from './helpers';
@@ -56,16 +56,18 @@ async function status(call: Caller, id: string): Promise<{ res: Response; body: 
   return { res, body: JSON.parse(await text(res)) as Status };
 }
 
-/** Polls the status route until it settles (or `ms` passes). */
+/** The status route once it has settled: the stalled payment finishes on the simulator's own timer. */
 async function settledStatus(call: Caller, id: string, ms = 8_000): Promise<Status> {
-  const end = Date.now() + ms;
-  let last: Status | null = null;
-  while (Date.now() < end) {
-    last = (await status(call, id)).body;
-    if (last.status === 'approved' || last.status === 'declined') return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`the status never settled: ${JSON.stringify(last)}`);
+  return vi.waitFor(
+    async () => {
+      const { body } = await status(call, id);
+      expect(['approved', 'declined'], `the status never settled: ${JSON.stringify(body)}`).toContain(
+        body.status,
+      );
+      return body;
+    },
+    { timeout: ms, interval: 100 },
+  );
 }
 
 /** A short storefront deadline, so a stalled submit ends as "unknown" quickly. */

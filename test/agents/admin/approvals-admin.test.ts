@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ApprovalView } from '../../../src/agents/model/approval-view';
 import {
   type ApprovalErrorJson,
@@ -44,12 +44,14 @@ async function hold(
 
 /** The list once it shows what `until` waits for (the index follows the agents' objects by ~0.2 s). */
 async function listUntil(query: string, until: (page: Page) => boolean): Promise<Page> {
-  let page = (await (await admin(`/admin/approvals${query}`)).json()) as Page;
-  for (let i = 0; i < 200 && !until(page); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    page = (await (await admin(`/admin/approvals${query}`)).json()) as Page;
-  }
-  return page;
+  return vi.waitFor(
+    async () => {
+      const page = (await (await admin(`/admin/approvals${query}`)).json()) as Page;
+      expect(until(page)).toBe(true);
+      return page;
+    },
+    { timeout: 5_000, interval: 25 },
+  );
 }
 
 const POLICY = { at_or_over: { EUR: 10_000 } };

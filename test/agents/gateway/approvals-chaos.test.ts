@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type ApprovalErrorJson,
   approvalSettled,
@@ -39,10 +39,12 @@ async function approvedPayment(amount: number) {
   return { agent, reference, body, approvalId: approval_id, key: idempotency_key };
 }
 
-/** Once its stalled first attempt has finished upstream (bounded). */
+/** Once its stalled first attempt has finished upstream (the simulator's own timer, in another Worker). */
 async function settled(reference: string): Promise<void> {
-  for (let i = 0; i < 80 && (await paymentsWithReference(reference)).length === 0; i++)
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  await vi.waitFor(async () => expect(await paymentsWithReference(reference)).not.toHaveLength(0), {
+    timeout: 8_000,
+    interval: 50,
+  });
 }
 
 describe('approvals under faults', { timeout: 90_000 }, () => {

@@ -1,6 +1,6 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { hashAgentKey } from '../../../src/agents/model/keys';
 import type { BeginRequest } from '../../../src/agents/objects/agent/rpc';
 import {
@@ -25,9 +25,12 @@ type ErrorJson = { error_type: string; error_codes: string[]; message: string };
 const LOST: Record<string, unknown> = { routes: { 'POST /payments': { latency_ms: 3_000 } } };
 const SHORT: EnvOverrides = { AGENT_UPSTREAM_DEADLINE_MS: '1200', UPSTREAM_ATTEMPT_TIMEOUT_MS: '600' };
 
-/** Waits until the stalled payment exists upstream (bounded). */
+/**
+ * Waits until `match` holds: the stalled payment exists upstream (the simulator's own timer, in another
+ * Worker) or the outcome entry appended after the answer is in. Fails the test if it never does.
+ */
 async function settled(match: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 80 && !(await match()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  await vi.waitFor(async () => expect(await match()).toBe(true), { timeout: 8_000, interval: 50 });
 }
 
 async function notOwned(res: Response): Promise<ErrorJson> {
