@@ -1,5 +1,5 @@
 import { startTopology } from '../scripts/bench-topology';
-import { DEV_CREDENTIALS } from '../src/dev/credentials';
+import { createAgent, seedPayment } from './fixtures';
 import { scaled } from './hot-path';
 import { measure, printTable, round, writeResult } from './lib';
 
@@ -13,21 +13,9 @@ import { measure, printTable, round, writeResult } from './lib';
  * (governor and simulator at 100 000/s), the simulator answers at once, one workerd
  * (scripts/bench-topology.ts).
  */
-const ADMIN = { authorization: `Bearer ${DEV_CREDENTIALS.adminToken}`, 'content-type': 'application/json' };
-const SECRET = `Bearer ${DEV_CREDENTIALS.secretKey}`;
 const AGENTS = 32;
 const CONCURRENCY = [1, 4, 16, 32] as const;
 const ROUNDS = 3;
-
-async function createAgent(base: string, name: string): Promise<string> {
-  const res = await fetch(`${base}/admin/agents`, {
-    method: 'POST',
-    headers: ADMIN,
-    body: JSON.stringify({ name, grants: { payments: 'read' } }),
-  });
-  if (res.status !== 201) throw new Error(`create agent: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { key: string }).key;
-}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -41,18 +29,7 @@ export default async function run(): Promise<void> {
     vars: { RATE_LIMIT_READS_PER_SECOND: '100000', RATE_LIMIT_WRITES_PER_SECOND: '100000' },
   });
   try {
-    const created = await fetch(`${topology.simUrl}/payments`, {
-      method: 'POST',
-      headers: { authorization: SECRET, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        amount: 1000,
-        currency: 'EUR',
-        reference: 'agent-ceiling',
-        source: { type: 'card', number: '4242424242424242', expiry_month: 12, expiry_year: 2030, cvv: '100' },
-      }),
-    });
-    if (created.status !== 201) throw new Error(`seed payment: ${created.status}`);
-    const { id } = (await created.json()) as { id: string };
+    const id = await seedPayment(topology.simUrl, 'agent-ceiling');
     const keys: string[] = [];
     for (let i = 0; i < AGENTS; i++) keys.push(await createAgent(topology.bollardUrl, `ceiling ${i}`));
 

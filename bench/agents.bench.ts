@@ -1,5 +1,6 @@
 import { startTopology } from '../scripts/bench-topology';
 import { DEV_CREDENTIALS } from '../src/dev/credentials';
+import { createAgent, seedPayment } from './fixtures';
 import { printHotPath, runHotPath, scaled } from './hot-path';
 import { measure, printTable, writeResult } from './lib';
 
@@ -13,16 +14,6 @@ import { measure, printTable, writeResult } from './lib';
  */
 const ADMIN = { authorization: `Bearer ${DEV_CREDENTIALS.adminToken}`, 'content-type': 'application/json' };
 
-async function createAgent(base: string, name: string, grants: Record<string, string>): Promise<string> {
-  const res = await fetch(`${base}/admin/agents`, {
-    method: 'POST',
-    headers: ADMIN,
-    body: JSON.stringify({ name, grants }),
-  });
-  if (res.status !== 201) throw new Error(`create agent: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { key: string }).key;
-}
-
 export default async function run(): Promise<void> {
   const topology = await startTopology({
     // High limits on both sides: this measures the gateway's overhead, not rate limiting.
@@ -31,18 +22,7 @@ export default async function run(): Promise<void> {
   });
   try {
     const secret = `Bearer ${DEV_CREDENTIALS.secretKey}`;
-    const created = await fetch(`${topology.simUrl}/payments`, {
-      method: 'POST',
-      headers: { authorization: secret, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        amount: 1000,
-        currency: 'EUR',
-        reference: 'agents-bench',
-        source: { type: 'card', number: '4242424242424242', expiry_month: 12, expiry_year: 2030, cvv: '100' },
-      }),
-    });
-    if (created.status !== 201) throw new Error(`seed payment: ${created.status}`);
-    const { id } = (await created.json()) as { id: string };
+    const id = await seedPayment(topology.simUrl, 'agents-bench');
     // Both Bollard entries share the agents' objects, so one key serves the timed and the metered side.
     const key = await createAgent(topology.bollardUrl, 'bench reader', { payments: 'read' });
     const muteKey = await createAgent(topology.bollardUrl, 'bench no grant', {});

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { bundles, freePort, onSocket, startMiniflare, WRANGLER_ENV } from '../scripts/bench-topology';
 import { DEV_CREDENTIALS } from '../src/dev/credentials';
 import { SIM_TEST_VARS, simAuxWorker } from '../test/support/sim-worker';
+import { seedPayment } from './fixtures';
 import { printHotPath, runHotPath } from './hot-path';
 import { writeResult } from './lib';
 
@@ -89,21 +90,6 @@ function stop(child: ChildProcess): Promise<void> {
   return exited.finally(() => clearTimeout(timer));
 }
 
-async function seedPayment(base: string): Promise<string> {
-  const res = await fetch(`${base}/payments`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${DEV_CREDENTIALS.secretKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      amount: 1000,
-      currency: 'EUR',
-      reference: 'devproxy-bench',
-      source: { type: 'card', number: '4242424242424242', expiry_month: 12, expiry_year: 2030, cvv: '100' },
-    }),
-  });
-  if (res.status !== 201) throw new Error(`seed payment on ${base}: ${res.status}`);
-  return ((await res.json()) as { id: string }).id;
-}
-
 export default async function run(): Promise<void> {
   const built = await bundles();
   const dir = mkdtempSync(join(tmpdir(), 'bollard-devproxy-'));
@@ -119,8 +105,8 @@ export default async function run(): Promise<void> {
     const devUrl = `http://127.0.0.1:${devPort}`;
     await waitHealthy(devUrl, dev.output);
     const ids = new Map([
-      [mfUrl, await seedPayment(mfUrl)],
-      [devUrl, await seedPayment(devUrl)],
+      [mfUrl, await seedPayment(mfUrl, 'devproxy-bench')],
+      [devUrl, await seedPayment(devUrl, 'devproxy-bench')],
     ]);
     const read = (base: string) =>
       fetch(`${base}/payments/${ids.get(base)}`, {

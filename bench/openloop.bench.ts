@@ -2,6 +2,7 @@ import { loadavg } from 'node:os';
 import { startTopology, type Topology } from '../scripts/bench-topology';
 import { DEV_CREDENTIALS } from '../src/dev/credentials';
 import { machineIdle } from './cpu';
+import { createAgent, seedPayment } from './fixtures';
 import { scaled } from './hot-path';
 import { percentile, printTable, round, writeResult } from './lib';
 
@@ -132,16 +133,6 @@ async function gateStats(bollardUrl: string): Promise<Record<string, number>> {
     return null;
   };
   return find(body) ?? {};
-}
-
-async function createAgent(base: string, name: string): Promise<string> {
-  const res = await fetch(`${base}/admin/agents`, {
-    method: 'POST',
-    headers: ADMIN,
-    body: JSON.stringify({ name, grants: { payments: 'read' } }),
-  });
-  if (res.status !== 201) throw new Error(`create agent: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { key: string }).key;
 }
 
 type Calls = Partial<Record<Side, Record<Kind, () => Promise<Response>>>>;
@@ -452,18 +443,7 @@ export default async function run(): Promise<void> {
     ...(BASELINE ? { baselineBundle: BASELINE, baselineVars: BASELINE_VARS } : {}),
   });
   try {
-    const created = await fetch(`${topology.simUrl}/payments`, {
-      method: 'POST',
-      headers: { authorization: SECRET, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        amount: 1000,
-        currency: 'EUR',
-        reference: 'openloop-bench',
-        source: { type: 'card', number: '4242424242424242', expiry_month: 12, expiry_year: 2030, cvv: '100' },
-      }),
-    });
-    if (created.status !== 201) throw new Error(`seed payment: ${created.status}`);
-    const { id } = (await created.json()) as { id: string };
+    const id = await seedPayment(topology.simUrl, 'openloop-bench');
     const agentsOf = async (base: string) => {
       const keys: string[] = [];
       for (let i = 0; i < AGENTS; i++) keys.push(await createAgent(base, `openloop ${i}`));

@@ -1,5 +1,5 @@
 import { type Context, Hono } from 'hono';
-import { type AppEnv, BollardError } from '../http';
+import { type AppEnv, BollardError, readJsonBody } from '../http';
 import { approverOnThisHost, issueChallenge } from './challenge';
 import {
   APPROVER_ID,
@@ -23,20 +23,6 @@ import { relyingParty } from './relying-party';
 import { withApproversDeadline } from './store';
 import { approvers } from './stubs';
 import { approverView } from './types';
-
-async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new BollardError('request_malformed', {
-      codes: ['body_invalid'],
-      message: 'the body must be JSON',
-      cause: err,
-    });
-  }
-}
 
 function approverNotFound(): BollardError {
   return new BollardError('not_found', { codes: ['approver_not_found'], message: 'no approver has this id' });
@@ -78,12 +64,12 @@ export function approverRoutes(): Hono<AppEnv> {
   });
 
   app.post('/admin/approvers/registration-options', async (c) => {
-    const input = parseRegistrationOptions(await jsonBody(c));
+    const input = parseRegistrationOptions(await readJsonBody(c, { optional: true }));
     return c.json(await registrationOptions(c, input));
   });
 
   app.post('/admin/approvers', async (c) => {
-    const input = parseRegister(await jsonBody(c));
+    const input = parseRegister(await readJsonBody(c, { optional: true }));
     const registered = await registerApprover(c, input);
     if (registered.status === 'active') return c.json({ ...registered.approver, status: 'active' }, 201);
     return c.json(
@@ -94,13 +80,13 @@ export function approverRoutes(): Hono<AppEnv> {
 
   app.post('/admin/approvers/:id/sponsor', async (c) => {
     const id = idFromPath(c);
-    const approver = await consentToApprover(c, id, parseSigned(await jsonBody(c)));
+    const approver = await consentToApprover(c, id, parseSigned(await readJsonBody(c, { optional: true })));
     return c.json({ ...approver, status: 'active' }, 201);
   });
 
   app.post('/admin/approvers/:id/challenge', async (c) => {
     const id = idFromPath(c);
-    const input = parseChallengeRequest(await jsonBody(c));
+    const input = parseChallengeRequest(await readJsonBody(c, { optional: true }));
     if (input.purpose === 'test' && input.approver_id !== id)
       throw new BollardError('request_invalid', {
         codes: ['approver_id_invalid'],
@@ -118,7 +104,7 @@ export function approverRoutes(): Hono<AppEnv> {
 
   app.post('/admin/approvers/:id/test', async (c) => {
     const id = idFromPath(c);
-    const body = await jsonBody(c);
+    const body = await readJsonBody(c, { optional: true });
     const assertion = parseAssertion((body as { assertion?: unknown } | undefined)?.assertion);
     await approverOnThisHost(c.env, id, relyingParty(c).rpId);
     const approver = await verifyAssertion(c, assertion, { purpose: 'test', subject: id, approverId: id });
@@ -128,7 +114,7 @@ export function approverRoutes(): Hono<AppEnv> {
 
   app.delete('/admin/approvers/:id', async (c) => {
     const id = idFromPath(c);
-    const body = await jsonBody(c);
+    const body = await readJsonBody(c, { optional: true });
     if (body === undefined && !openEnrollment(c.env))
       throw new BollardError('forbidden', {
         codes: ['passkey_required'],

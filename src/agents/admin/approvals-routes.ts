@@ -2,7 +2,7 @@ import type { Context, Hono } from 'hono';
 import * as z from 'zod';
 import { approvalChallenge } from '../../approvers/challenge';
 import { verifyApprover } from '../../approvers/verify';
-import { type AppEnv, BollardError, redactString } from '../../http';
+import { type AppEnv, BollardError, readJsonBody, redactString } from '../../http';
 import { agentOfApproval } from '../model/approval-request';
 import { APPROVAL_STATUSES, type ApprovalView } from '../model/approval-view';
 import { withObjectDeadline } from '../model/deadlines';
@@ -28,18 +28,6 @@ type ApprovalPage = { total_count: number; data: ApprovalView[] };
 
 function notFound(): BollardError {
   return new BollardError('not_found', { codes: ['approval_not_found'], message: 'no approval has this id' });
-}
-
-async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
-  try {
-    return await c.req.json();
-  } catch (err) {
-    throw new BollardError('request_malformed', {
-      codes: ['body_invalid'],
-      message: 'the body must be JSON',
-      cause: err,
-    });
-  }
 }
 
 /** One 422 naming the bad fields (`reason_invalid`), never quoting the caller's values. */
@@ -137,7 +125,7 @@ export function mountApprovalAdmin(app: Hono<AppEnv>): void {
   app.get('/admin/approvals/:id', async (c) => c.json((await approvalFromPath(c)).found.approval));
 
   const decideRoute = (decision: 'approve' | 'decline') => async (c: Context<AppEnv>) => {
-    const body = await jsonBody(c);
+    const body = await readJsonBody(c);
     const parsed = (decision === 'approve' ? approveSchema : declineSchema).safeParse(body);
     if (!parsed.success) throw invalid(parsed.error);
     const { id, agentId, found } = await approvalFromPath(c);
@@ -169,7 +157,7 @@ export function mountApprovalAdmin(app: Hono<AppEnv>): void {
   // The passkey ceremony's first half: request options whose challenge is bound to this approval's id and
   // the hash of the request it covers, so the assertion that comes back can approve nothing else.
   app.post('/admin/approvals/:id/challenge', async (c) => {
-    const body = await jsonBody(c);
+    const body = await readJsonBody(c);
     const { id, found } = await approvalFromPath(c);
     mustBePending(found);
     return c.json(await approvalChallenge(c, id, found.requestHash, body));

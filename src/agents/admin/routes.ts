@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { AREAS } from '../../catalog';
-import { type AppEnv, BollardError } from '../../http';
+import { type AppEnv, BollardError, readJsonBody } from '../../http';
 import { ANONYMOUS_CHAIN, type AuditEntry } from '../model/audit-entry';
 import { withObjectDeadline } from '../model/deadlines';
 import { isAgentId, newAgentId } from '../model/keys';
@@ -17,18 +17,6 @@ import { agentUpstreamScopes } from './upstream-scopes';
 const NDJSON = 'application/x-ndjson';
 /** Entries per Durable Object round trip while streaming an export. */
 const EXPORT_CHUNK = 500;
-
-async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
-  try {
-    return await c.req.json();
-  } catch (err) {
-    throw new BollardError('request_malformed', {
-      codes: ['body_invalid'],
-      message: 'the body must be JSON',
-      cause: err,
-    });
-  }
-}
 
 function agentNotFound(): BollardError {
   return new BollardError('not_found', { codes: ['agent_not_found'], message: 'no agent has this id' });
@@ -180,7 +168,7 @@ function exportNdjson(env: Env, filter: AuditFilter): Response {
  */
 export function mountAgentAdmin(app: Hono<AppEnv>): void {
   app.post('/admin/agents', async (c) => {
-    const input = parseCreateAgent(await jsonBody(c));
+    const input = parseCreateAgent(await readJsonBody(c));
     const id = newAgentId();
     const issued = await withObjectDeadline(
       agentObject(c.env, id).create(id, input, Date.now()),
@@ -215,7 +203,7 @@ export function mountAgentAdmin(app: Hono<AppEnv>): void {
   });
 
   app.patch('/admin/agents/:id', async (c) => {
-    const patch = parsePatchAgent(await jsonBody(c));
+    const patch = parsePatchAgent(await readJsonBody(c));
     const agent = await withObjectDeadline(agentFromPath(c).update(patch, Date.now()), 'the agent');
     if (!agent) throw agentNotFound();
     return c.json(agent);

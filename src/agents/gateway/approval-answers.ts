@@ -1,8 +1,7 @@
 import type { CatalogEntry } from '../../catalog';
 import type { UpstreamResponse } from '../../checkout/contract';
 import { upstreamTiming } from '../../checkout/from-env';
-import { isBollardError } from '../../http';
-import { OBJECT_DEADLINE_MS, objectUnavailable, withObjectDeadline } from '../model/deadlines';
+import { OBJECT_DEADLINE_MS, withObjectDeadline } from '../model/deadlines';
 import type {
   ApprovalBeginResult,
   ApprovalNotice,
@@ -11,7 +10,7 @@ import type {
 import { type PlainResponse, plainResponse, upstreamResponse } from '../objects/agent/rpc';
 import { agentObject } from '../objects/stubs';
 import { notifyApproval } from './approval-notify';
-import { type CallContext, type CallOutcome, errorBody, type OutcomeApproval } from './call';
+import { type CallContext, type CallOutcome, errorBody, type OutcomeApproval, objectFailed } from './call';
 
 /**
  * The Worker's side of approvals (docs/agents.md, "Approvals"): how `begin`'s approval answers become the
@@ -127,16 +126,7 @@ export async function awaitRunning(
       waitMs + OBJECT_DEADLINE_MS,
     );
   } catch (err) {
-    const error = isBollardError(err) ? err : objectUnavailable("the agent's state", err);
-    return {
-      kind: 'failed',
-      status: error.status,
-      unknown: false,
-      error: errorBody(ctx.requestId, error.type, [...error.codes], error.message),
-      retryAfter: error.retryAfter ?? 1,
-      idempotencyKey: key,
-      upstreamRequestId: null,
-    };
+    return objectFailed(ctx, err, key);
   }
   return approvalAnswer(ctx, result);
 }

@@ -1,7 +1,8 @@
 import type { CatalogEntry } from '../../catalog';
 import type { CheckoutClient, UpstreamResponse } from '../../checkout/contract';
-import type { ErrorBody, Logger } from '../../http';
+import { type ErrorBody, isBollardError, type Logger } from '../../http';
 import type { EntryInput } from '../model/audit-entry';
+import { objectUnavailable } from '../model/deadlines';
 import type { DecisionReason } from '../model/types';
 import type { ApprovalNotice } from '../objects/agent/approvals-rpc';
 import type { PreRefusalReason } from '../objects/agent/rpc';
@@ -115,6 +116,23 @@ export function errorBody(requestId: string, type: string, codes: string[], mess
   return message === undefined
     ? { request_id: requestId, error_type: type, error_codes: codes }
     : { request_id: requestId, error_type: type, error_codes: codes, message };
+}
+
+/**
+ * The answer when the agent's object could not be reached in time (or refused the round trip): nothing was
+ * sent upstream, so it is a known failure, a 503 by default, retryable after a second unless it says.
+ */
+export function objectFailed(ctx: CallContext, err: unknown, idempotencyKey: string | null): CallOutcome {
+  const error = isBollardError(err) ? err : objectUnavailable("the agent's state", err);
+  return {
+    kind: 'failed',
+    status: error.status,
+    unknown: false,
+    error: errorBody(ctx.requestId, error.type, [...error.codes], error.message),
+    retryAfter: error.retryAfter ?? 1,
+    idempotencyKey,
+    upstreamRequestId: null,
+  };
 }
 
 /** Renders an error body as a JSON response. */

@@ -1,8 +1,7 @@
 import { minimalScopes } from '../../catalog';
 import type { UpstreamResponse } from '../../checkout/contract';
 import { upstreamTiming } from '../../checkout/from-env';
-import { isBollardError } from '../../http';
-import { OBJECT_DEADLINE_MS, objectUnavailable, withObjectDeadline } from '../model/deadlines';
+import { OBJECT_DEADLINE_MS, withObjectDeadline } from '../model/deadlines';
 import { describeFailure } from '../model/failure';
 import { invalidKeyMessage, isValidIdempotencyKey, keyForCall, upstreamKeyFor } from '../model/idempotency';
 import { hashAgentKey, type PresentedKey } from '../model/keys';
@@ -21,7 +20,7 @@ import { agentObject } from '../objects/stubs';
 import type { AuditRef, CallProof } from '../proof/receipt-claims';
 import { approvalAnswer, awaitRunning, executionAnswer } from './approval-answers';
 import { abandonCall, finishCall, recordAnonymous } from './audit-writes';
-import { type AgentCall, type CallContext, type CallOutcome, errorBody } from './call';
+import { type AgentCall, type CallContext, type CallOutcome, errorBody, objectFailed } from './call';
 
 /** Refusals that are about the request's shape rather than the agent's permissions. */
 const INVALID_REQUEST = new Set<DecisionReason>(['idempotency_key_invalid', 'idempotency_key_reused']);
@@ -136,17 +135,8 @@ export async function executeAgentCall(
   } catch (err) {
     // Nothing was sent upstream: a 503 that says so. A start the object may still have made is closed.
     await abandonCall(ctx, presented.agentId);
-    const error = isBollardError(err) ? err : objectUnavailable("the agent's state", err);
     ctx.log.warn('agent begin failed', { error: err });
-    return {
-      kind: 'failed',
-      status: error.status,
-      unknown: false,
-      error: errorBody(ctx.requestId, error.type, [...error.codes], error.message),
-      retryAfter: error.retryAfter ?? 1,
-      idempotencyKey: validGiven,
-      upstreamRequestId: null,
-    };
+    return objectFailed(ctx, err, validGiven);
   }
 
   if (begun.kind !== 'unknown_agent') ctx.identify(presented.agentId);
