@@ -1,5 +1,5 @@
 /**
- * The operator module's entry: `build-operator-chunk.mjs` bundles this file (and everything it imports)
+ * The operator module's entry: `scripts/build-chunks.mjs` bundles this file (and everything it imports)
  * into `workers/bollard/.build/operator.mjs`, which `routes.ts` loads with `import()` on the first
  * operator or demo request. Only plain data, functions and Responses cross between the two modules.
  */

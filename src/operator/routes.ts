@@ -7,7 +7,7 @@ import type { Operator } from './app';
 
 /**
  * Where the operator module is in the deployed Worker: wrangler uploads `workers/bollard/.build/
- * operator.mjs` (built by `src/operator/build-operator-chunk.mjs`, part of the `[build]` command) beside
+ * operator.mjs` (built by `scripts/build-chunks.mjs`, part of the `[build]` command) beside
  * the main module (`find_additional_modules`, docs/operations.md "Cold start"). A specifier in a variable
  * is left alone by the bundler, so the main module does not contain the operator surfaces.
  */

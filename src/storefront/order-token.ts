@@ -1,5 +1,6 @@
-import { importJWK, importSPKI, type JWK, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import type { JWK } from 'jose';
 import { BollardError } from '../http';
+import { type Jose, loadJose } from '../http/jose';
 
 /**
  * Order tokens: how money gets from the merchant, not the browser, into a payment session or link. The
@@ -44,6 +45,7 @@ const keyCache = new Map<string, Promise<VerifyKey>>();
 
 async function importVerifyKey(keys: OrderTokenKeys): Promise<VerifyKey> {
   const pub = keys.publicKey?.trim();
+  const { importJWK, importSPKI } = await loadJose();
   if (pub) {
     if (pub.startsWith('{')) {
       const jwk = JSON.parse(pub) as JWK;
@@ -80,7 +82,7 @@ function verifyKey(keys: OrderTokenKeys): Promise<VerifyKey> {
 }
 
 /** Maps jose's stable error codes to Bollard's; the browser learns what is wrong, not why in detail. */
-function mapJoseError(err: unknown): BollardError {
+function mapJoseError(err: unknown, joseErrors: Jose['errors']): BollardError {
   if (err instanceof joseErrors.JWTExpired)
     return invalid('order_token_expired', 'the order token has expired', err);
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
@@ -113,9 +115,10 @@ export async function verifyOrderToken(
     // The operator's problem, not the browser's: a plain Error becomes a logged 500.
     throw new Error('order token verification key is misconfigured', { cause: err });
   }
+  const jose = await loadJose();
   let payload: Record<string, unknown>;
   try {
-    const result = await jwtVerify(token, vk.key, {
+    const result = await jose.jwtVerify(token, vk.key, {
       algorithms: vk.algorithms,
       requiredClaims: ['exp', 'jti'],
       currentDate: new Date(options.now),
@@ -123,7 +126,7 @@ export async function verifyOrderToken(
     });
     payload = result.payload as Record<string, unknown>;
   } catch (err) {
-    throw mapJoseError(err);
+    throw mapJoseError(err, jose.errors);
   }
   const { amount, currency, reference, jti, exp } = payload;
   const claim = (name: string) =>
@@ -156,6 +159,7 @@ export async function mintOrderToken(
   options: { ttlSeconds?: number; now?: number; jti?: string } = {},
 ): Promise<string> {
   const now = Math.floor((options.now ?? Date.now()) / 1000);
+  const { SignJWT } = await loadJose();
   return new SignJWT({ amount: order.amount, currency: order.currency, reference: order.reference })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuedAt(now)

@@ -1,12 +1,5 @@
-import {
-  CompactSign,
-  calculateJwkThumbprint,
-  compactVerify,
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-  type JWK,
-} from 'jose';
+import type { JWK } from 'jose';
+import { loadJose } from '../../http/jose';
 import {
   algFor,
   isValidKid,
@@ -80,12 +73,14 @@ async function kidOf(jwk: PrivateJwk): Promise<string> {
   if (jwk.kid) return jwk.kid;
   // RFC 7638: the thumbprint of the public members, so the same key always has the same kid.
   const { kty, crv, x, y } = jwk;
+  const { calculateJwkThumbprint } = await loadJose();
   return calculateJwkThumbprint({ kty, crv, x, ...(y !== undefined ? { y } : {}) } as JWK);
 }
 
 async function signerFrom(jwk: PrivateJwk, source: Signer['source']): Promise<Signer> {
   const kid = await kidOf(jwk);
   const alg = algFor(jwk.crv);
+  const { importJWK } = await loadJose();
   const key = (await importJWK(jwk as unknown as JWK, alg)) as CryptoKey;
   return { kid, alg, key, publicJwk: publicJwk(jwk, kid), source };
 }
@@ -93,6 +88,7 @@ async function signerFrom(jwk: PrivateJwk, source: Signer['source']): Promise<Si
 async function developmentKey(env: Env): Promise<PrivateJwk> {
   const stored = parseSigningJwk((await env.OAUTH_TOKENS.get(DEV_KEY_KV_KEY)) ?? undefined);
   if (stored.ok) return stored.value;
+  const { exportJWK, generateKeyPair } = await loadJose();
   const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
   const fresh = parseSigningJwk(JSON.stringify(await exportJWK(privateKey)));
   if (!fresh.ok) throw new Error(`generated key unusable: ${fresh.problem}`);
@@ -133,6 +129,7 @@ export function loadSigner(env: Env): Promise<SignerState> {
 
 /** Signs `claims` as a compact JWS with the key's alg, kid and the given `typ`. */
 export async function signCompact(signer: Signer, claims: object, typ: string): Promise<string> {
+  const { CompactSign } = await loadJose();
   return new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
     .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ })
     .sign(signer.key);
@@ -171,6 +168,7 @@ export async function verifyCompact(
     ...(state.kind === 'ok' ? [state.signer.publicJwk] : []),
     ...(previous.ok ? previous.value : []),
   ];
+  const { compactVerify, importJWK } = await loadJose();
   try {
     const { payload, protectedHeader } = await compactVerify(jws, async (header) => {
       const kid = header.kid;

@@ -21,7 +21,7 @@ const MAX_BODY_BYTES = 1_000_000;
 
 /**
  * Where the MCP server module is in the deployed Worker: wrangler uploads `workers/bollard/.build/
- * agent-mcp.mjs` (built by `build-mcp-chunk.mjs` beside this file, the `[build]` command) as an additional
+ * agent-mcp.mjs` (built by `scripts/build-chunks.mjs`, the `[build]` command) as an additional
  * module beside the main one (`find_additional_modules`, docs/agents.md "Cold start"). A specifier in a
  * variable is left alone by the bundler, so the main module does not contain the MCP SDK.
  */
