@@ -22,9 +22,23 @@ const CHUNKS = {
   'jose.mjs': 'src/http/jose-module.ts',
 };
 
+/**
+ * In the modules that are themselves loaded on demand, `src/http/jose.ts` (which loads `.build/jose.mjs`
+ * relative to the main module) is replaced by `jose-bundled.ts`: jose is bundled into them.
+ */
+const bundledJose = {
+  name: 'bundled-jose',
+  setup(build) {
+    build.onResolve({ filter: /\/http\/jose$/ }, (args) => ({
+      path: join(args.resolveDir, args.path.replace(/jose$/, 'jose-bundled.ts')),
+    }));
+  },
+};
+
 await Promise.all(
   Object.entries(CHUNKS).map(([name, entry]) =>
     esbuild.build({
+      plugins: name === 'jose.mjs' ? [] : [bundledJose],
       entryPoints: [join(root, entry)],
       outfile: join(root, 'workers', 'bollard', '.build', name),
       bundle: true,
