@@ -1,5 +1,6 @@
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { type AppEnv, BollardError } from '../http';
+import { lazyModule } from '../http/lazy-module';
 import { upstreamStats } from '../http/upstream-stats';
 import { isolateAggregate } from '../metrics/aggregate';
 import { rateGateFromEnv } from '../ratelimit/from-env';
@@ -16,19 +17,13 @@ const DEPLOYED_MODULE = './.build/operator.mjs';
 const SOURCE_MODULE = './module.ts';
 
 type OperatorModule = typeof import('./module');
-let loadingModule: Promise<OperatorModule> | null = null;
 let loading: Promise<Operator> | null = null;
 
 /** Loads the operator module once per isolate (also for the storefront's `GET /openapi.json` text). */
-export function loadOperatorModule(): Promise<OperatorModule> {
-  loadingModule ??= (import(/* @vite-ignore */ DEPLOYED_MODULE) as Promise<OperatorModule>).catch(
-    () => import(/* @vite-ignore */ SOURCE_MODULE) as Promise<OperatorModule>,
-  );
-  loadingModule.catch(() => {
-    loadingModule = null;
-  });
-  return loadingModule;
-}
+export const loadOperatorModule = lazyModule<OperatorModule>(
+  () => import(/* @vite-ignore */ DEPLOYED_MODULE),
+  () => import(/* @vite-ignore */ SOURCE_MODULE),
+);
 
 /** The storefront's `GET /openapi.json` text, which the operator module carries (src/storefront). */
 export async function storefrontOpenApiJson(): Promise<string> {

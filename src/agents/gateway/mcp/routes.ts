@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import { CATALOG, type CatalogEntry, entryByName } from '../../../catalog';
 import type { AppEnv } from '../../../http';
+import { lazyModule } from '../../../http/lazy-module';
 import { withObjectDeadline } from '../../model/deadlines';
 import { hashAgentKey, type PresentedKey, presentedKey } from '../../model/keys';
 import { allowedEntries } from '../../model/policy';
@@ -30,18 +31,12 @@ const DEPLOYED_MODULE = './.build/agent-mcp.mjs';
 const SOURCE_MODULE = './server.ts';
 
 type McpModule = typeof import('./server');
-let loading: Promise<McpModule> | null = null;
 
 /** Loads the MCP server module once per isolate, on the first MCP request. */
-export function loadMcpModule(): Promise<McpModule> {
-  loading ??= (import(/* @vite-ignore */ DEPLOYED_MODULE) as Promise<McpModule>).catch(
-    () => import(/* @vite-ignore */ SOURCE_MODULE) as Promise<McpModule>,
-  );
-  loading.catch(() => {
-    loading = null;
-  });
-  return loading;
-}
+export const loadMcpModule = lazyModule<McpModule>(
+  () => import(/* @vite-ignore */ DEPLOYED_MODULE),
+  () => import(/* @vite-ignore */ SOURCE_MODULE),
+);
 
 interface JsonRpcMessage {
   method?: unknown;
