@@ -29,10 +29,17 @@ export interface DoMeterReading {
 class Tally {
   readonly #settled = new Map<string, number>();
   #inFlight = 0;
+  #background = 0;
   #answered = false;
 
   started(binding: string, result: unknown): void {
     if (this.#answered) return;
+    // Bookkeeping after the answer (`asBackground`) is background however soon it settles: a fast write
+    // that lands before the answer is read must not count as one the answer waited on.
+    if (backgroundWork.getStore()) {
+      this.#background++;
+      return;
+    }
     this.#inFlight++;
     const done = () => {
       this.#inFlight--;
@@ -46,11 +53,21 @@ class Tally {
   answer(): DoMeterReading {
     this.#answered = true;
     const byBinding = [...this.#settled.entries()];
-    return { calls: byBinding.reduce((n, [, c]) => n + c, 0), byBinding, background: this.#inFlight };
+    return {
+      calls: byBinding.reduce((n, [, c]) => n + c, 0),
+      byBinding,
+      background: this.#inFlight + this.#background,
+    };
   }
 }
 
 const tallies = new AsyncLocalStorage<Tally>();
+const backgroundWork = new AsyncLocalStorage<true>();
+
+/** Runs `work` as bookkeeping the answer does not wait for: the meter counts its calls as background. */
+export function asBackground<T>(work: () => Promise<T>): Promise<T> {
+  return backgroundWork.run(true, work);
+}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (

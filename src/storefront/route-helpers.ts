@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type * as z from 'zod/mini';
 import { type AppEnv, BollardError } from '../http';
+import { afterAnswer as afterAnswerIn } from '../http/after-answer';
 import { issuesToError } from './validation';
 
 /** Small pieces the storefront routes share. */
@@ -32,28 +33,7 @@ export function jsonResponse(status: number, text: string, replayed: boolean): R
   return new Response(text, { status, headers });
 }
 
-/**
- * Bookkeeping the answer does not depend on (the session record the status route reads later, the
- * final answer of an `Idempotency-Key` record): after the response with `waitUntil` where the runtime
- * gives one, so the hot path waits on no extra Durable Object round trip; awaited otherwise (tests
- * calling `app.fetch` without a context). Never throws: a lost session record only makes a later status
- * read answer less, and a lost idempotency record ends with its lease.
- */
-export async function afterAnswer(c: Ctx, what: string, work: () => Promise<unknown>): Promise<void> {
-  const run = async () => {
-    try {
-      await work();
-    } catch (err) {
-      c.get('log').warn('storefront bookkeeping failed', { what, error: err });
-    }
-  };
-  let waitUntil: ((promise: Promise<unknown>) => void) | null = null;
-  try {
-    const ctx = c.executionCtx;
-    waitUntil = (promise) => ctx.waitUntil(promise);
-  } catch {
-    // No execution context: run it in line.
-  }
-  if (waitUntil) waitUntil(run());
-  else await run();
+/** Storefront bookkeeping after the answer (src/http/after-answer.ts). */
+export function afterAnswer(c: Ctx, what: string, work: () => Promise<unknown>): Promise<void> {
+  return afterAnswerIn(c, 'storefront', what, work);
 }

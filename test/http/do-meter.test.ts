@@ -2,6 +2,7 @@ import { createExecutionContext, reset, waitOnExecutionContext } from 'cloudflar
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  asBackground,
   DO_CALLS_BACKGROUND_HEADER,
   DO_CALLS_DETAIL_HEADER,
   DO_CALLS_HEADER,
@@ -137,6 +138,23 @@ describe('withDoMeter', () => {
     const res = await handler(new Request('http://bollard.test/x'), metered, ctx);
     await waitOnExecutionContext(ctx);
     expect(res.headers.get(DO_CALLS_HEADER)).toBe('1');
+    expect(res.headers.get(DO_CALLS_BACKGROUND_HEADER)).toBe('1');
+  });
+});
+
+describe('asBackground', () => {
+  it('counts bookkeeping as background even when it settles before the answer is read', async () => {
+    const handler = withDoMeter<Env>(async (_request, e) => {
+      await accountGovernor(e).snapshot();
+      // Awaited here, so it has surely settled by the answer: still not a round trip the answer waited on.
+      await asBackground(() => accountGovernor(e).snapshot());
+      return new Response('ok');
+    });
+    const ctx = createExecutionContext();
+    const res = await handler(new Request('http://bollard.test/x'), metered, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(res.headers.get(DO_CALLS_HEADER)).toBe('1');
+    expect(res.headers.get(DO_CALLS_DETAIL_HEADER)).toBe('RATE_GOVERNOR=1');
     expect(res.headers.get(DO_CALLS_BACKGROUND_HEADER)).toBe('1');
   });
 });

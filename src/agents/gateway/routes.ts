@@ -2,6 +2,7 @@ import type { Context, Hono } from 'hono';
 import { matchRequest, methodsForPath } from '../../catalog';
 import type { CheckoutClient } from '../../checkout/contract';
 import type { AppEnv } from '../../http';
+import { afterAnswer } from '../../http/after-answer';
 import { attemptSource } from '../model/attempts';
 import { presentedKey } from '../model/keys';
 import { RECEIPT_HEADER, receiptForAnswer } from '../proof/receipts';
@@ -17,28 +18,6 @@ const PASSED_HEADERS = ['content-type', 'location', 'cko-version'];
 
 /** Largest request body accepted (Checkout.com bodies are small JSON documents). */
 const MAX_BODY_BYTES = 1_000_000;
-
-/** Runs bookkeeping after the answer with `waitUntil` where there is an execution context, else in line. */
-function afterAnswer(c: Context<AppEnv>): CallContext['after'] {
-  return async (what, work) => {
-    const run = async () => {
-      try {
-        await work();
-      } catch (err) {
-        c.get('log').warn('agent bookkeeping failed', { what, error: err });
-      }
-    };
-    let waitUntil: ((promise: Promise<unknown>) => void) | null = null;
-    try {
-      const ctx = c.executionCtx;
-      waitUntil = (promise) => ctx.waitUntil(promise);
-    } catch {
-      // No execution context: run it in line.
-    }
-    if (waitUntil) waitUntil(run());
-    else await run();
-  };
-}
 
 export function callContext(c: Context<AppEnv>, channel: CallContext['channel']): CallContext {
   let client: CheckoutClient | null = null;
@@ -57,7 +36,7 @@ export function callContext(c: Context<AppEnv>, channel: CallContext['channel'])
     presented: presentedKey(c.req.header('authorization')).kind,
     log: c.get('log'),
     identify: (agentId) => c.set('agentId', agentId),
-    after: afterAnswer(c),
+    after: (what, work) => afterAnswer(c, 'agent', what, work),
   };
   return ctx;
 }

@@ -1,0 +1,35 @@
+import type { Context } from 'hono';
+import { asBackground } from './do-meter';
+import type { AppEnv } from './hono-env';
+
+/**
+ * Bookkeeping the answer does not depend on (an agent call's outcome entry; the storefront's session record
+ * and an `Idempotency-Key`'s final answer): after the response with `waitUntil` where the runtime gives an
+ * execution context, so the hot path waits on no extra Durable Object round trip; awaited in line otherwise
+ * (tests calling `app.fetch` without one). Never throws: a failure is logged as `<surface> bookkeeping
+ * failed`, naming `what`.
+ */
+export async function afterAnswer(
+  c: Context<AppEnv>,
+  surface: string,
+  what: string,
+  work: () => Promise<unknown>,
+): Promise<void> {
+  const run = () =>
+    asBackground(async () => {
+      try {
+        await work();
+      } catch (err) {
+        c.get('log').warn(`${surface} bookkeeping failed`, { what, error: err });
+      }
+    });
+  let waitUntil: ((promise: Promise<unknown>) => void) | null = null;
+  try {
+    const ctx = c.executionCtx;
+    waitUntil = (promise) => ctx.waitUntil(promise);
+  } catch {
+    // No execution context: run it in line.
+  }
+  if (waitUntil) waitUntil(run());
+  else await run();
+}
