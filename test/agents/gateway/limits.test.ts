@@ -5,8 +5,8 @@ import { admin, auditFor, cardPayment, createAgent, gateway, simRequests } from 
 type ErrorJson = { error_type: string; error_codes: string[]; message: string };
 
 async function refusal(res: Response): Promise<ErrorJson> {
-  expect(res.status).toBe(403);
   const body = (await res.json()) as ErrorJson;
+  expect(res.status, JSON.stringify(body)).toBe(403);
   expect(body.error_type).toBe('permission_denied');
   return body;
 }
@@ -131,7 +131,8 @@ describe('amount limits on money-moving calls', { timeout: 60_000 }, () => {
 
   it('applies a limit change to the next call', async () => {
     const agent = await createAgent({ payments: 'write' });
-    expect((await gateway(agent.key, 'POST', '/payments', cardPayment(5000))).status).toBe(201);
+    const first = await gateway(agent.key, 'POST', '/payments', cardPayment(5000));
+    expect(first.status, await first.text()).toBe(201);
     await admin(`/admin/agents/${agent.id}`, {
       method: 'PATCH',
       json: { limits: { max_amount_per_call: { EUR: 10 } } },
