@@ -40,7 +40,8 @@ export async function sendAttempt(
 ): Promise<AttemptOutcome> {
   callerSignal?.throwIfAborted();
   const controller = new AbortController();
-  const timeout = new AttemptTimeout();
+  // Made only when the timer fires: an Error captures a stack, which every attempt would pay for otherwise.
+  let timeout: AttemptTimeout | null = null;
   let rejectAbort: (reason: unknown) => void = () => {};
   const aborted = new Promise<never>((_, reject) => {
     rejectAbort = reject;
@@ -53,6 +54,7 @@ export async function sendAttempt(
   };
   callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
   const timer = setTimeout(() => {
+    timeout = new AttemptTimeout();
     controller.abort(timeout);
     rejectAbort(timeout);
   }, timeoutMs);
@@ -80,7 +82,8 @@ export async function sendAttempt(
     return { kind: 'response', status: res.status, headers: res.headers, body, malformed };
   } catch (err) {
     if (callerSignal?.aborted) throw callerSignal.reason;
-    if (err === timeout || controller.signal.reason === timeout) return { kind: 'timeout' };
+    if (timeout !== null && (err === timeout || controller.signal.reason === timeout))
+      return { kind: 'timeout' };
     return { kind: 'network_error', cause: err };
   } finally {
     clearTimeout(timer);
