@@ -1,0 +1,142 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../scripts/bench-topology';
+import { startStack } from '../scripts/stack';
+import { DEV_CREDENTIALS } from '../src/dev/credentials';
+import { createAgent, seedPayment } from './fixtures';
+import { DEFAULT_PLAN, type HotPathResult, printHotPath, runHotPath } from './hot-path';
+import { writeResult } from './lib';
+import { startWranglerDev, stopWranglerDev, varArgs, waitHealthy } from './wrangler-dev';
+
+/**
+ * The hot paths under `npm start`'s topology: real `wrangler dev` processes (scripts/stack.ts: the
+ * simulator behind its network proxy, then Bollard), against the bare Worker (bench/bare-worker) under
+ * `wrangler dev` too, forwarding `/forward/*` to the same simulator address. Both sides pay the same dev
+ * proxies and the same hop to the simulator, so via − floor is what Bollard adds in local dev. Agent read
+ * and storefront session create, interleaved rounds, throttles out of reach (their round trips still
+ * happen). No metered side: `DO_METER` needs a second Bollard on the same objects, which `wrangler dev` has
+ * not.
+ */
+const ORIGIN = 'https://shop.bench.example';
+const RAISED = { SIM_READS_PER_SECOND: '100000', SIM_WRITES_PER_SECOND: '100000' };
+
+export default async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bollard-npmstart-'));
+  const stack = await startStack({
+    simPort: await freePort(),
+    bollardPort: await freePort(),
+    simVars: RAISED,
+    vars: {
+      STOREFRONT_ORDER_MODE: 'open',
+      STOREFRONT_ORIGINS: ORIGIN,
+      STOREFRONT_CLIENT_LIMIT_PER_MINUTE: '100000000',
+      RATE_LIMIT_READS_PER_SECOND: '100000',
+      RATE_LIMIT_WRITES_PER_SECOND: '100000',
+    },
+    clientLimitPerMinute: 100_000_000,
+  });
+  const bare = await startWranglerDev(
+    ['-c', 'bench/bare-worker/wrangler.toml', ...varArgs({ FORWARD_TO: stack.simUrl })],
+    join(dir, 'bare'),
+  );
+  try {
+    await waitHealthy(bare.url, bare.output);
+    const id = await seedPayment(stack.simUrl, 'npmstart-bench');
+    const key = await createAgent(stack.bollardUrl, 'npmstart reader');
+    const read = async (base: string) => {
+      const res = await fetch(`${base}/payments/${id}`, {
+        headers: { authorization: `Bearer ${DEV_CREDENTIALS.secretKey}`, accept: 'application/json' },
+      });
+      await res.arrayBuffer();
+      return res.status === 200;
+    };
+    const plan = { ...DEFAULT_PLAN, concurrency: [1] };
+    const results: HotPathResult[] = [];
+    results.push(
+      await runHotPath(
+        {
+          surface: 'agent gateway read (npm start)',
+          direct: () => read(stack.simUrl),
+          floor: () => read(`${bare.url}/forward`),
+          via: (base) =>
+            fetch(`${base}/agent/v1/payments/${id}`, {
+              headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
+            }),
+          status: 200,
+          target: {},
+        },
+        { bollardUrl: stack.bollardUrl },
+        plan,
+      ),
+    );
+    printHotPath(
+      'npm start: GET /agent/v1/payments/{id} vs the bare Worker forwarding',
+      results[0] as HotPathResult,
+    );
+
+    const billing = { address: { country: 'GB', city: 'London' } };
+    const urls = { success_url: `${ORIGIN}/?outcome=success`, failure_url: `${ORIGIN}/?outcome=failure` };
+    // What Bollard sends upstream for this request (src/storefront/upstream-body.ts), sent directly.
+    const directBody = JSON.stringify({
+      amount: 1999,
+      currency: 'GBP',
+      reference: 'BENCH',
+      billing,
+      ...urls,
+      metadata: { bollard_session_marker: 'bsm_bench' },
+      processing_channel_id: 'pc_devstorefrontchannelaaaaaa',
+      payment_type: 'Regular',
+      capture: true,
+    });
+    const create = async (base: string) => {
+      const res = await fetch(`${base}/payment-sessions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${DEV_CREDENTIALS.storefrontSecretKey}`,
+          'content-type': 'application/json',
+          'cko-idempotency-key': crypto.randomUUID(),
+        },
+        body: directBody,
+      });
+      await res.arrayBuffer();
+      return res.status === 201;
+    };
+    const viaBody = JSON.stringify({ amount: 1999, currency: 'GBP', reference: 'BENCH', billing, ...urls });
+    results.push(
+      await runHotPath(
+        {
+          surface: 'storefront create-session (npm start)',
+          direct: () => create(stack.simUrl),
+          floor: () => create(`${bare.url}/forward`),
+          via: (base) =>
+            fetch(`${base}/v1/payment-sessions`, {
+              method: 'POST',
+              headers: {
+                origin: ORIGIN,
+                'content-type': 'application/json',
+                'cf-connecting-ip': '198.51.100.1',
+              },
+              body: viaBody,
+            }),
+          status: 201,
+          target: {},
+        },
+        { bollardUrl: stack.bollardUrl },
+        plan,
+      ),
+    );
+    printHotPath(
+      'npm start: POST /v1/payment-sessions vs the bare Worker forwarding',
+      results[1] as HotPathResult,
+    );
+    writeResult('npmstart', results);
+  } finally {
+    try {
+      await stopWranglerDev(bare.child);
+      await stack.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
