@@ -42,6 +42,13 @@ declare namespace Cloudflare {
     /** `401`s a source may get a minute on the agent surfaces before `429` (default 30; `0`: no limit). */
     AGENT_BAD_KEY_LIMIT_PER_MINUTE?: string;
 
+    // ---- Receipts and the audit archive (docs/agents.md, "Receipts") -----------------------------------
+    /**
+     * Secret: the private JWK (Ed25519 or P-256) receipts and archive heads are signed with. Absent: a key
+     * generated and kept in KV where Bollard's public URL is on loopback (development), none elsewhere.
+     */
+    RECEIPT_SIGNING_KEY?: string;
+
     // ---- Operator console (docs/console.md too) --------------------------------------------------------
     /** Wrong admin tokens a minute from one source before 429 (default 10; `0` turns the limit off). */
     ADMIN_AUTH_FAILURE_LIMIT_PER_MINUTE?: string;

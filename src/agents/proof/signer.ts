@@ -20,13 +20,6 @@ import {
  * keep one key. Signing needs no Durable Object: a key import per isolate, then one Ed25519 signature per call.
  */
 
-/** Optional settings (secrets and vars). `RECEIPT_SIGNING_KEY` is a secret; the others are `[vars]`. */
-export interface ProofEnv {
-  RECEIPT_SIGNING_KEY?: string;
-  RECEIPT_PREVIOUS_PUBLIC_KEYS?: string;
-  BOLLARD_PUBLIC_URL?: string;
-}
-
 /** Where the development key lives (KV `OAUTH_TOKENS`; the namespace also holds OAuth tokens). */
 export const DEV_KEY_KV_KEY = 'receipts:dev-signing-key:v1';
 
@@ -46,13 +39,9 @@ export type SignerState =
   /** The secret is set but is not a usable private JWK (the problem names what, never a value). */
   | { kind: 'invalid'; problem: string };
 
-function proofEnv(env: Env): ProofEnv {
-  return env as Env & ProofEnv;
-}
-
 /** Bollard's public URL (the receipts' `iss`), without a trailing slash; empty when unset. */
 export function publicUrl(env: Env): string {
-  return (proofEnv(env).BOLLARD_PUBLIC_URL ?? '').trim().replace(/\/+$/, '');
+  return (env.BOLLARD_PUBLIC_URL ?? '').trim().replace(/\/+$/, '');
 }
 
 /** The `iss` of everything Bollard signs: its public URL, or `bollard` when that is not configured. */
@@ -103,7 +92,7 @@ let cached: { source: string; state: Promise<SignerState> } | null = null;
 
 /** The isolate's signer (loaded and imported once per secret value). */
 export function loadSigner(env: Env): Promise<SignerState> {
-  const secret = proofEnv(env).RECEIPT_SIGNING_KEY;
+  const secret = env.RECEIPT_SIGNING_KEY;
   const source = secret ? `secret:${secret}` : isDevelopment(env) ? 'generated' : 'missing';
   if (cached?.source === source) return cached.state;
   const state = (async (): Promise<SignerState> => {
@@ -137,7 +126,7 @@ export async function signCompact(signer: Signer, claims: object, typ: string): 
 
 /** The previous keys from `RECEIPT_PREVIOUS_PUBLIC_KEYS` (a malformed value: none, and the problem). */
 export function previousKeys(env: Env): Parsed<PreviousKey[]> {
-  return parsePreviousKeys(proofEnv(env).RECEIPT_PREVIOUS_PUBLIC_KEYS);
+  return parsePreviousKeys(env.RECEIPT_PREVIOUS_PUBLIC_KEYS);
 }
 
 /** `GET /.well-known/jwks.json`: the current key and the previous keys still within their date. */
