@@ -34,3 +34,57 @@ export async function seedPayment(simUrl: string, reference: string): Promise<st
   if (res.status !== 201) throw new Error(`seed payment on ${simUrl}: ${res.status}`);
   return ((await res.json()) as { id: string }).id;
 }
+
+/** The storefront origin the benches configure (`STOREFRONT_ORIGINS`) and send. */
+export const BENCH_ORIGIN = 'https://shop.bench.example';
+
+const billing = { address: { country: 'GB', city: 'London' } };
+const returnUrls = {
+  success_url: `${BENCH_ORIGIN}/?outcome=success`,
+  failure_url: `${BENCH_ORIGIN}/?outcome=failure`,
+};
+
+/** A storefront session create as a shop page sends it to Bollard (open mode). */
+export function storefrontSessionBody(reference: string): string {
+  return JSON.stringify({ amount: 1999, currency: 'GBP', reference, billing, ...returnUrls });
+}
+
+/**
+ * What Bollard sends upstream for that create (src/storefront/upstream-body.ts): the direct side's
+ * `POST /payment-sessions`, sent by `createSessionDirect`.
+ */
+export function upstreamSessionBody(reference: string): string {
+  return JSON.stringify({
+    amount: 1999,
+    currency: 'GBP',
+    reference,
+    billing,
+    ...returnUrls,
+    metadata: { bollard_session_marker: 'bsm_bench' },
+    processing_channel_id: 'pc_devstorefrontchannelaaaaaa',
+    payment_type: 'Regular',
+    capture: true,
+  });
+}
+
+/** `POST /payment-sessions` at `base` (the simulator, or a forwarding Worker) with the storefront's key. */
+export function createSessionDirect(base: string, body: string): Promise<Response> {
+  return fetch(`${base}/payment-sessions`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${DEV_CREDENTIALS.storefrontSecretKey}`,
+      'content-type': 'application/json',
+      'cko-idempotency-key': crypto.randomUUID(),
+    },
+    body,
+  });
+}
+
+/** `POST /v1/payment-sessions` on a Bollard at `base`, from `client` (its per-client budget is its own). */
+export function createSessionVia(base: string, body: string, client: string): Promise<Response> {
+  return fetch(`${base}/v1/payment-sessions`, {
+    method: 'POST',
+    headers: { origin: BENCH_ORIGIN, 'content-type': 'application/json', 'cf-connecting-ip': client },
+    body,
+  });
+}

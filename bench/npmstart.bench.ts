@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { freePort } from '../scripts/bench-topology';
 import { startStack } from '../scripts/stack';
 import { DEV_CREDENTIALS } from '../src/dev/credentials';
-import { createAgent, seedPayment } from './fixtures';
+import {
+  BENCH_ORIGIN,
+  createAgent,
+  createSessionDirect,
+  createSessionVia,
+  seedPayment,
+  storefrontSessionBody,
+  upstreamSessionBody,
+} from './fixtures';
 import { DEFAULT_PLAN, type HotPathResult, printHotPath, runHotPath } from './hot-path';
 import { writeResult } from './lib';
 import { startWranglerDev, stopWranglerDev, varArgs, waitHealthy } from './wrangler-dev';
@@ -18,7 +26,6 @@ import { startWranglerDev, stopWranglerDev, varArgs, waitHealthy } from './wrang
  * happen). No metered side: `DO_METER` needs a second Bollard on the same objects, which `wrangler dev` has
  * not.
  */
-const ORIGIN = 'https://shop.bench.example';
 const RAISED = { SIM_READS_PER_SECOND: '100000', SIM_WRITES_PER_SECOND: '100000' };
 
 export default async function run(): Promise<void> {
@@ -29,7 +36,7 @@ export default async function run(): Promise<void> {
     simVars: RAISED,
     vars: {
       STOREFRONT_ORDER_MODE: 'open',
-      STOREFRONT_ORIGINS: ORIGIN,
+      STOREFRONT_ORIGINS: BENCH_ORIGIN,
       STOREFRONT_CLIENT_LIMIT_PER_MINUTE: '100000000',
       RATE_LIMIT_READS_PER_SECOND: '100000',
       RATE_LIMIT_WRITES_PER_SECOND: '100000',
@@ -75,50 +82,20 @@ export default async function run(): Promise<void> {
       results[0] as HotPathResult,
     );
 
-    const billing = { address: { country: 'GB', city: 'London' } };
-    const urls = { success_url: `${ORIGIN}/?outcome=success`, failure_url: `${ORIGIN}/?outcome=failure` };
-    // What Bollard sends upstream for this request (src/storefront/upstream-body.ts), sent directly.
-    const directBody = JSON.stringify({
-      amount: 1999,
-      currency: 'GBP',
-      reference: 'BENCH',
-      billing,
-      ...urls,
-      metadata: { bollard_session_marker: 'bsm_bench' },
-      processing_channel_id: 'pc_devstorefrontchannelaaaaaa',
-      payment_type: 'Regular',
-      capture: true,
-    });
+    const directBody = upstreamSessionBody('BENCH');
     const create = async (base: string) => {
-      const res = await fetch(`${base}/payment-sessions`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${DEV_CREDENTIALS.storefrontSecretKey}`,
-          'content-type': 'application/json',
-          'cko-idempotency-key': crypto.randomUUID(),
-        },
-        body: directBody,
-      });
+      const res = await createSessionDirect(base, directBody);
       await res.arrayBuffer();
       return res.status === 201;
     };
-    const viaBody = JSON.stringify({ amount: 1999, currency: 'GBP', reference: 'BENCH', billing, ...urls });
+    const viaBody = storefrontSessionBody('BENCH');
     results.push(
       await runHotPath(
         {
           surface: 'storefront create-session (npm start)',
           direct: () => create(stack.simUrl),
           floor: () => create(`${bare.url}/forward`),
-          via: (base) =>
-            fetch(`${base}/v1/payment-sessions`, {
-              method: 'POST',
-              headers: {
-                origin: ORIGIN,
-                'content-type': 'application/json',
-                'cf-connecting-ip': '198.51.100.1',
-              },
-              body: viaBody,
-            }),
+          via: (base) => createSessionVia(base, viaBody, '198.51.100.1'),
           status: 201,
           target: {},
         },

@@ -2,7 +2,15 @@ import { loadavg } from 'node:os';
 import { startTopology, type Topology } from '../scripts/bench-topology';
 import { DEV_CREDENTIALS } from '../src/dev/credentials';
 import { machineIdle } from './cpu';
-import { createAgent, seedPayment } from './fixtures';
+import {
+  BENCH_ORIGIN,
+  createAgent,
+  createSessionDirect,
+  createSessionVia,
+  seedPayment,
+  storefrontSessionBody,
+  upstreamSessionBody,
+} from './fixtures';
 import { scaled } from './hot-path';
 import { percentile, printTable, round, writeResult } from './lib';
 
@@ -35,7 +43,6 @@ const PAIRS = positive(process.env.OPENLOOP_PAIRS) ?? 2;
 const BLOCK_MS = scaled(positive(process.env.OPENLOOP_BLOCK_MS) ?? 8_000);
 const AGENTS = 32;
 const UPSTREAM_LATENCY_MS = 40;
-const ORIGIN = 'https://shop.bench.example';
 const SIM_ADMIN = {
   authorization: `Bearer ${DEV_CREDENTIALS.simAdminKey}`,
   'content-type': 'application/json',
@@ -143,54 +150,25 @@ function viaCalls(
   paymentId: string,
   keys: readonly string[],
 ): Record<Kind, () => Promise<Response>> {
-  const billing = { address: { country: 'GB', city: 'London' } };
-  const urls = { success_url: `${ORIGIN}/?outcome=success`, failure_url: `${ORIGIN}/?outcome=failure` };
-  const body = JSON.stringify({ amount: 1999, currency: 'GBP', reference: 'OPENLOOP', billing, ...urls });
+  const body = storefrontSessionBody('OPENLOOP');
   let next = 0;
   return {
     read: () =>
       fetch(`${base}/agent/v1/payments/${paymentId}`, {
         headers: { authorization: `Bearer ${keys[next++ % keys.length]}`, accept: 'application/json' },
       }),
-    write: () =>
-      fetch(`${base}/v1/payment-sessions`, {
-        method: 'POST',
-        headers: { origin: ORIGIN, 'content-type': 'application/json', 'cf-connecting-ip': '198.51.100.7' },
-        body,
-      }),
+    write: () => createSessionVia(base, body, '198.51.100.7'),
   };
 }
 
 function directCalls(topology: Topology, paymentId: string): Record<Kind, () => Promise<Response>> {
-  const billing = { address: { country: 'GB', city: 'London' } };
-  const urls = { success_url: `${ORIGIN}/?outcome=success`, failure_url: `${ORIGIN}/?outcome=failure` };
-  // What Bollard sends upstream for a session create (src/storefront/upstream-body.ts).
-  const body = JSON.stringify({
-    amount: 1999,
-    currency: 'GBP',
-    reference: 'OPENLOOP',
-    billing,
-    ...urls,
-    metadata: { bollard_session_marker: 'bsm_bench' },
-    processing_channel_id: 'pc_devstorefrontchannelaaaaaa',
-    payment_type: 'Regular',
-    capture: true,
-  });
+  const body = upstreamSessionBody('OPENLOOP');
   return {
     read: () =>
       fetch(`${topology.simUrl}/payments/${paymentId}`, {
         headers: { authorization: SECRET, accept: 'application/json' },
       }),
-    write: () =>
-      fetch(`${topology.simUrl}/payment-sessions`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${DEV_CREDENTIALS.storefrontSecretKey}`,
-          'content-type': 'application/json',
-          'cko-idempotency-key': crypto.randomUUID(),
-        },
-        body,
-      }),
+    write: () => createSessionDirect(topology.simUrl, body),
   };
 }
 
@@ -435,7 +413,7 @@ export default async function run(): Promise<void> {
       RATE_LIMIT_READS_PER_SECOND: String(LIMIT),
       RATE_LIMIT_WRITES_PER_SECOND: String(LIMIT),
       STOREFRONT_ORDER_MODE: 'open',
-      STOREFRONT_ORIGINS: ORIGIN,
+      STOREFRONT_ORIGINS: BENCH_ORIGIN,
       // The storefront's per-client limit out of reach: this measures the account-wide governor.
       STOREFRONT_CLIENT_LIMIT_PER_MINUTE: '100000000',
     },

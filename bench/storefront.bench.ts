@@ -1,7 +1,13 @@
 import { startTopology } from '../scripts/bench-topology';
 import { TOKENIZE_JS } from '../src/browser/tokenize-bundle';
-import { DEV_CREDENTIALS } from '../src/dev/credentials';
 import { gzipKiB, workerSize } from './bundle-size';
+import {
+  BENCH_ORIGIN,
+  createSessionDirect,
+  createSessionVia,
+  storefrontSessionBody,
+  upstreamSessionBody,
+} from './fixtures';
 import { printHotPath, runHotPath } from './hot-path';
 import { printTable, round, writeResult } from './lib';
 
@@ -13,15 +19,12 @@ import { printTable, round, writeResult } from './lib';
  * interleaved rounds. Targets: p50 ≤ 1.2× direct, throughput ≥ 0.8×. Also the
  * minified, gzipped sizes of the Worker bundle and of the tokenization helper.
  */
-const ORIGIN = 'https://shop.bench.example';
-const billing = { address: { country: 'GB', city: 'London' } };
-const urls = { success_url: `${ORIGIN}/?outcome=success`, failure_url: `${ORIGIN}/?outcome=failure` };
 
 export default async function run(): Promise<void> {
   const topology = await startTopology({
     vars: {
       STOREFRONT_ORDER_MODE: 'open',
-      STOREFRONT_ORIGINS: ORIGIN,
+      STOREFRONT_ORIGINS: BENCH_ORIGIN,
       // Measure the path, not the throttles: the per-client and account budgets are set out of reach
       // (their Durable Object round trips still happen, and are counted).
       STOREFRONT_CLIENT_LIMIT_PER_MINUTE: '100000000',
@@ -31,49 +34,22 @@ export default async function run(): Promise<void> {
     simVars: { SIM_READS_PER_SECOND: '100000', SIM_WRITES_PER_SECOND: '100000' },
   });
   try {
-    // What Bollard sends upstream for this request (src/storefront/upstream-body.ts), sent directly.
-    const directBody = JSON.stringify({
-      amount: 1999,
-      currency: 'GBP',
-      reference: 'BENCH',
-      billing,
-      ...urls,
-      metadata: { bollard_session_marker: 'bsm_bench' },
-      processing_channel_id: 'pc_devstorefrontchannelaaaaaa',
-      payment_type: 'Regular',
-      capture: true,
-    });
+    const directBody = upstreamSessionBody('BENCH');
     const createDirect = async (base: string) => {
-      const res = await fetch(`${base}/payment-sessions`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${DEV_CREDENTIALS.storefrontSecretKey}`,
-          'content-type': 'application/json',
-          'cko-idempotency-key': crypto.randomUUID(),
-        },
-        body: directBody,
-      });
+      const res = await createSessionDirect(base, directBody);
       await res.arrayBuffer();
       return res.status === 201;
     };
-    const viaBody = JSON.stringify({ amount: 1999, currency: 'GBP', reference: 'BENCH', billing, ...urls });
+    const viaBody = storefrontSessionBody('BENCH');
     const result = await runHotPath(
       {
         surface: 'storefront create-session',
         direct: () => createDirect(topology.simUrl),
         floor: () => createDirect(`${topology.bareUrl}/forward`),
+        // One client per entry: the per-client budget is leased per isolate and per client, and two
+        // isolates drawing on one client's bucket would drain it at twice its refill rate.
         via: (base) =>
-          fetch(`${base}/v1/payment-sessions`, {
-            method: 'POST',
-            headers: {
-              origin: ORIGIN,
-              'content-type': 'application/json',
-              // One client per entry: the per-client budget is leased per isolate and per client, and two
-              // isolates drawing on one client's bucket would drain it at twice its refill rate.
-              'cf-connecting-ip': base === topology.meteredUrl ? '198.51.100.2' : '198.51.100.1',
-            },
-            body: viaBody,
-          }),
+          createSessionVia(base, viaBody, base === topology.meteredUrl ? '198.51.100.2' : '198.51.100.1'),
         status: 201,
         target: { p50Ratio: 1.2, rpsRatio: 0.8 },
       },
