@@ -14,6 +14,7 @@ import {
   tabTo,
   watch,
 } from './console-helpers';
+import { until } from './until';
 
 /**
  * The operator console in real Chromium against real `wrangler dev` processes (simulator + Bollard):
@@ -66,16 +67,6 @@ async function registerWorkflow(): Promise<void> {
     }),
   });
   if (res.status !== 201) throw new Error(`workflow registration failed: ${res.status} ${await res.text()}`);
-}
-
-async function until<T>(fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 150));
-  }
 }
 
 beforeAll(async () => {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import { DEV_CREDENTIALS } from '../../src/dev/credentials';
+import { until } from './until';
 
 /**
  * `npm start -- --oauth` for real, then `bollard doctor` against it: the summary and `/admin/status` say
@@ -17,16 +18,6 @@ const simUrl = `http://127.0.0.1:${SIM_PORT}`;
 const bollardUrl = `http://127.0.0.1:${BOLLARD_PORT}`;
 let child: ChildProcess | undefined;
 let output = '';
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('timed out');
-}
 
 beforeAll(async () => {
   child = spawn(resolve(ROOT, 'node_modules/.bin/tsx'), ['scripts/start.ts', '--oauth'], {

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { DEV_CREDENTIALS } from '../../src/dev/credentials';
+import { until } from './until';
 
 /**
  * `npm start` for real (scripts/start.ts on this engineer's ports): both services come up, the webhook
@@ -16,16 +17,6 @@ let child: ChildProcess | undefined;
 afterAll(() => {
   if (child && child.exitCode === null) child.kill('SIGINT');
 });
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('timed out');
-}
 
 it('starts the simulator and Bollard, wires webhooks between them, and stops both on Ctrl-C', async () => {
   let output = '';

@@ -13,6 +13,7 @@ import {
 } from '../../docs/verify-receipt.mjs';
 import { type Stack, startStack } from '../../scripts/stack';
 import { DEV_CREDENTIALS } from '../../src/dev/credentials';
+import { until } from './until';
 
 /**
  * `node docs/verify-receipt.mjs` (Node, no dependencies) against real receipts and a real archive: a real
@@ -137,23 +138,26 @@ beforeAll(async () => {
   // follows the chain about a second behind: archive once the global view (the index, no `agent=`) holds
   // the three calls with their outcomes, so the one range written is the whole chain (bounded).
   const chain = calls.rest.audit.chain;
-  for (let i = 0; i < 150; i++) {
+  await until(async () => {
     const page = (await (await api('/admin/audit?limit=100', { headers: ADMIN })).json()) as {
       data: Array<{ chain: string; outcome: string }>;
     };
     const ours = page.data.filter((r) => r.chain === chain);
-    if (ours.length === 3 && ours.every((r) => r.outcome === 'recorded')) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  let list: { objects: Array<{ key: string }> } = { objects: [] };
-  for (let i = 0; i < 50 && !list.objects.some((o) => o.key.startsWith(`chains/${chain}/`)); i++) {
-    const run = await api('/admin/audit/archive', { method: 'POST', headers: ADMIN });
-    expect(run.status).toBe(200);
-    // Download the whole archive, as an operator hands it to an auditor.
-    list = (await (await api('/admin/audit/archive/objects', { headers: ADMIN })).json()) as typeof list;
-    if (!list.objects.some((o) => o.key.startsWith(`chains/${chain}/`)))
-      await new Promise((r) => setTimeout(r, 200));
-  }
+    return ours.length === 3 && ours.every((r) => r.outcome === 'recorded') ? true : undefined;
+  }, 15_000);
+  // Download the whole archive, as an operator hands it to an auditor, once a run has written the chain.
+  const list = await until(
+    async () => {
+      const run = await api('/admin/audit/archive', { method: 'POST', headers: ADMIN });
+      expect(run.status).toBe(200);
+      const listed = (await (await api('/admin/audit/archive/objects', { headers: ADMIN })).json()) as {
+        objects: Array<{ key: string }>;
+      };
+      return listed.objects.some((o) => o.key.startsWith(`chains/${chain}/`)) ? listed : undefined;
+    },
+    10_000,
+    200,
+  );
   for (const { key } of list.objects) {
     const res = await api(`/admin/audit/archive/object?key=${encodeURIComponent(key)}`, { headers: ADMIN });
     const file = join(dir, 'archive', key);

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../../scripts/stack';
 import { DEV_CREDENTIALS } from '../../src/dev/credentials';
+import { until } from './until';
 
 /**
  * The simulator's faults as a network: a real `wrangler dev` behind the loopback proxy `startStack` puts
@@ -56,16 +57,6 @@ function pay(key?: string, signal?: AbortSignal): Promise<Response> {
     body: PAYMENT,
     ...(signal ? { signal } : {}),
   });
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 beforeAll(async () => {

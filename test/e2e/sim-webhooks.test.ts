@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../../scripts/stack';
 import { main } from '../../src/cli/main';
 import { DEV_CREDENTIALS } from '../../src/dev/credentials';
+import { until } from './until';
 
 /**
  * The simulator under real `wrangler dev` delivering webhooks over real loopback HTTP to a node:http
@@ -33,19 +34,6 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
-}
-
-async function waitFor<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('timed out');
 }
 
 const admin = (path: string, init: RequestInit = {}) =>
@@ -115,7 +103,7 @@ describe('simulator webhooks over real HTTP', () => {
     const code = await main(['trigger', 'payment_captured', '--sim', stack.simUrl], (s) => lines.push(s));
     expect(code).toBe(0);
     expect(lines[0]).toMatch(/^Triggered payment_captured: payment pay_/);
-    const deliveries = await waitFor(() => {
+    const deliveries = await until(() => {
       const mine = got.filter((g) => g.path === '/signed');
       return mine.length >= 2 ? mine : undefined;
     });
@@ -134,12 +122,12 @@ describe('simulator webhooks over real HTTP', () => {
     failFirst.set('/flaky', 2);
     await workflow(`${receiverUrl}/flaky`, ['card_verified']);
     expect(await main(['trigger', 'card_verified', '--sim', stack.simUrl], () => undefined)).toBe(0);
-    const attempts = await waitFor(() => {
+    const attempts = await until(() => {
       const mine = got.filter((g) => g.path === '/flaky');
       return mine.length >= 3 ? mine : undefined;
     });
     expect(new Set(attempts.map((a) => a.body.toString('hex'))).size).toBe(1);
-    const log = await waitFor(async () => {
+    const log = await until(async () => {
       const res = await admin('/_sim/webhooks?status=delivered');
       const body = (await res.json()) as {
         data: { event_type: string; attempts: number; history: { status_code?: number }[] }[];
@@ -157,7 +145,7 @@ describe('simulator webhooks over real HTTP', () => {
     await new Promise<void>((r) => closed.close(() => r()));
     await workflow(`http://127.0.0.1:${port}/nobody`, ['payment_voided']);
     expect(await main(['trigger', 'payment_voided', '--sim', stack.simUrl], () => undefined)).toBe(0);
-    const entry = await waitFor(async () => {
+    const entry = await until(async () => {
       const res = await admin('/_sim/webhooks');
       const body = (await res.json()) as {
         data: { event_type: string; attempts: number; history: { error?: string }[] }[];

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../../scripts/stack';
 import { newSigningKey, registerWebhookWorkflow } from '../../src/cli/webhooks-command';
 import { DEV_CREDENTIALS } from '../../src/dev/credentials';
+import { until } from './until';
 
 /**
  * Real `wrangler dev` processes: a workflow registered on the simulator (the way `bollard webhooks
@@ -20,16 +21,6 @@ const admin = async <T>(path: string): Promise<T> => {
   if (!res.ok) throw new Error(`${path}: ${res.status}`);
   return (await res.json()) as T;
 };
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('timed out');
-}
 
 beforeAll(async () => {
   stack = await startStack({
@@ -67,7 +58,7 @@ describe('webhooks end to end', () => {
     expect(res.status).toBe(201);
     const payment = (await res.json()) as { id: string };
 
-    const listed = await waitFor(async () => {
+    const listed = await until(async () => {
       const page = await admin<{ total_count: number; data: Array<{ type: string; status: string }> }>(
         `/admin/events?subject=${payment.id}`,
       );
@@ -78,7 +69,7 @@ describe('webhooks end to end', () => {
     });
     expect(listed.data.map((e) => e.type)).toContain('payment_approved');
 
-    const projection = await waitFor(async () => {
+    const projection = await until(async () => {
       const p = await admin<{ status: string; amount_authorized: number }>(`/admin/payments/${payment.id}`);
       return p.amount_authorized === 4200 ? p : undefined;
     });
