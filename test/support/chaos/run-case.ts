@@ -1,3 +1,4 @@
+import { expect, vi } from 'vitest';
 import { type FaultKind, faultRule, type MoneyMethod, type PreparedCall } from './methods';
 import type { Answer, Surface } from './surfaces';
 import type { SimControl } from './upstream-setup';
@@ -43,13 +44,14 @@ async function effectCount(sim: SimControl, name: string): Promise<number> {
   return (await sim.effects())[name] ?? 0;
 }
 
-/** Waits until `probe` holds or `ms` passes. */
+/**
+ * Waits until `probe` holds (work the simulator finishes after the caller gave up) or `ms` passes; the
+ * case goes on either way, and its checks say whether the outcome was right.
+ */
 async function until(probe: () => Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await probe()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await vi
+    .waitFor(async () => expect(await probe()).toBe(true), { timeout: ms, interval: 50 })
+    .catch(() => {});
 }
 
 /**
