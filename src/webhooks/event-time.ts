@@ -30,14 +30,3 @@ export function eventTimeKey(createdOn: string): string {
   const frac = fraction.slice(0, FRACTION_DIGITS).padEnd(FRACTION_DIGITS, '0');
   return `${whole}.${frac}Z`;
 }
-
-/** Orders two events by event time, then by id (a total, canonical order). */
-export function compareEventTime(
-  a: { created_on: string; id: string },
-  b: { created_on: string; id: string },
-): number {
-  const ka = eventTimeKey(a.created_on);
-  const kb = eventTimeKey(b.created_on);
-  if (ka !== kb) return ka < kb ? -1 : 1;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}

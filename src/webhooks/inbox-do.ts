@@ -39,6 +39,7 @@ import {
   claimDueRuns,
   eventDetail,
   finishRun,
+  hasUnindexed,
   markIndexed,
   migrateSubject,
   nextDueAt,
@@ -326,8 +327,7 @@ export class WebhookInbox extends DurableObject<Env> {
     const candidates: number[] = [];
     const due = nextDueAt(sql);
     if (due !== null) candidates.push(due);
-    if (unindexed(sql, 1).length > 0)
-      candidates.push(now + (this.#indexFailed ? INDEX_RETRY_MS : INDEX_BATCH_MS));
+    if (hasUnindexed(sql)) candidates.push(now + (this.#indexFailed ? INDEX_RETRY_MS : INDEX_BATCH_MS));
     if (uncatalogued(sql, 1).length > 0)
       candidates.push(now + (this.#forgetFailed ? INDEX_RETRY_MS : INDEX_BATCH_MS));
     // Retention: the next pruning pass, no sooner than something can expire (a quiet shard sleeps).

@@ -9,9 +9,15 @@
  *   over distinct `action_id`s — so a second `payment_refunded` for the same action counts once;
  * - descriptive fields and the timeline from a canonical sort by (event time, `id`), the time parsed
  *   from `created_on` rather than compared as text.
+ *
+ * Every rule is also a merge: the maximum of amounts, the union of types, the value of the canonically
+ * latest event that carries a field. So the projection is kept as a **fold** (`ProjectionFold`) that one
+ * new event is added to, in any order, with the same result as projecting the whole set again. An inbox
+ * shard stores the fold beside the projection and adds each first delivery to it, instead of reading and
+ * parsing every stored event of the subject on every delivery (which grew with the subject).
  */
 
-import { compareEventTime } from './event-time';
+import { eventTimeKey } from './event-time';
 
 /** What the projection reads from one stored event. */
 export interface ProjectionEvent {
@@ -77,71 +83,178 @@ function int(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
 }
 
-/**
- * Deduplicates by event id and sorts canonically by event time (parsed: `created_on`'s fractional
- * digits vary, so its text does not sort — see event-time.ts), then id, so the input's order and
- * repeats cannot matter.
- */
-function canonical(events: readonly ProjectionEvent[]): ProjectionEvent[] {
-  const byId = new Map<string, ProjectionEvent>();
-  for (const e of events) if (!byId.has(e.id)) byId.set(e.id, e);
-  return [...byId.values()].sort(compareEventTime);
+/** A value with the canonical position (event time key, event id) of the event that carried it. */
+type Stamped<T> = [key: string, id: string, value: T];
+
+/** A canonical position, (event time key, event id), possibly followed by what sits there. */
+type Position = readonly [key: string, id: string, ...rest: unknown[]];
+
+/** True when (key, id) comes after `at` in canonical order, or there is nothing there yet. */
+function isLater(key: string, id: string, at: Position | undefined): boolean {
+  if (!at) return true;
+  return key !== at[0] ? key > at[0] : id > at[1];
 }
 
-function timelineOf(events: readonly ProjectionEvent[]): TimelineEntry[] {
-  return events.map((e) => {
-    const entry: TimelineEntry = { event_id: e.id, type: e.type, created_on: e.created_on };
-    const action = str(e.data.action_id);
-    const amount = int(e.data.amount);
-    if (action !== undefined) entry.action_id = action;
-    if (amount !== undefined) entry.amount = amount;
-    return entry;
-  });
+const BALANCE_FIELDS = ['total_authorized', 'total_captured', 'total_refunded', 'total_voided'] as const;
+type BalanceField = (typeof BALANCE_FIELDS)[number];
+const ACTION_TYPES = ['payment_captured', 'payment_refunded', 'payment_voided'] as const;
+type ActionType = (typeof ACTION_TYPES)[number];
+/** Fields whose value is the canonically latest event's that carries one. */
+type LatestField =
+  | 'currency'
+  | 'reference'
+  | 'response_code'
+  | 'payment_id'
+  | 'amount'
+  | 'category'
+  | 'reason_code'
+  | 'evidence_required_by';
+
+const DISPUTE_RANK: Record<string, number> = {
+  dispute_received: 1,
+  dispute_evidence_required: 2,
+  dispute_won: 3,
+  dispute_lost: 3,
+};
+
+/**
+ * What the projection rules need from a set of events, in a form one more event merges into. JSON text
+ * as stored; `v` changes whenever the shape does, and a stored fold of another version is rebuilt.
+ */
+export interface ProjectionFold {
+  v: 1;
+  /** One entry per event id, in canonical order, with its sort key. */
+  timeline: Array<TimelineEntry & { key: string }>;
+  /** Distinct event types seen. */
+  types: string[];
+  /** The highest of each `balances.total_*` snapshot seen. */
+  balances: Record<BalanceField, number>;
+  /** The highest `payment_approved` amount. */
+  approved: number;
+  /** Per action type, the largest amount per action id (entries: action ids are data, not keys). */
+  actions: Record<ActionType, Array<[string, number]>>;
+  latest: Partial<Record<LatestField, Stamped<string | number>>>;
+  /** The dispute outcome: the highest-ranked event, the canonically latest among equals. */
+  outcome: [key: string, id: string, type: string, rank: number] | null;
+}
+
+export const FOLD_VERSION = 1;
+
+export function emptyFold(): ProjectionFold {
+  return {
+    v: FOLD_VERSION,
+    timeline: [],
+    types: [],
+    balances: { total_authorized: 0, total_captured: 0, total_refunded: 0, total_voided: 0 },
+    approved: 0,
+    actions: { payment_captured: [], payment_refunded: [], payment_voided: [] },
+    latest: {},
+    outcome: null,
+  };
+}
+
+function stamp(
+  fold: ProjectionFold,
+  field: LatestField,
+  key: string,
+  id: string,
+  value: string | number | undefined,
+) {
+  if (value !== undefined && isLater(key, id, fold.latest[field])) fold.latest[field] = [key, id, value];
+}
+
+/**
+ * Adds one event to the fold (in place) and returns whether it was new. An id already in the fold is a
+ * repeat and changes nothing; every other rule is a maximum or a "latest wins" by canonical position, so
+ * the order events are added in cannot matter. `key` is the event's `eventTimeKey`, when already known.
+ */
+export function addToFold(
+  fold: ProjectionFold,
+  e: ProjectionEvent,
+  key = eventTimeKey(e.created_on),
+): boolean {
+  if (fold.timeline.some((t) => t.event_id === e.id)) return false;
+  const entry: TimelineEntry & { key: string } = {
+    event_id: e.id,
+    type: e.type,
+    created_on: e.created_on,
+    key,
+  };
+  const action = str(e.data.action_id);
+  const amount = int(e.data.amount);
+  if (action !== undefined) entry.action_id = action;
+  if (amount !== undefined) entry.amount = amount;
+  // Events mostly arrive in time order: search from the end.
+  let at = fold.timeline.length;
+  for (; at > 0; at--) {
+    const prev = fold.timeline[at - 1] as TimelineEntry & { key: string };
+    if (isLater(key, e.id, [prev.key, prev.event_id])) break;
+  }
+  fold.timeline.splice(at, 0, entry);
+
+  if (!fold.types.includes(e.type)) fold.types.push(e.type);
+  const balances = e.data.balances as Record<string, unknown> | undefined;
+  for (const f of BALANCE_FIELDS) fold.balances[f] = Math.max(fold.balances[f], int(balances?.[f]) ?? 0);
+  if (e.type === 'payment_approved') fold.approved = Math.max(fold.approved, amount ?? 0);
+  const actionType = ACTION_TYPES.find((t) => t === e.type);
+  if (actionType) {
+    // Two events for one action (a re-sent action under a new event id) count once, at their largest.
+    const perAction = fold.actions[actionType];
+    const id = action ?? e.id;
+    const known = perAction.find(([a]) => a === id);
+    if (known) known[1] = Math.max(known[1], amount ?? 0);
+    else perAction.push([id, amount ?? 0]);
+  }
+
+  stamp(fold, 'currency', key, e.id, str(e.data.currency));
+  stamp(fold, 'reference', key, e.id, str(e.data.reference));
+  if (e.type === 'payment_approved' || e.type === 'payment_declined' || e.type === 'card_verified')
+    stamp(fold, 'response_code', key, e.id, str(e.data.response_code));
+  stamp(fold, 'payment_id', key, e.id, str(e.data.payment_id));
+  stamp(fold, 'amount', key, e.id, amount);
+  stamp(fold, 'category', key, e.id, str(e.data.category));
+  stamp(fold, 'reason_code', key, e.id, str(e.data.reason_code));
+  stamp(fold, 'evidence_required_by', key, e.id, str(e.data.evidence_required_by));
+
+  const rank = DISPUTE_RANK[e.type] ?? 0;
+  const outcome = fold.outcome;
+  if (rank > 0 && (!outcome || rank > outcome[3] || (rank === outcome[3] && isLater(key, e.id, outcome))))
+    fold.outcome = [key, e.id, e.type, rank];
+  return true;
+}
+
+/** The fold of a set of events (any order, any repeats). */
+export function foldEvents(events: readonly ProjectionEvent[]): ProjectionFold {
+  const fold = emptyFold();
+  for (const e of events) addToFold(fold, e);
+  return fold;
+}
+
+function timelineOf(fold: ProjectionFold): TimelineEntry[] {
+  return fold.timeline.map(({ key: _key, ...entry }) => entry);
+}
+
+function latestString(fold: ProjectionFold, field: LatestField): string | null {
+  const v = fold.latest[field]?.[2];
+  return typeof v === 'string' ? v : null;
 }
 
 /** The larger of the highest balance snapshot and the sum over distinct action ids of one event type. */
-function actionTotal(events: readonly ProjectionEvent[], type: string, balanceField: string): number {
-  const perAction = new Map<string, number>();
-  let snapshot = 0;
-  for (const e of events) {
-    const balances = e.data.balances as Record<string, unknown> | undefined;
-    const b = int(balances?.[balanceField]);
-    if (b !== undefined && b > snapshot) snapshot = b;
-    if (e.type !== type) continue;
-    const action = str(e.data.action_id) ?? e.id;
-    const amount = int(e.data.amount) ?? 0;
-    // Two events for one action (a re-sent action under a new event id) count once, at their largest.
-    perAction.set(action, Math.max(perAction.get(action) ?? 0, amount));
-  }
+function actionTotal(fold: ProjectionFold, type: ActionType, balance: BalanceField): number {
   let sum = 0;
-  for (const v of perAction.values()) sum += v;
-  return Math.max(sum, snapshot);
+  for (const [, amount] of fold.actions[type]) sum += amount;
+  return Math.max(sum, fold.balances[balance]);
 }
 
-/** Projects a payment from its events, or null when none of them is a payment event. */
-export function projectPayment(id: string, input: readonly ProjectionEvent[]): PaymentProjection | null {
-  const events = canonical(input);
-  if (events.length === 0) return null;
-  const seen = new Set(events.map((e) => e.type));
-  let authorized = 0;
-  let currency: string | null = null;
-  let reference: string | null = null;
-  let responseCode: string | null = null;
-  for (const e of events) {
-    currency = str(e.data.currency) ?? currency;
-    reference = str(e.data.reference) ?? reference;
-    if (e.type === 'payment_approved' || e.type === 'payment_declined' || e.type === 'card_verified') {
-      responseCode = str(e.data.response_code) ?? responseCode;
-    }
-    if (e.type === 'payment_approved') authorized = Math.max(authorized, int(e.data.amount) ?? 0);
-    const balances = e.data.balances as Record<string, unknown> | undefined;
-    authorized = Math.max(authorized, int(balances?.total_authorized) ?? 0);
-  }
-  const captured = actionTotal(events, 'payment_captured', 'total_captured');
-  const refunded = actionTotal(events, 'payment_refunded', 'total_refunded');
-  const voided = actionTotal(events, 'payment_voided', 'total_voided');
+/** The payment projection of a fold, or null when it holds no event. */
+export function paymentFromFold(id: string, fold: ProjectionFold): PaymentProjection | null {
+  if (fold.timeline.length === 0) return null;
+  const seen = new Set(fold.types);
+  const captured = actionTotal(fold, 'payment_captured', 'total_captured');
+  const refunded = actionTotal(fold, 'payment_refunded', 'total_refunded');
+  const voided = actionTotal(fold, 'payment_voided', 'total_voided');
   // Capture implies an authorization for at least that amount, even if payment_approved is late.
-  authorized = Math.max(authorized, captured);
+  const authorized = Math.max(fold.approved, fold.balances.total_authorized, captured);
 
   let status: PaymentStatus = 'Pending';
   if (seen.has('payment_voided')) status = 'Voided';
@@ -156,62 +269,50 @@ export function projectPayment(id: string, input: readonly ProjectionEvent[]): P
   return {
     id,
     status,
-    currency,
-    reference,
+    currency: latestString(fold, 'currency'),
+    reference: latestString(fold, 'reference'),
     amount_authorized: authorized,
     amount_captured: captured,
     amount_refunded: refunded,
     amount_voided: voided,
-    response_code: responseCode,
-    events: events.length,
-    timeline: timelineOf(events),
+    response_code: latestString(fold, 'response_code'),
+    events: fold.timeline.length,
+    timeline: timelineOf(fold),
   };
 }
 
-const DISPUTE_RANK: Record<string, number> = {
-  dispute_received: 1,
-  dispute_evidence_required: 2,
-  dispute_won: 3,
-  dispute_lost: 3,
+const OUTCOME_STATUS: Record<string, DisputeStatus> = {
+  dispute_received: 'received',
+  dispute_evidence_required: 'evidence_required',
+  dispute_won: 'won',
+  dispute_lost: 'lost',
 };
 
-/** Projects a dispute from its events, or null when there are none. */
-export function projectDispute(id: string, input: readonly ProjectionEvent[]): DisputeProjection | null {
-  const events = canonical(input);
-  if (events.length === 0) return null;
-  const out: DisputeProjection = {
+/** The dispute projection of a fold, or null when it holds no event. */
+export function disputeFromFold(id: string, fold: ProjectionFold): DisputeProjection | null {
+  if (fold.timeline.length === 0) return null;
+  const amount = fold.latest.amount?.[2];
+  return {
     id,
-    status: 'received',
-    payment_id: null,
-    amount: null,
-    currency: null,
-    category: null,
-    reason_code: null,
-    evidence_required_by: null,
-    events: events.length,
-    timeline: timelineOf(events),
+    // Of two terminal outcomes, the canonically later one (by created_on, then id) wins.
+    status: fold.outcome ? (OUTCOME_STATUS[fold.outcome[2]] ?? 'received') : 'received',
+    payment_id: latestString(fold, 'payment_id'),
+    amount: typeof amount === 'number' ? amount : null,
+    currency: latestString(fold, 'currency'),
+    category: latestString(fold, 'category'),
+    reason_code: latestString(fold, 'reason_code'),
+    evidence_required_by: latestString(fold, 'evidence_required_by'),
+    events: fold.timeline.length,
+    timeline: timelineOf(fold),
   };
-  let rank = 0;
-  for (const e of events) {
-    out.payment_id = str(e.data.payment_id) ?? out.payment_id;
-    out.amount = int(e.data.amount) ?? out.amount;
-    out.currency = str(e.data.currency) ?? out.currency;
-    out.category = str(e.data.category) ?? out.category;
-    out.reason_code = str(e.data.reason_code) ?? out.reason_code;
-    out.evidence_required_by = str(e.data.evidence_required_by) ?? out.evidence_required_by;
-    // Canonical order makes ">=" deterministic: of two terminal outcomes, the later created_on wins.
-    const r = DISPUTE_RANK[e.type] ?? 0;
-    if (r > 0 && r >= rank) {
-      rank = r;
-      out.status =
-        e.type === 'dispute_won'
-          ? 'won'
-          : e.type === 'dispute_lost'
-            ? 'lost'
-            : e.type === 'dispute_evidence_required'
-              ? 'evidence_required'
-              : 'received';
-    }
-  }
-  return out;
+}
+
+/** Projects a payment from its events, or null when there are none. */
+export function projectPayment(id: string, events: readonly ProjectionEvent[]): PaymentProjection | null {
+  return paymentFromFold(id, foldEvents(events));
+}
+
+/** Projects a dispute from its events, or null when there are none. */
+export function projectDispute(id: string, events: readonly ProjectionEvent[]): DisputeProjection | null {
+  return disputeFromFold(id, foldEvents(events));
 }

@@ -9,7 +9,14 @@ import type {
   RecordResult,
   RunStatus,
 } from './inbox-types';
-import { type ProjectionEvent, projectDispute, projectPayment } from './projection';
+import {
+  addToFold,
+  disputeFromFold,
+  FOLD_VERSION,
+  foldEvents,
+  type ProjectionFold,
+  paymentFromFold,
+} from './projection';
 import { migrateShardRetention, recallForgotten } from './retention';
 
 /**
@@ -50,7 +57,6 @@ export function migrateSubject(sql: SqlStorage): void {
       PRIMARY KEY (event_id, handler, replay)
     );
     CREATE INDEX IF NOT EXISTS runs_due ON runs (status, next_at);
-    CREATE INDEX IF NOT EXISTS events_subject ON events (subject, created_on, id);
     CREATE TABLE IF NOT EXISTS projection (
       subject TEXT PRIMARY KEY,
       kind TEXT NOT NULL,
@@ -61,6 +67,20 @@ export function migrateSubject(sql: SqlStorage): void {
   // The id memory of pruned events (retention.ts): part of "record once" past the retention window.
   migrateShardRetention(sql);
   migrateEventTime(sql);
+  migrateProjectionFold(sql);
+}
+
+/**
+ * v3: `projection.fold`, what the projection is computed from (projection.ts), so a delivery adds its
+ * event to it instead of re-reading the subject's events. Rows from before have none and are rebuilt
+ * from their events at their subject's next delivery.
+ */
+function migrateProjectionFold(sql: SqlStorage): void {
+  const columns = sql
+    .exec<{ name: string }>("SELECT name FROM pragma_table_info('projection')")
+    .toArray()
+    .map((c) => c.name);
+  if (!columns.includes('fold')) sql.exec('ALTER TABLE projection ADD COLUMN fold TEXT');
 }
 
 /**
@@ -80,6 +100,12 @@ function migrateEventTime(sql: SqlStorage): void {
       sql.exec('UPDATE events SET created_key = ? WHERE id = ?', eventTimeKey(r.created_on), r.id);
   }
   sql.exec('CREATE INDEX IF NOT EXISTS events_subject_time ON events (subject, created_key, id)');
+  // Superseded by events_subject_time (created_on as text does not sort by time); one index less to
+  // maintain on every insert.
+  sql.exec('DROP INDEX IF EXISTS events_subject');
+  // The events whose catalogue row is stale, found without reading the shard: the alarm asks after every
+  // batch of deliveries, and a shard holds days of events.
+  sql.exec('CREATE INDEX IF NOT EXISTS events_unindexed ON events (id) WHERE indexed_version < version');
 }
 
 /**
@@ -110,13 +136,14 @@ export function recordEvent(
   const forgotten = recallForgotten(sql, input.id, now);
   if (forgotten) return forgotten;
   const status: EventStatus = handlerNames.length === 0 ? 'processed' : 'pending';
+  const createdKey = eventTimeKey(input.created_on);
   sql.exec(
     `INSERT INTO events (id, type, created_on, created_key, subject, subject_kind, known, body, data,
        received_at, deliveries, last_delivery_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
     input.id,
     input.type,
     input.created_on,
-    eventTimeKey(input.created_on),
+    createdKey,
     input.subject,
     input.subject_kind,
     input.known ? 1 : 0,
@@ -134,29 +161,59 @@ export function recordEvent(
       now,
     );
   }
-  refreshProjection(sql, input.subject, input.subject_kind, now);
+  addToProjection(sql, input, createdKey, now);
   return { first: true, deliveries: 1, status };
 }
 
-/** Recomputes the subject's projection from every stored event (order-independent; see projection.ts). */
-export function refreshProjection(sql: SqlStorage, subject: string, kind: string, now: number): void {
+/**
+ * Adds a newly stored event to its subject's projection: to the stored fold when there is one (the cost
+ * does not grow with the subject's events), otherwise rebuilt from every stored event of the subject,
+ * this one included (a new subject, or a row from before folds were kept). Order-independent either way
+ * (projection.ts).
+ */
+function addToProjection(sql: SqlStorage, input: RecordInput, createdKey: string, now: number): void {
+  const kind = input.subject_kind;
   if (kind !== 'payment' && kind !== 'dispute') return;
-  const events: ProjectionEvent[] = sql
-    .exec<{ id: string; type: string; created_on: string; data: string }>(
-      'SELECT id, type, created_on, data FROM events WHERE subject = ?',
-      subject,
-    )
-    .toArray()
-    .map((r) => ({ id: r.id, type: r.type, created_on: r.created_on, data: JSON.parse(r.data) }));
-  const projected = kind === 'payment' ? projectPayment(subject, events) : projectDispute(subject, events);
+  const row = sql
+    .exec<{ fold: string | null }>('SELECT fold FROM projection WHERE subject = ?', input.subject)
+    .toArray()[0];
+  let fold = row?.fold ? storedFold(row.fold) : null;
+  if (fold) {
+    const event = {
+      id: input.id,
+      type: input.type,
+      created_on: input.created_on,
+      data: JSON.parse(input.data),
+    };
+    addToFold(fold, event, createdKey);
+  } else {
+    fold = foldEvents(
+      sql
+        .exec<{ id: string; type: string; created_on: string; data: string }>(
+          'SELECT id, type, created_on, data FROM events WHERE subject = ?',
+          input.subject,
+        )
+        .toArray()
+        .map((r) => ({ id: r.id, type: r.type, created_on: r.created_on, data: JSON.parse(r.data) })),
+    );
+  }
+  const projected =
+    kind === 'payment' ? paymentFromFold(input.subject, fold) : disputeFromFold(input.subject, fold);
   if (!projected) return;
   sql.exec(
-    'INSERT OR REPLACE INTO projection (subject, kind, json, updated_at) VALUES (?, ?, ?, ?)',
-    subject,
+    'INSERT OR REPLACE INTO projection (subject, kind, json, updated_at, fold) VALUES (?, ?, ?, ?, ?)',
+    input.subject,
     kind,
     JSON.stringify(projected),
     now,
+    JSON.stringify(fold),
   );
+}
+
+/** A stored fold, or null when it was written in another shape (it is then rebuilt). */
+function storedFold(text: string): ProjectionFold | null {
+  const fold = JSON.parse(text) as ProjectionFold;
+  return fold.v === FOLD_VERSION ? fold : null;
 }
 
 /** The stored projection as JSON text, or null. */
@@ -328,7 +385,7 @@ function deadHandlers(sql: SqlStorage, eventId: string): string {
     .join(',');
 }
 
-function summaryOf(sql: SqlStorage, r: EventRow): EventSummary {
+function summaryOf(sql: SqlStorage, r: Omit<EventRow, 'body' | 'known'>): EventSummary {
   return {
     id: r.id,
     subject: r.subject,
@@ -342,12 +399,23 @@ function summaryOf(sql: SqlStorage, r: EventRow): EventSummary {
   };
 }
 
+/** The columns a summary reads: not the body, which is most of a row. */
+const SUMMARY_COLUMNS = 'id, subject, type, status, created_on, received_at, deliveries, replays, version';
+
 /** Events whose listing row is stale, with the version each summary reflects. */
 export function unindexed(sql: SqlStorage, limit: number): Array<{ summary: EventSummary; version: number }> {
   return sql
-    .exec<EventRow>('SELECT * FROM events WHERE indexed_version < version LIMIT ?', limit)
+    .exec<Omit<EventRow, 'body' | 'known'>>(
+      `SELECT ${SUMMARY_COLUMNS} FROM events WHERE indexed_version < version LIMIT ?`,
+      limit,
+    )
     .toArray()
     .map((r) => ({ summary: summaryOf(sql, r), version: r.version }));
+}
+
+/** Whether any event's listing row is stale (events_unindexed answers without a scan). */
+export function hasUnindexed(sql: SqlStorage): boolean {
+  return sql.exec('SELECT 1 FROM events WHERE indexed_version < version LIMIT 1').toArray().length > 0;
 }
 
 export function markIndexed(sql: SqlStorage, done: ReadonlyArray<{ id: string; version: number }>): void {

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type ProjectionEvent, projectDispute, projectPayment } from '../../src/webhooks/projection';
+import {
+  addToFold,
+  disputeFromFold,
+  emptyFold,
+  type ProjectionEvent,
+  type ProjectionFold,
+  paymentFromFold,
+  projectDispute,
+  projectPayment,
+} from '../../src/webhooks/projection';
 import { disputeScenario, paymentScenario } from './scenarios';
 
 const asInput = (
@@ -93,5 +102,80 @@ describe('projection: any arrival order, any duplicates, same result', () => {
     // Even without balances to lean on, the sum is over distinct action ids.
     const bare = s.events.map((e) => ({ ...e, data: { ...e.data, balances: undefined } }));
     expect(projectPayment(s.subject, asInput(bare))?.amount_refunded).toBe(300);
+  });
+});
+
+/** Arbitrary events about one payment or dispute: few times and ids, so ties and repeats are common. */
+const arbitraryEvent = fc.record({
+  id: fc.constantFrom('evt_a', 'evt_b', 'evt_c', 'evt_d', 'evt_e', 'evt_f'),
+  type: fc.constantFrom(
+    'payment_approved',
+    'payment_declined',
+    'card_verified',
+    'payment_captured',
+    'payment_refunded',
+    'payment_voided',
+    'dispute_received',
+    'dispute_evidence_required',
+    'dispute_won',
+    'dispute_lost',
+  ),
+  created_on: fc.constantFrom('2026-11-24T09:00:00Z', '2026-11-24T09:00:00.000Z', '2026-11-24T09:00:00.5Z'),
+  data: fc.record(
+    {
+      action_id: fc.constantFrom('act_1', 'act_2', '__proto__'),
+      amount: fc.nat({ max: 2000 }),
+      currency: fc.constantFrom('EUR', 'GBP'),
+      reference: fc.string({ maxLength: 4 }),
+      response_code: fc.constantFrom('10000', '20005'),
+      payment_id: fc.constantFrom('pay_1', 'pay_2'),
+      balances: fc.record({ total_captured: fc.nat({ max: 2000 }), total_refunded: fc.nat({ max: 2000 }) }),
+    },
+    { requiredKeys: [] },
+  ),
+});
+
+describe('projection fold: what an inbox shard stores and adds each first delivery to', () => {
+  it('adding events one at a time to the stored fold (JSON between adds) equals projecting the set', () => {
+    fc.assert(
+      fc.property(fc.array(arbitraryEvent, { minLength: 1, maxLength: 12 }), (arrived) => {
+        // The shard stores one row per event id, the first delivery's.
+        const stored = [...new Map(arrived.map((e) => [e.id, e])).values()];
+        let text = JSON.stringify(emptyFold());
+        for (const e of stored) {
+          const fold = JSON.parse(text) as ProjectionFold;
+          addToFold(fold, e);
+          text = JSON.stringify(fold);
+        }
+        const fold = JSON.parse(text) as ProjectionFold;
+        expect(paymentFromFold('pay_x', fold)).toEqual(projectPayment('pay_x', [...stored].reverse()));
+        expect(disputeFromFold('dsp_x', fold)).toEqual(projectDispute('dsp_x', [...stored].reverse()));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a repeated id changes nothing, and equal times are ordered by id whatever the arrival order', () => {
+    const at = '2026-11-24T09:00:00Z';
+    const eur = {
+      id: 'evt_b',
+      type: 'payment_approved',
+      created_on: at,
+      data: { currency: 'EUR', amount: 5 },
+    };
+    const gbp = {
+      id: 'evt_a',
+      type: 'payment_approved',
+      created_on: at,
+      data: { currency: 'GBP', amount: 5 },
+    };
+    const fold = emptyFold();
+    expect(addToFold(fold, eur)).toBe(true);
+    expect(addToFold(fold, gbp)).toBe(true);
+    expect(addToFold(fold, { ...gbp, data: { currency: 'USD' } })).toBe(false);
+    const p = paymentFromFold('pay_x', fold);
+    expect(p).toMatchObject({ currency: 'EUR', events: 2 });
+    expect(p?.timeline.map((e) => e.event_id)).toEqual(['evt_a', 'evt_b']);
+    expect(projectPayment('pay_x', [gbp, eur])).toEqual(p);
   });
 });
