@@ -2,7 +2,7 @@ import { startTopology } from '../scripts/bench-topology';
 import { signCko, verifyCkoSignature } from '../src/webhooks/signature';
 import { printHotPath, runHotPath } from './hot-path';
 import { printTable, round, writeResult } from './lib';
-import { deliverTo, delivery, PAYMENTS, WEBHOOK_KEY } from './webhook-delivery';
+import { deliverTo, delivery, EVENTS_PER_PAYMENT, WEBHOOK_KEY } from './webhook-delivery';
 
 /**
  * Webhook deliveries: Bollard's receiver (verify, validate, durable record in the subject's inbox shard,
@@ -48,7 +48,7 @@ export default async function run(): Promise<void> {
     ]);
     writeResult('webhooks', {
       ...result,
-      payments: PAYMENTS,
+      events_per_payment: EVENTS_PER_PAYMENT,
       verify_4kib_ops_per_s: { one_key: verifyOne, three_keys: verifyThree },
     });
   } finally {

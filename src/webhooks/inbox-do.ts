@@ -58,9 +58,12 @@ const ROUNDS_PER_ALARM = 4;
 const INDEX_RETRY_MS = 5_000;
 /**
  * When a delivery only needs its catalogue row refreshed (no handler to run: a duplicate, or no handler
- * for its type), the alarm waits this long so that a burst on one subject is pushed in one call.
+ * for its type), the alarm waits this long so that the shard's deliveries meanwhile are pushed in one call.
+ * Each push is an alarm, a catalogue call and a commit on both sides, whatever it carries: at 250 ms they
+ * were a fifth of a delivery's CPU under load (`npm run bench -- webhooks`, docs/benchmarks.md). The
+ * listing trails by up to this long; lookups by id and the projection do not wait for it.
  */
-const INDEX_BATCH_MS = 250;
+const INDEX_BATCH_MS = 1000;
 /**
  * Retention (retention.ts): a pruning pass runs at most this often, unless the previous one left work
  * behind, when the next follows after PRUNE_BACKLOG_MS. A quiet object sleeps until something can expire.

@@ -395,7 +395,8 @@ function summaryOf(sql: SqlStorage, r: Omit<EventRow, 'body' | 'known'>): EventS
     received_at: r.received_at,
     deliveries: r.deliveries,
     replays: r.replays,
-    dead_handlers: deadHandlers(sql, r.id),
+    // A processed event has no dead handler run (refreshEventStatus): no need to ask.
+    dead_handlers: r.status === 'processed' ? '' : deadHandlers(sql, r.id),
   };
 }
 
