@@ -6,6 +6,9 @@ import { parseEnvelope } from './envelope';
 import { verifyCkoSignature } from './signature';
 import { inboxCatalogue, subjectInbox } from './stubs';
 
+/** Strict UTF-8 (a malformed byte is an error, not U+FFFD). Reusable: each `decode` call starts afresh. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 const unauthorized = () =>
   new BollardError('unauthorized', {
     codes: ['signature_invalid'],
@@ -34,7 +37,7 @@ export function receiverRoutes(): Hono<AppEnv> {
 
     let text: string;
     try {
-      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+      text = UTF8.decode(bytes);
     } catch {
       text = '';
     }

@@ -201,7 +201,9 @@ function addToProjection(sql: SqlStorage, input: RecordInput, createdKey: string
     kind === 'payment' ? paymentFromFold(input.subject, fold) : disputeFromFold(input.subject, fold);
   if (!projected) return;
   sql.exec(
-    'INSERT OR REPLACE INTO projection (subject, kind, json, updated_at, fold) VALUES (?, ?, ?, ?, ?)',
+    `INSERT INTO projection (subject, kind, json, updated_at, fold) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (subject) DO UPDATE SET kind = excluded.kind, json = excluded.json,
+         updated_at = excluded.updated_at, fold = excluded.fold`,
     input.subject,
     kind,
     JSON.stringify(projected),
