@@ -1,6 +1,6 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { verifyNdjson } from '../../../docs/verify-audit.mjs';
 import type { GlobalVerification } from '../../../src/agents/admin/audit-verify';
 import type { EntryInput } from '../../../src/agents/model/audit-entry';
@@ -10,6 +10,21 @@ import type { PruneResult } from '../../../src/agents/objects/agent/audit-chain'
 import { type ChainCheck, PRUNE_BATCH } from '../../../src/agents/objects/agent/chain';
 import { INDEX_PRUNE_BATCH } from '../../../src/agents/objects/audit-index';
 import { admin, auditFor, createAgent, gateway, indexCaughtUp } from '../helpers';
+
+/**
+ * Resolves with the wall clock once it reads later than `t`: entries take their time from the same
+ * clock, so an entry written after this is later than `t`, and one written before is not.
+ */
+async function clockPast(t: number): Promise<number> {
+  return vi.waitFor(
+    () => {
+      const now = Date.now();
+      if (now <= t) throw new Error(`the clock reads ${now}, not yet past ${t}`);
+      return now;
+    },
+    { interval: 1, timeout: 5_000 },
+  );
+}
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
@@ -114,11 +129,12 @@ describe('audit retention: pruning behind a checkpoint', { timeout: 120_000 }, (
     const first = await verifyAll();
     expect(first.valid).toBe(true);
     expect(first.ranges.find((r) => r.chain === agent.id)).toMatchObject({ from_seq: 0, to_seq: 4 });
-    // Entries 5-8, then a moment, then 9-12.
+    // Entries 5-8, then the clock passes the last of them (`mid`), then 9-12: `mid` splits them by time.
     await calls(2);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    const mid = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    const eighth = (await stub.entries(0, 100)).at(-1);
+    expect(eighth?.seq).toBe(8);
+    const mid = await clockPast(eighth?.at_ms ?? Number.POSITIVE_INFINITY);
+    await clockPast(mid);
     await calls(2);
 
     // As if 400 days had passed since `mid`: entries 1-8 are older than the retention, 9-12 are not. Until
