@@ -44,28 +44,47 @@ export async function admin(path: string, init: RequestInit & { json?: unknown }
 }
 
 /**
- * Creates an agent as a well-behaved operator client would: a 503 (`agent_state_unavailable`: the new
- * agent's object did not answer within its deadline, nothing was created that anyone holds a key to) is
- * retried after its `Retry-After`, twice at most. A loaded two-core machine running three runtimes can
- * pass the 5 s deadline; this is setup, not the behaviour under test.
+ * An operator call as a well-behaved client makes it: a 503 (`agent_state_unavailable`: the agent's object
+ * did not answer within its deadline, and nothing changed) is retried after its `Retry-After`, twice at
+ * most; any other status than `expected` fails the test with the answer. A loaded two-core machine running
+ * three runtimes can pass the 5 s deadline; this is setup, not the behaviour under test.
  */
-export async function createAgent(
-  grants: Grants,
-  extra: { name?: string; scope?: Scopes; limits?: AgentLimits; expires_at?: string } = {},
-): Promise<CreatedAgent> {
+async function adminSetup(
+  what: string,
+  path: string,
+  init: RequestInit & { json?: unknown },
+  expected: number,
+): Promise<Response> {
   for (let attempt = 0; ; attempt++) {
-    const res = await admin('/admin/agents', {
-      method: 'POST',
-      json: { name: extra.name ?? 'test agent', grants, ...extra },
-    });
-    if (res.status === 201) return (await res.json()) as CreatedAgent;
+    const res = await admin(path, init);
+    if (res.status === expected) return res;
     const text = await res.text();
-    if (res.status !== 503 || attempt >= 2) throw new Error(`create agent: ${res.status} ${text}`);
+    if (res.status !== 503 || attempt >= 2) throw new Error(`${what}: ${res.status} ${text}`);
     const retryAfter = Number(res.headers.get('retry-after') ?? '1');
     await new Promise((resolve) =>
       setTimeout(resolve, 1_000 * (Number.isFinite(retryAfter) ? retryAfter : 1)),
     );
   }
+}
+
+/** Creates an agent (`adminSetup`: a 503 is retried, anything but 201 fails the test). */
+export async function createAgent(
+  grants: Grants,
+  extra: { name?: string; scope?: Scopes; limits?: AgentLimits; expires_at?: string } = {},
+): Promise<CreatedAgent> {
+  const res = await adminSetup(
+    'create agent',
+    '/admin/agents',
+    { method: 'POST', json: { name: extra.name ?? 'test agent', grants, ...extra } },
+    201,
+  );
+  return (await res.json()) as CreatedAgent;
+}
+
+/** Changes an agent as an operator does (`adminSetup`: a 503 is retried, anything but 200 fails the test). */
+export async function updateAgent(id: string, patch: Record<string, unknown>): Promise<AgentView> {
+  const res = await adminSetup('update agent', `/admin/agents/${id}`, { method: 'PATCH', json: patch }, 200);
+  return (await res.json()) as AgentView;
 }
 
 /** A gateway call with an agent key (Bearer unless `bare`). */

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { ANY_SCOPE, auditFor, call, cardPayment, createAgent, gateway, simRequests } from '../helpers';
+import {
+  ANY_SCOPE,
+  auditFor,
+  call,
+  cardPayment,
+  createAgent,
+  gateway,
+  simRequests,
+  updateAgent,
+} from '../helpers';
 
 describe('agent keys', { timeout: 30_000 }, () => {
   it('accepts the key as Bearer or bare, as Checkout.com accepts its keys', async () => {
@@ -55,10 +64,7 @@ describe('agent keys', { timeout: 30_000 }, () => {
     expect(await res.json()).toMatchObject({ error_codes: ['agent_key_expired'] });
     const [rec] = await auditFor(agent.id);
     expect(rec).toMatchObject({ decision: 'denied', reason: 'agent_key_expired', upstream_status: null });
-    await admin(`/admin/agents/${agent.id}`, {
-      method: 'PATCH',
-      json: { expires_at: '2999-01-01T00:00:00Z' },
-    });
+    await updateAgent(agent.id, { expires_at: '2999-01-01T00:00:00Z' });
     expect((await gateway(agent.key, 'GET', '/disputes')).status).toBe(200);
   });
 });

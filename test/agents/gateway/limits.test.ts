@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { admin, auditFor, cardPayment, createAgent, gateway, simRequests } from '../helpers';
+import { admin, auditFor, cardPayment, createAgent, gateway, simRequests, updateAgent } from '../helpers';
 
 type ErrorJson = { error_type: string; error_codes: string[]; message: string };
 
@@ -133,10 +133,7 @@ describe('amount limits on money-moving calls', { timeout: 60_000 }, () => {
     const agent = await createAgent({ payments: 'write' });
     const first = await gateway(agent.key, 'POST', '/payments', cardPayment(5000));
     expect(first.status, await first.text()).toBe(201);
-    await admin(`/admin/agents/${agent.id}`, {
-      method: 'PATCH',
-      json: { limits: { max_amount_per_call: { EUR: 10 } } },
-    });
+    await updateAgent(agent.id, { limits: { max_amount_per_call: { EUR: 10 } } });
     expect(
       (await refusal(await gateway(agent.key, 'POST', '/payments', cardPayment(5000)))).error_codes,
     ).toEqual(['amount_limit_exceeded']);

@@ -14,6 +14,7 @@ import {
   paymentsWithReference,
   simFaults,
   simRequests,
+  updateAgent,
 } from '../helpers';
 
 type ErrorJson = { error_type: string; error_codes: string[]; message: string };
@@ -418,7 +419,7 @@ describe('object scope', { timeout: 60_000 }, () => {
       payments: 'any',
     });
     expect((await gateway(agent.key, 'GET', `/payments/${theirs}`)).status).toBe(200);
-    await admin(`/admin/agents/${agent.id}`, { method: 'PATCH', json: { scope: { payments: 'own' } } });
+    await updateAgent(agent.id, { scope: { payments: 'own' } });
     await notOwned(await gateway(agent.key, 'GET', `/payments/${theirs}`));
   });
 

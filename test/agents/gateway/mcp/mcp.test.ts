@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admin, auditFor, call, cardPayment, createAgent, mcpClient } from '../../helpers';
+import { admin, auditFor, call, cardPayment, createAgent, mcpClient, updateAgent } from '../../helpers';
 
 function parse(result: Record<string, unknown>): { status: number; body: Record<string, unknown> } {
   const [first] = result.content as Array<{ type: string; text: string }>;
@@ -65,7 +65,7 @@ describe('MCP at /agent/mcp', { timeout: 60_000 }, () => {
     const agent = await createAgent({ disputes: 'write' });
     const client = await mcpClient(agent.key);
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('acceptDispute');
-    await admin(`/admin/agents/${agent.id}`, { method: 'PATCH', json: { grants: { disputes: 'read' } } });
+    await updateAgent(agent.id, { grants: { disputes: 'read' } });
     const names = (await client.listTools()).tools.map((t) => t.name);
     expect(names).toEqual(['listDisputes', 'getDispute']);
     await admin(`/admin/agents/${agent.id}`, { method: 'DELETE' });
