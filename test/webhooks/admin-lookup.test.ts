@@ -3,8 +3,7 @@ import { env } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handlers } from '../../src/webhooks';
 import { inboxCatalogue, subjectInbox } from '../../src/webhooks/stubs';
-import { recordEvent } from '../../src/webhooks/subject-store';
-import { admin, adminJson, alarmNow, body, deliver, envelope, newId } from './helpers';
+import { admin, adminJson, alarmNow, body, deliver, envelope, newId, recordPaymentEvent } from './helpers';
 
 /** The order the `test-order` handler saw events in, per payment. */
 const seen = new Map<string, string[]>();
@@ -35,22 +34,7 @@ describe('GET /admin/events/{id} and replay: found as soon as the delivery is ac
     // catalogue: the catalogue cannot know this id, so only the shard lookup can find it.
     await runInDurableObject(stub, (instance, state) => {
       instance.event('evt_warmup'); // runs the shard's migration
-      recordEvent(
-        state.storage.sql,
-        {
-          id: e.id,
-          type: e.type,
-          created_on: e.created_on,
-          subject: pay,
-          subject_kind: 'payment',
-          known: true,
-          body: body(e),
-          data: JSON.stringify(e.data),
-          request_id: 'req_test',
-        },
-        [],
-        Date.now(),
-      );
+      recordPaymentEvent(state.storage.sql, pay, e);
     });
     expect(await inboxCatalogue(env).locate(e.id)).toBeNull();
 
@@ -121,24 +105,7 @@ describe('handlers run in event-time order, parsed from created_on', () => {
     const stub = subjectInbox(env, pay);
     await runInDurableObject(stub, (instance, state) => {
       instance.event('evt_warmup');
-      for (const e of [later, earlier]) {
-        recordEvent(
-          state.storage.sql,
-          {
-            id: e.id,
-            type: e.type,
-            created_on: e.created_on,
-            subject: pay,
-            subject_kind: 'payment',
-            known: true,
-            body: body(e),
-            data: JSON.stringify(e.data),
-            request_id: 'req_test',
-          },
-          ['test-order'],
-          Date.now(),
-        );
-      }
+      for (const e of [later, earlier]) recordPaymentEvent(state.storage.sql, pay, e, ['test-order']);
       return state.storage.setAlarm(Date.now() + 60_000);
     });
     await alarmNow(pay);

@@ -1,8 +1,10 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import type { WebhookInbox } from '../../src/webhooks/inbox-do';
+import type { RecordResult } from '../../src/webhooks/inbox-types';
 import { inboxShardCount, inboxShardName } from '../../src/webhooks/shard';
 import { subjectInbox } from '../../src/webhooks/stubs';
+import { recordEvent } from '../../src/webhooks/subject-store';
 import { workerFetch } from '../support/worker-fetch';
 
 /** The dev signing key Bollard is configured with in the tests (.dev.vars). */
@@ -90,6 +92,34 @@ export function envelope(
 }
 
 export const body = (e: TestEvent): string => JSON.stringify(e);
+
+/**
+ * Records `e` in a shard's storage as the receiver's `record` call would (inside `runInDurableObject`,
+ * after the shard's migration ran), about payment `subject`, with `handlerNames` to run.
+ */
+export function recordPaymentEvent(
+  sql: SqlStorage,
+  subject: string,
+  e: TestEvent,
+  handlerNames: readonly string[] = [],
+): RecordResult {
+  return recordEvent(
+    sql,
+    {
+      id: e.id,
+      type: e.type,
+      created_on: e.created_on,
+      subject,
+      subject_kind: 'payment',
+      known: true,
+      body: body(e),
+      data: JSON.stringify(e.data),
+      request_id: 'req_test',
+    },
+    handlerNames,
+    Date.now(),
+  );
+}
 
 /**
  * Runs every due alarm of the shards holding the given subjects until none is left (alarms reschedule

@@ -3,28 +3,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { projectPayment } from '../../src/webhooks/projection';
 import { subjectInbox } from '../../src/webhooks/stubs';
-import { recordEvent } from '../../src/webhooks/subject-store';
-import { body, envelope, newId, type TestEvent } from './helpers';
-
-/** Records `e` in the shard as the receiver would (no handlers, so no alarm is involved). */
-function record(sql: SqlStorage, subject: string, e: TestEvent): void {
-  recordEvent(
-    sql,
-    {
-      id: e.id,
-      type: e.type,
-      created_on: e.created_on,
-      subject,
-      subject_kind: 'payment',
-      known: true,
-      body: body(e),
-      data: JSON.stringify(e.data),
-      request_id: 'req_test',
-    },
-    [],
-    Date.now(),
-  );
-}
+import { envelope, newId, recordPaymentEvent, type TestEvent } from './helpers';
 
 function stored(sql: SqlStorage, subject: string): { json: string; fold: string | null } {
   return sql
@@ -59,14 +38,14 @@ describe('the stored projection fold (src/webhooks/projection.ts)', () => {
       instance.event('evt_warmup'); // runs the shard's migration
       const sql = state.storage.sql;
       for (const [n, e] of events.entries()) {
-        record(sql, pay, e);
+        recordPaymentEvent(sql, pay, e);
         const row = stored(sql, pay);
         expect(row.fold).not.toBeNull();
         expect(JSON.parse(row.json)).toEqual(projectPayment(pay, events.slice(0, n + 1)));
       }
       // A repeat delivery counts itself and leaves the projection as it was.
       const before = stored(sql, pay).json;
-      record(sql, pay, events[0] as TestEvent);
+      recordPaymentEvent(sql, pay, events[0] as TestEvent);
       expect(stored(sql, pay).json).toBe(before);
       expect(JSON.parse(before)).toMatchObject({
         status: 'Partially Refunded',
@@ -91,10 +70,10 @@ describe('the stored projection fold (src/webhooks/projection.ts)', () => {
     await runInDurableObject(subjectInbox(env, pay), (instance, state) => {
       instance.event('evt_warmup');
       const sql = state.storage.sql;
-      record(sql, pay, approved);
+      recordPaymentEvent(sql, pay, approved);
       // As a row written by the release before this one: a projection, no fold.
       sql.exec('UPDATE projection SET fold = NULL WHERE subject = ?', pay);
-      record(sql, pay, captured);
+      recordPaymentEvent(sql, pay, captured);
       const row = stored(sql, pay);
       expect(JSON.parse(row.json)).toEqual(projectPayment(pay, [approved, captured]));
       expect(JSON.parse(row.json)).toMatchObject({ status: 'Captured', currency: 'GBP', events: 2 });
