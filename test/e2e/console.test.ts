@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { type Stack, startStack } from '../../scripts/stack';
 import { DEV_CREDENTIALS } from '../../src/dev/credentials';
 import { type Browser, launchChromium } from './browser';
@@ -14,6 +14,7 @@ import {
   tabTo,
   watch,
 } from './console-helpers';
+import { fetchThroughDevReload } from './dev-reload';
 import { until } from './until';
 
 /**
@@ -36,6 +37,8 @@ let browser: Browser;
 let page: Page;
 let record: PageRecord;
 let bollardLogs = '';
+/** The simulator's `wrangler dev` output, last 8,000 characters: printed when a test fails. */
+let simLogs = '';
 /** Every agent key issued, and the one answer each may appear in. */
 const issuedKeys: string[] = [];
 /** Rendered views, to scan for secrets; key panels are the only place an agent key may be. */
@@ -75,6 +78,7 @@ beforeAll(async () => {
     bollardPort: BOLLARD_PORT,
     onOutput: (name, chunk) => {
       if (name === 'bollard') bollardLogs += chunk;
+      else simLogs = (simLogs + chunk).slice(-8_000);
     },
   });
   await registerWorkflow();
@@ -87,6 +91,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
+});
+
+beforeEach(() => {
+  // What both dev servers said last, beside a failure: a restart or a crash shows there, not in the page.
+  onTestFailed(() => {
+    console.log(
+      `--- simulator, last output:\n${simLogs}\n--- bollard, last output:\n${bollardLogs.slice(-8_000)}`,
+    );
+  });
 });
 
 afterEach(() => {
@@ -369,14 +382,22 @@ describe('the operator console in Chromium', () => {
     expect(order).toEqual([earlier.id, later.id]);
 
     // Events from the simulator's workflow: a captured payment and a won dispute.
-    const trigger = async (type: string) =>
-      (await (
-        await fetch(`${stack.simUrl}/_sim/trigger`, {
-          method: 'POST',
-          headers: SIM_ADMIN,
-          body: JSON.stringify({ type }),
-        })
-      ).json()) as { payment_id: string; dispute_id?: string; events: Array<{ id: string; type: string }> };
+    // Once, in a clean clone's first run, the simulator's `wrangler dev` restarted its Worker during this
+    // call and answered 503 "Your worker restarted mid-request" (dev-reload.ts): sent again, as it asks.
+    const trigger = async (type: string) => {
+      const res = await fetchThroughDevReload(`${stack.simUrl}/_sim/trigger`, {
+        method: 'POST',
+        headers: SIM_ADMIN,
+        body: JSON.stringify({ type }),
+      });
+      const text = await res.text();
+      expect(res.status, text).toBe(201);
+      return JSON.parse(text) as {
+        payment_id: string;
+        dispute_id?: string;
+        events: Array<{ id: string; type: string }>;
+      };
+    };
     const captured = await trigger('payment_captured');
     const disputed = await trigger('dispute_won');
     const all = [...captured.events, ...disputed.events];
