@@ -112,11 +112,12 @@ export function gateway(
 
 /**
  * An agent's calls, from its own object, once every call made so far has appended its outcome (after the
- * answer, with `waitUntil`: awaited here through the calls' execution contexts, not polled for).
+ * answer, with `waitUntil`: awaited here through the calls' execution contexts, not polled for). Read as
+ * `adminSetup` reads: a 503 (the object busy past its deadline) is retried, anything but 200 fails.
  */
 export async function auditFor(agentId: string): Promise<AuditRecord[]> {
   await settled();
-  const res = await admin(`/admin/audit?agent=${agentId}&limit=1000`);
+  const res = await adminSetup('audit', `/admin/audit?agent=${agentId}&limit=1000`, {}, 200);
   return ((await res.json()) as { data: AuditRecord[] }).data;
 }
 
