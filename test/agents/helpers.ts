@@ -2,6 +2,7 @@ import { runDurableObjectAlarm } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { vi } from 'vitest';
 import type { Scopes } from '../../src/agents/model/scope';
 import type { AgentLimits, AgentView, Grants } from '../../src/agents/model/types';
 import type { AuditRecord } from '../../src/agents/objects/audit-calls';
@@ -45,8 +46,9 @@ export async function admin(path: string, init: RequestInit & { json?: unknown }
 
 /**
  * An operator call as a well-behaved client makes it: a 503 (`agent_state_unavailable`: the agent's object
- * did not answer within its deadline, and nothing changed) is retried after its `Retry-After`, twice at
- * most; any other status than `expected` fails the test with the answer. A loaded two-core machine running
+ * did not answer within its deadline, and nothing changed) means "not yet": the call is made again a
+ * second later (its `Retry-After`), for 15 s at most; any other status than `expected` fails the test with
+ * the answer. A loaded two-core machine running
  * three runtimes can pass the 5 s deadline; this is setup, not the behaviour under test.
  */
 async function adminSetup(
@@ -55,16 +57,17 @@ async function adminSetup(
   init: RequestInit & { json?: unknown },
   expected: number,
 ): Promise<Response> {
-  for (let attempt = 0; ; attempt++) {
-    const res = await admin(path, init);
-    if (res.status === expected) return res;
-    const text = await res.text();
-    if (res.status !== 503 || attempt >= 2) throw new Error(`${what}: ${res.status} ${text}`);
-    const retryAfter = Number(res.headers.get('retry-after') ?? '1');
-    await new Promise((resolve) =>
-      setTimeout(resolve, 1_000 * (Number.isFinite(retryAfter) ? retryAfter : 1)),
-    );
-  }
+  // Polled until the object answers: 503 is "not yet" (its Retry-After is 1 s, the interval here).
+  const res = await vi.waitFor(
+    async () => {
+      const r = await admin(path, init);
+      if (r.status === 503) throw new Error(`${what}: 503 ${await r.text()}`);
+      return r;
+    },
+    { timeout: 15_000, interval: 1_000 },
+  );
+  if (res.status !== expected) throw new Error(`${what}: ${res.status} ${await res.text()}`);
+  return res;
 }
 
 /** Creates an agent (`adminSetup`: a 503 is retried, anything but 201 fails the test). */
@@ -137,14 +140,15 @@ export async function indexCaughtUp(
   await settled();
   const agent = env.AGENT.getByName(chain);
   const index = env.AUDIT_INDEX.getByName('global');
-  for (;;) {
-    const [head, indexed] = await Promise.all([agent.head(), index.headOf(chain)]);
-    if (indexed.seq === head.seq && indexed.hash === head.hash) return Date.now() - started;
-    if (Date.now() - started > timeoutMs)
+  return vi.waitFor(
+    async () => {
+      const [head, indexed] = await Promise.all([agent.head(), index.headOf(chain)]);
+      if (indexed.seq === head.seq && indexed.hash === head.hash) return Date.now() - started;
+      if (!onItsOwn) await runDurableObjectAlarm(agent);
       throw new Error(`index behind for ${chain}: ${indexed.seq} < ${head.seq}`);
-    if (onItsOwn) await new Promise((resolve) => setTimeout(resolve, 25));
-    else await runDurableObjectAlarm(agent);
-  }
+    },
+    { timeout: timeoutMs, interval: onItsOwn ? 25 : 1 },
+  );
 }
 
 /** A concrete path for an entry (placeholder ids) and a plausible body, for walking the catalog. */

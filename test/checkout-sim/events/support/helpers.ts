@@ -1,6 +1,6 @@
 import { runDurableObjectAlarm } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import { EVENTS } from '../../../../src/catalog';
 import { DEV_CREDENTIALS } from '../../../../src/dev/credentials';
 import { simFetch } from '../../helpers';
@@ -139,24 +139,30 @@ export async function runAlarm(): Promise<boolean> {
  * out-of-order fault). Alarms also fire on their own under a compressed time scale; forcing them with
  * `runDurableObjectAlarm` just makes the wait short and bounded.
  */
-export async function settle(maxRounds = 400): Promise<Delivery[]> {
-  for (let i = 0; i < maxRounds; i++) {
-    await runDurableObjectAlarm(stub());
-    const all = await deliveries();
-    if (!all.some((d) => d.status === 'pending' || d.status === 'in_flight')) return all;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error('deliveries did not settle');
+export function settle(timeoutMs = 20_000): Promise<Delivery[]> {
+  return vi.waitFor(
+    async () => {
+      await runDurableObjectAlarm(stub());
+      const all = await deliveries();
+      const open = all.filter((d) => d.status === 'pending' || d.status === 'in_flight');
+      if (open.length > 0) throw new Error(`deliveries did not settle: ${open.length} still open`);
+      return all;
+    },
+    // A delivery an alarm that fired on its own has in flight cannot be joined: poll for its end.
+    { timeout: timeoutMs, interval: 10 },
+  );
 }
 
 /** Runs alarms (and waits a little) until `done()` holds: for states short of "settled". */
-export async function waitUntil(done: () => Promise<boolean>, maxRounds = 200): Promise<void> {
-  for (let i = 0; i < maxRounds; i++) {
-    if (await done()) return;
-    await runDurableObjectAlarm(stub());
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error('condition not reached');
+export function waitUntil(done: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  return vi.waitFor(
+    async () => {
+      if (await done()) return;
+      await runDurableObjectAlarm(stub());
+      throw new Error('condition not reached');
+    },
+    { timeout: timeoutMs, interval: 10 },
+  );
 }
 
 /** Compresses the retry schedule so its 30 hours take about 10 ms. */
