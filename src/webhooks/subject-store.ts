@@ -67,6 +67,7 @@ export function migrateSubject(sql: SqlStorage): void {
   // The id memory of pruned events (retention.ts): part of "record once" past the retention window.
   migrateShardRetention(sql);
   migrateEventTime(sql);
+  migrateEventIndexes(sql);
   migrateProjectionFold(sql);
 }
 
@@ -100,6 +101,10 @@ function migrateEventTime(sql: SqlStorage): void {
       sql.exec('UPDATE events SET created_key = ? WHERE id = ?', eventTimeKey(r.created_on), r.id);
   }
   sql.exec('CREATE INDEX IF NOT EXISTS events_subject_time ON events (subject, created_key, id)');
+}
+
+/** v3's indexes on `events` (each statement does nothing once applied). */
+function migrateEventIndexes(sql: SqlStorage): void {
   // Superseded by events_subject_time (created_on as text does not sort by time); one index less to
   // maintain on every insert.
   sql.exec('DROP INDEX IF EXISTS events_subject');
