@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { type AppEnv, BollardError } from '../http';
 import { safeEqual } from '../http/safe-equal';
+import { withTimeout } from '../http/timeout';
 import { readBodyCapped } from './body';
 import { parseEnvelope } from './envelope';
 import { verifyCkoSignature } from './signature';
@@ -8,6 +9,31 @@ import { inboxCatalogue, subjectInbox } from './stubs';
 
 /** Strict UTF-8 (a malformed byte is an error, not U+FFFD). Reusable: each `decode` call starts afresh. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/**
+ * How long a delivery waits for its inbox object (the subject's shard, or the catalogue for quarantine)
+ * to store it. Past that, or when the object fails, the answer is 503: not acknowledged. Checkout.com
+ * delivers it again on its schedule (facts §6), and if the store did land late, the redelivery is a
+ * duplicate of it. A `200` is only ever given for a delivery that is stored.
+ */
+export const INBOX_DEADLINE_MS = 5_000;
+
+const inboxUnavailable = (cause?: unknown) =>
+  new BollardError('upstream_unavailable', {
+    codes: ['webhook_inbox_unavailable'],
+    message: 'the delivery could not be stored in time; it is not acknowledged, deliver it again',
+    retryAfter: 1,
+    ...(cause !== undefined ? { cause } : {}),
+  });
+
+/** `work` (a store in an inbox object) within INBOX_DEADLINE_MS, else `inboxUnavailable`. */
+async function stored<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await withTimeout(work, INBOX_DEADLINE_MS, () => inboxUnavailable());
+  } catch (err) {
+    throw err instanceof BollardError ? err : inboxUnavailable(err);
+  }
+}
 
 const unauthorized = () =>
   new BollardError('unauthorized', {
@@ -49,14 +75,16 @@ export function receiverRoutes(): Hono<AppEnv> {
       // acknowledge it. Checkout.com retries every non-2xx on its schedule (facts §6), so a 4xx would bring
       // the same bytes back eight more times, to be quarantined again; one entry per distinct body counts
       // them instead. docs/webhooks.md says how an operator re-drives them once a release accepts the shape.
-      const kept = await inboxCatalogue(c.env).quarantine({
-        request_id: c.get('requestId'),
-        reason: parsed.reason,
-        codes: [...parsed.codes],
-        body: text || `[${bytes.byteLength} bytes, not UTF-8]`,
-        size: bytes.byteLength,
-        digest: await sha256Hex(bytes),
-      });
+      const kept = await stored(
+        inboxCatalogue(c.env).quarantine({
+          request_id: c.get('requestId'),
+          reason: parsed.reason,
+          codes: [...parsed.codes],
+          body: text || `[${bytes.byteLength} bytes, not UTF-8]`,
+          size: bytes.byteLength,
+          digest: await sha256Hex(bytes),
+        }),
+      );
       log.warn('signed webhook delivery quarantined', {
         quarantine_id: kept.id,
         deliveries: kept.deliveries,
@@ -75,17 +103,19 @@ export function receiverRoutes(): Hono<AppEnv> {
     }
 
     const event = parsed.event;
-    const result = await subjectInbox(c.env, event.subject).record({
-      id: event.id,
-      type: event.type,
-      created_on: event.created_on,
-      subject: event.subject,
-      subject_kind: event.subject_kind,
-      known: event.known,
-      body: text,
-      data: JSON.stringify(event.data),
-      request_id: c.get('requestId'),
-    });
+    const result = await stored(
+      subjectInbox(c.env, event.subject).record({
+        id: event.id,
+        type: event.type,
+        created_on: event.created_on,
+        subject: event.subject,
+        subject_kind: event.subject_kind,
+        known: event.known,
+        body: text,
+        data: JSON.stringify(event.data),
+        request_id: c.get('requestId'),
+      }),
+    );
     if (!event.known)
       log.info('webhook event of an unknown type stored', { event_id: event.id, type: event.type });
     return c.json({ received: true, id: event.id, duplicate: !result.first }, 200);

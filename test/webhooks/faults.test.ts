@@ -2,6 +2,7 @@ import { reset, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { handlers } from '../../src/webhooks';
+import { INBOX_DEADLINE_MS } from '../../src/webhooks/receiver-routes';
 import { subjectInbox } from '../../src/webhooks/stubs';
 import { admin, adminJson, alarmNow, body, deliver, envelope, newId, settle } from './helpers';
 
@@ -156,5 +157,34 @@ describe('handler faults', () => {
     expect((await admin(`/admin/events/${newId('evt')}/replay`, { method: 'POST' })).status).toBe(404);
     expect((await admin('/admin/events/not-an-id')).status).toBe(404);
     expect((await admin(`/admin/payments/${newId('pay')}`)).status).toBe(404);
+  });
+});
+
+describe('inbox faults: the shard that must store a delivery stalls', () => {
+  it('answers 503 with Retry-After past the deadline, acknowledging nothing; the redelivery is stored once', async () => {
+    const e = captured();
+    const subject = e.data.id as string;
+    // The shard takes no event for longer than the receiver waits (as an overloaded or moving object would).
+    const stall = runInDurableObject(subjectInbox(env, subject), (_instance, state) =>
+      state.blockConcurrencyWhile(() => scheduler.wait(INBOX_DEADLINE_MS + 1_000)),
+    );
+    const started = Date.now();
+    const res = await deliver(body(e));
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(await res.json()).toMatchObject({
+      error_type: 'upstream_unavailable',
+      error_codes: ['webhook_inbox_unavailable'],
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(INBOX_DEADLINE_MS);
+    await stall;
+
+    // Checkout.com delivers it again: stored, whether or not the first attempt's store landed late.
+    const again = await deliver(body(e));
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ received: true, id: e.id });
+    const detail = await adminJson<{ id: string; deliveries: number }>(`/admin/events/${e.id}`);
+    expect(detail.id).toBe(e.id);
+    expect([1, 2]).toContain(detail.deliveries);
   });
 });
