@@ -1,6 +1,6 @@
 import { reset, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { handlers } from '../../src/webhooks';
 import { INBOX_DEADLINE_MS } from '../../src/webhooks/receiver-routes';
 import { subjectInbox } from '../../src/webhooks/stubs';
@@ -164,10 +164,18 @@ describe('inbox faults: the shard that must store a delivery stalls', () => {
   it('answers 503 with Retry-After past the deadline, acknowledging nothing; the redelivery is stored once', async () => {
     const e = captured();
     const subject = e.data.id as string;
-    // The shard takes no event for longer than the receiver waits (as an overloaded or moving object would).
-    const stall = runInDurableObject(subjectInbox(env, subject), (_instance, state) =>
-      state.blockConcurrencyWhile(() => scheduler.wait(INBOX_DEADLINE_MS + 1_000)),
+    // The shard takes no event for longer than the receiver waits (as an overloaded or moving object
+    // would). Inside the block it leaves a mark in KV, so the delivery below goes once the block is in
+    // force (a promise resolved across the two contexts would hang workerd).
+    const shard = subjectInbox(env, subject);
+    const mark = `test:stalled:${subject}`;
+    const stall = runInDurableObject(shard, (_instance, state) =>
+      state.blockConcurrencyWhile(async () => {
+        await env.OAUTH_TOKENS.put(mark, '1');
+        await scheduler.wait(INBOX_DEADLINE_MS + 1_000);
+      }),
     );
+    await vi.waitFor(async () => expect(await env.OAUTH_TOKENS.get(mark)).toBe('1'), { interval: 5 });
     const started = Date.now();
     const res = await deliver(body(e));
     expect(res.status).toBe(503);
@@ -178,6 +186,7 @@ describe('inbox faults: the shard that must store a delivery stalls', () => {
     });
     expect(Date.now() - started).toBeGreaterThanOrEqual(INBOX_DEADLINE_MS);
     await stall;
+    await env.OAUTH_TOKENS.delete(mark);
 
     // Checkout.com delivers it again: stored, whether or not the first attempt's store landed late.
     const again = await deliver(body(e));
