@@ -155,8 +155,23 @@ function raisedLimitConfig(perMinute: number): string {
   return file;
 }
 
-/** Starts the simulator and (unless `simOnly`) Bollard; resolves once both answer `/healthz`. */
+/**
+ * Starts the simulator and (unless `simOnly`) Bollard; resolves once both answer `/healthz`. A port
+ * `freePort` found free can be taken before wrangler binds it (by any process binding port 0, e.g. another
+ * workerd starting), and wrangler then exits with "Address already in use": the stack is started again,
+ * with fresh internal ports, up to three times in all.
+ */
 export async function startStack(options: StackOptions): Promise<Stack> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStackOnce(options);
+    } catch (err) {
+      if (attempt >= 3 || !String(err).includes('Address already in use')) throw err;
+    }
+  }
+}
+
+async function startStackOnce(options: StackOptions): Promise<Stack> {
   const { simPort, bollardPort } = options;
   const inherit = options.inheritOutput ?? false;
   // Each stack persists to its own fresh directory: concurrent stacks never share Durable Object files.
