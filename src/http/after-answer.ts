@@ -23,13 +23,15 @@ export async function afterAnswer(
         c.get('log').warn(`${surface} bookkeeping failed`, { what, error: err });
       }
     });
-  let waitUntil: ((promise: Promise<unknown>) => void) | null = null;
-  try {
-    const ctx = c.executionCtx;
-    waitUntil = (promise) => ctx.waitUntil(promise);
-  } catch {
-    // No execution context: run it in line.
-  }
-  if (waitUntil) waitUntil(run());
+  if (hasExecutionContext(c)) c.executionCtx.waitUntil(run());
   else await run();
+}
+
+/** True when the runtime gave this request an execution context (`waitUntil`); Hono throws otherwise. */
+export function hasExecutionContext(c: Context<AppEnv>): boolean {
+  try {
+    return c.executionCtx !== undefined;
+  } catch {
+    return false;
+  }
 }

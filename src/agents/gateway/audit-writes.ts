@@ -4,6 +4,7 @@ import { withObjectDeadline } from '../model/deadlines';
 import type { FinishRequest } from '../objects/agent/rpc';
 import { agentObject } from '../objects/stubs';
 import type { CallContext } from './call';
+import { mayPark, park } from './outcome-relay';
 
 /** The fields of a refusal no agent could be named for. */
 export type AnonymousFields = Pick<EntryInput, 'method' | 'reason'>;
@@ -37,7 +38,9 @@ export function recordAnonymous(ctx: CallContext, fields: AnonymousFields): Prom
 
 /**
  * Appends a started call's outcome after its answer (`waitUntil`), without delaying it. If the Worker
- * stops first, the start stays `unrecorded` and the agent's sweep marks it (docs/agents.md).
+ * stops first, the start stays `unrecorded` and the agent's sweep marks it (docs/agents.md). An outcome
+ * nobody waits on is parked first (outcome-relay.ts): the agent's next call from this isolate carries it
+ * on its `begin`, and only one that no call carried is sent with `finish`.
  *
  * An outcome that gives a hold back (upstream answered 4xx, or failed for certain) is appended before the
  * answer instead: the agent may act on that answer at once, and its next call must find the allowance
@@ -47,7 +50,11 @@ export function recordAnonymous(ctx: CallContext, fields: AnonymousFields): Prom
 export async function finishCall(ctx: CallContext, agentId: string, request: FinishRequest): Promise<void> {
   const append = () =>
     twice(() => withObjectDeadline(agentObject(ctx.env, agentId).finish(request), 'the audit log'));
-  if (request.release === null) return ctx.after('audit: outcome', append);
+  if (request.release === null)
+    return ctx.after('audit: outcome', async () => {
+      const carried = ctx.deferred && mayPark(request) && (await park(agentId, request, sleep));
+      if (!carried) await append();
+    });
   try {
     await append();
   } catch (err) {
@@ -62,6 +69,8 @@ export function abandonCall(ctx: CallContext, agentId: string): Promise<void> {
     withObjectDeadline(agentObject(ctx.env, agentId).abandon(ctx.requestId, Date.now()), 'the audit log'),
   );
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function twice(work: () => Promise<unknown>): Promise<void> {
   try {

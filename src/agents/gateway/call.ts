@@ -35,6 +35,8 @@ export interface CallContext {
    * one, in line otherwise (tests calling `app.fetch` without a context). Never throws.
    */
   after: (what: string, work: () => Promise<unknown>) => Promise<void>;
+  /** True when `after` runs after the answer (`waitUntil`), so an outcome may be parked (outcome-relay.ts). */
+  deferred: boolean;
 }
 
 /** A refusal the surface decided from the request alone, answered once the key is known to be good. */

@@ -21,6 +21,7 @@ import type { AuditRef, CallProof } from '../proof/receipt-claims';
 import { approvalAnswer, awaitRunning, executionAnswer } from './approval-answers';
 import { abandonCall, finishCall, recordAnonymous } from './audit-writes';
 import { type AgentCall, type CallContext, type CallOutcome, errorBody, objectFailed } from './call';
+import { carriedRequests, settleCarried, takeParked } from './outcome-relay';
 
 /** Refusals that are about the request's shape rather than the agent's permissions. */
 const INVALID_REQUEST = new Set<DecisionReason>(['idempotency_key_invalid', 'idempotency_key_reused']);
@@ -109,10 +110,13 @@ export async function executeAgentCall(
       ? upstreamTiming(ctx.env, 'agents').deadlineMs
       : 0;
 
+  // The agent's outcomes parked in this isolate ride on this round trip (outcome-relay.ts).
+  const carried = takeParked(presented.agentId);
   let begun: BeginResult;
   try {
     begun = await withObjectDeadline<BeginResult>(
       agentObject(ctx.env, presented.agentId).begin({
+        ...(carried.items.length ? { outcomes: carriedRequests(carried) } : {}),
         keyHash: await hashAgentKey(presented.key),
         requestId: ctx.requestId,
         channel: ctx.channel,
@@ -132,7 +136,10 @@ export async function executeAgentCall(
       "the agent's state",
       OBJECT_DEADLINE_MS + lookupMs,
     );
+    settleCarried(carried, true);
   } catch (err) {
+    // The carried outcomes go back to their own requests, which send them (twice is harmless).
+    settleCarried(carried, false);
     // Nothing was sent upstream: a 503 that says so. A start the object may still have made is closed.
     await abandonCall(ctx, presented.agentId);
     ctx.log.warn('agent begin failed', { error: err });

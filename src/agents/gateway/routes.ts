@@ -2,7 +2,7 @@ import type { Context, Hono } from 'hono';
 import { matchRequest, methodsForPath } from '../../catalog';
 import type { CheckoutClient } from '../../checkout/contract';
 import type { AppEnv } from '../../http';
-import { afterAnswer } from '../../http/after-answer';
+import { afterAnswer, hasExecutionContext } from '../../http/after-answer';
 import { attemptSource } from '../model/attempts';
 import { presentedKey } from '../model/keys';
 import { RECEIPT_HEADER, receiptForAnswer } from '../proof/receipts';
@@ -37,6 +37,7 @@ export function callContext(c: Context<AppEnv>, channel: CallContext['channel'])
     log: c.get('log'),
     identify: (agentId) => c.set('agentId', agentId),
     after: (what, work) => afterAnswer(c, 'agent', what, work),
+    deferred: hasExecutionContext(c),
   };
   return ctx;
 }

@@ -50,7 +50,8 @@ async function listUntil(query: string, until: (page: Page) => boolean): Promise
       expect(until(page)).toBe(true);
       return page;
     },
-    { timeout: 5_000, interval: 25 },
+    // The index is fed by the agents' alarms, which a loaded machine runs late: seconds, not milliseconds.
+    { timeout: 15_000, interval: 25 },
   );
 }
 

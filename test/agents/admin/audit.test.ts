@@ -3,6 +3,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { GlobalVerification } from '../../../src/agents/admin/audit-verify';
 import type { AuditRecord } from '../../../src/agents/objects/audit-calls';
+import { settled } from '../../support/worker-fetch';
 import {
   admin,
   auditFor,
@@ -76,6 +77,8 @@ describe('audit log', { timeout: 120_000 }, () => {
     expect(results.filter((s) => s === 403)).toHaveLength(200);
     for (const agent of agents) expect((await page(`agent=${agent.id}&limit=1`)).total_count).toBe(100);
     // Each agent's chain verifies on its own: 100 reads are a start and an outcome each; a refusal is one entry.
+    // The outcomes land after the answers (carried by a next call, or on their own): wait for them all.
+    await settled();
     for (const agent of readers)
       expect(await verifyChain(agent.id)).toMatchObject({ valid: true, count: 200 });
     for (const agent of denied)

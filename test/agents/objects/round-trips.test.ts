@@ -1,10 +1,12 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { carriedRequests, settleCarried, takeParked } from '../../../src/agents/gateway/outcome-relay';
 import { hashAgentKey } from '../../../src/agents/model/keys';
 import { SWEEP_AFTER_MS } from '../../../src/agents/objects/agent/call-path';
 import type { BeginRequest } from '../../../src/agents/objects/agent/rpc';
 import type { AuditRecord } from '../../../src/agents/objects/audit-calls';
+import { agentObject } from '../../../src/agents/objects/stubs';
 import worker from '../../../workers/bollard/index';
 import {
   ADMIN,
@@ -66,9 +68,73 @@ describe('one Durable Object round trip per agent call', { timeout: 60_000 }, ()
     const read = await agentCall(agent.key, 'GET', '/payments?limit=1');
     expect(read.status).toBe(200);
     expect(read.waited).toEqual({ AGENT: 1 });
-    expect(read.background).toBe(1);
+    // Nothing runs beside the answer: the outcome is parked for the agent's next call to carry, and sent
+    // on its own (`finish`) when none comes in time, which `metered_` waits for (waitOnExecutionContext).
+    expect(read.background).toBe(0);
     const [rec] = await auditFor(agent.id);
     expect(rec).toMatchObject({ decision: 'allowed', upstream_status: 200, outcome: 'recorded' });
+    expect(await chainKinds(agent.id)).toEqual([
+      [1, 'start', null],
+      [2, 'outcome', 1],
+    ]);
+  });
+
+  it("the agent's next call carries the outcome of the one before: one round trip and one step for both", async () => {
+    const agent = await createAgent({ payments: 'read' });
+    const first = createExecutionContext();
+    const answered = await worker.fetch(
+      new Request(`${BASE}/agent/v1/payments?limit=1`, { headers: { authorization: `Bearer ${agent.key}` } }),
+      metered,
+      first,
+    );
+    expect(answered.status).toBe(200);
+    await answered.text();
+    // Sent before the first call's parked outcome is due on its own (its execution context is still open).
+    const second = await agentCall(agent.key, 'GET', '/payments?limit=1');
+    expect(second.waited).toEqual({ AGENT: 1 });
+    await waitOnExecutionContext(first);
+    // The first outcome went in with the second call's start, before it; the second's came on its own.
+    expect(await chainKinds(agent.id)).toEqual([
+      [1, 'start', null],
+      [2, 'outcome', 1],
+      [3, 'start', null],
+      [4, 'outcome', 3],
+    ]);
+    const records = await auditFor(agent.id);
+    expect(records.map((r) => [r.decision, r.outcome])).toEqual([
+      ['allowed', 'recorded'],
+      ['allowed', 'recorded'],
+    ]);
+  });
+
+  it('an outcome carried by a begin whose answer was lost is sent again and appended once', async () => {
+    const agent = await createAgent({ payments: 'read' });
+    const first = createExecutionContext();
+    const answered = await worker.fetch(
+      new Request(`${BASE}/agent/v1/payments?limit=1`, { headers: { authorization: `Bearer ${agent.key}` } }),
+      metered,
+      first,
+    );
+    await answered.text();
+    // The Worker gave up on the carrying begin (deadline): the outcome went back to its own request.
+    const carried = takeParked(agent.id);
+    expect(carried.items).toHaveLength(1);
+    const stub = agentObject(env, agent.id);
+    const begun = await stub.begin({
+      ...(await readBegin(agent.key, 'lost-begin')),
+      outcomes: carriedRequests(carried),
+    });
+    expect(begun.kind).toBe('started');
+    settleCarried(carried, false);
+    await waitOnExecutionContext(first);
+    await stub.abandon('lost-begin');
+    // Outcome 1 once (the object ignored the second `finish`), then the abandoned start and its end.
+    expect(await chainKinds(agent.id)).toEqual([
+      [1, 'start', null],
+      [2, 'outcome', 1],
+      [3, 'start', null],
+      [4, 'outcome', 3],
+    ]);
   });
 
   it('a limited payment (cap reserved) and a limited capture (the payment read upstream) are one round trip each', async () => {
@@ -192,6 +258,36 @@ async function agentToolCall(key: string): Promise<Response> {
     env,
     createExecutionContext(),
   );
+}
+
+/** The agent's chain as (seq, kind, call_seq), read in its object. */
+async function chainKinds(agentId: string): Promise<Array<[number, string, number | null]>> {
+  return await runInDurableObject(agentObject(env, agentId), (_instance, state) =>
+    state.storage.sql
+      .exec<{ seq: number; kind: string; call_seq: number | null }>(
+        'SELECT seq, kind, call_seq FROM audit_entries ORDER BY seq',
+      )
+      .toArray()
+      .map((row): [number, string, number | null] => [row.seq, row.kind, row.call_seq]),
+  );
+}
+
+/** What the Worker sends `begin` for a payments listing, as `executeAgentCall` would. */
+async function readBegin(key: string, requestId: string): Promise<BeginRequest> {
+  return {
+    keyHash: await hashAgentKey(key),
+    requestId,
+    channel: 'rest',
+    atMs: Date.now(),
+    method: 'GET',
+    source: '203.0.113.9',
+    entry: 'listPayments',
+    params: {},
+    refusal: null,
+    givenKey: null,
+    key: null,
+    money: { amount: null, currency: null },
+  };
 }
 
 /** What the Worker sends `begin` for a payment, as `executeAgentCall` would. */

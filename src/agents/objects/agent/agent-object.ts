@@ -170,6 +170,9 @@ export class AgentObject extends DurableObject<Env> {
    */
   async begin(request: BeginRequest): Promise<BeginResult> {
     const stores = this.#stores;
+    // Earlier calls' outcomes first (gateway/outcome-relay.ts), whatever this call's fate: they are facts.
+    const carried = (request.outcomes ?? []).filter((outcome) => this.#finishOne(outcome)).length;
+    if (carried) await this.#afterAppend();
     const row = profileOf(stores);
     if (!row || !stores) return { kind: 'unknown_agent' };
     const failed = checkKey(stores, row, request.keyHash, request);
@@ -199,15 +202,7 @@ export class AgentObject extends DurableObject<Env> {
    * definitely did nothing. Idempotent: a second finish of the same call is a no-op.
    */
   async finish(request: FinishRequest): Promise<void> {
-    const stores = this.#stores;
-    if (!stores || !finishStart(stores, request.seq, request, request.release !== null)) return;
-    // Object scope: calls waiting for a creation's answer look again (ownership.ts).
-    this.#settled.notify();
-    // Approvals: an approved call's execution ended (its answer kept for replays); waiters learn it.
-    const row = profileOf(stores);
-    if (row && request.approval && executionEnded(stores, row, request))
-      this.#waiters.wake(request.approval.approvalId);
-    await this.#afterAppend();
+    if (this.#finishOne(request)) await this.#afterAppend();
   }
 
   /**
@@ -459,6 +454,20 @@ export class AgentObject extends DurableObject<Env> {
 
   #view(nowMs: number): AgentView {
     return agentView(directoryRow(profileOf(this.#stores) as ProfileRow), nowMs);
+  }
+
+  /** `finish` without the alarm: false when there was nothing to finish (not pending, or finished). */
+  #finishOne(request: FinishRequest): boolean {
+    const stores = this.#stores;
+    if (!stores || !finishStart(stores, request.seq, request, request.release !== null)) return false;
+    // Object scope: calls waiting for a creation's answer look again (ownership.ts).
+    this.#settled.notify();
+    // Approvals: an approved call's execution ended (its answer kept for replays); waiters learn it.
+    if (request.approval) {
+      const row = profileOf(stores);
+      if (row && executionEnded(stores, row, request)) this.#waiters.wake(request.approval.approvalId);
+    }
+    return true;
   }
 
   #append(input: EntryInput): AuditEntry {

@@ -60,6 +60,11 @@ export interface BeginRequest extends RequestMeta {
   body?: unknown;
   /** Object scope (issue 18, scope-budgets): what the body and query say about the objects the call names. */
   object?: ObjectFacts;
+  /**
+   * Earlier calls' outcomes this request carries (gateway/outcome-relay.ts), appended first, as `finish`
+   * would append them: plain outcomes only (no hold to give back, no approval, no creation).
+   */
+  outcomes?: FinishRequest[];
 }
 
 /** An `UpstreamResponse` that can cross an RPC boundary (Headers cannot). */
