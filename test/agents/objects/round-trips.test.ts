@@ -1,7 +1,12 @@
 import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
-import { carriedRequests, settleCarried, takeParked } from '../../../src/agents/gateway/outcome-relay';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import {
+  carriedRequests,
+  carryWindow,
+  settleCarried,
+  takeParked,
+} from '../../../src/agents/gateway/outcome-relay';
 import { hashAgentKey } from '../../../src/agents/model/keys';
 import { SWEEP_AFTER_MS } from '../../../src/agents/objects/agent/call-path';
 import type { BeginRequest } from '../../../src/agents/objects/agent/rpc';
@@ -81,6 +86,8 @@ describe('one Durable Object round trip per agent call', { timeout: 60_000 }, ()
 
   it("the agent's next call carries the outcome of the one before: one round trip and one step for both", async () => {
     const agent = await createAgent({ payments: 'read' });
+    // Wide enough that the second call leaves while the first outcome is parked, however slow the machine.
+    widenCarryWindow();
     const first = createExecutionContext();
     const answered = await worker.fetch(
       new Request(`${BASE}/agent/v1/payments?limit=1`, { headers: { authorization: `Bearer ${agent.key}` } }),
@@ -109,6 +116,7 @@ describe('one Durable Object round trip per agent call', { timeout: 60_000 }, ()
 
   it('an outcome carried by a begin whose answer was lost is sent again and appended once', async () => {
     const agent = await createAgent({ payments: 'read' });
+    widenCarryWindow();
     const first = createExecutionContext();
     const answered = await worker.fetch(
       new Request(`${BASE}/agent/v1/payments?limit=1`, { headers: { authorization: `Bearer ${agent.key}` } }),
@@ -258,6 +266,15 @@ async function agentToolCall(key: string): Promise<Response> {
     env,
     createExecutionContext(),
   );
+}
+
+/** Parked outcomes wait 3 s for this test (then its own window again): carrying is then no race. */
+function widenCarryWindow(): void {
+  const usual = carryWindow.ms;
+  carryWindow.ms = 3_000;
+  onTestFinished(() => {
+    carryWindow.ms = usual;
+  });
 }
 
 /** The agent's chain as (seq, kind, call_seq), read in its object. */
