@@ -86,16 +86,7 @@ describe('one Durable Object round trip per agent call', { timeout: 60_000 }, ()
 
   it("the agent's next call carries the outcome of the one before: one round trip and one step for both", async () => {
     const agent = await createAgent({ payments: 'read' });
-    // Wide enough that the second call leaves while the first outcome is parked, however slow the machine.
-    widenCarryWindow();
-    const first = createExecutionContext();
-    const answered = await worker.fetch(
-      new Request(`${BASE}/agent/v1/payments?limit=1`, { headers: { authorization: `Bearer ${agent.key}` } }),
-      metered,
-      first,
-    );
-    expect(answered.status).toBe(200);
-    await answered.text();
+    const first = await readLeavingOutcomeParked(agent.key);
     // Sent before the first call's parked outcome is due on its own (its execution context is still open).
     const second = await agentCall(agent.key, 'GET', '/payments?limit=1');
     expect(second.waited).toEqual({ AGENT: 1 });
@@ -116,14 +107,7 @@ describe('one Durable Object round trip per agent call', { timeout: 60_000 }, ()
 
   it('an outcome carried by a begin whose answer was lost is sent again and appended once', async () => {
     const agent = await createAgent({ payments: 'read' });
-    widenCarryWindow();
-    const first = createExecutionContext();
-    const answered = await worker.fetch(
-      new Request(`${BASE}/agent/v1/payments?limit=1`, { headers: { authorization: `Bearer ${agent.key}` } }),
-      metered,
-      first,
-    );
-    await answered.text();
+    const first = await readLeavingOutcomeParked(agent.key);
     // The Worker gave up on the carrying begin (deadline): the outcome went back to its own request.
     const carried = takeParked(agent.id);
     expect(carried.items).toHaveLength(1);
@@ -268,13 +252,26 @@ async function agentToolCall(key: string): Promise<Response> {
   );
 }
 
-/** Parked outcomes wait 3 s for this test (then its own window again): carrying is then no race. */
-function widenCarryWindow(): void {
+/**
+ * One read through the whole Worker, answered, its outcome parked: the carry window is 3 s for this test
+ * (wide enough that what the test does next happens within it, however slow the machine), and the read's
+ * execution context is returned still open, for the test to wait on.
+ */
+async function readLeavingOutcomeParked(key: string): Promise<ExecutionContext> {
   const usual = carryWindow.ms;
   carryWindow.ms = 3_000;
   onTestFinished(() => {
     carryWindow.ms = usual;
   });
+  const ctx = createExecutionContext();
+  const answered = await worker.fetch(
+    new Request(`${BASE}/agent/v1/payments?limit=1`, { headers: { authorization: `Bearer ${key}` } }),
+    metered,
+    ctx,
+  );
+  expect(answered.status).toBe(200);
+  await answered.text();
+  return ctx;
 }
 
 /** The agent's chain as (seq, kind, call_seq), read in its object. */
