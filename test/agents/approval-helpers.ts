@@ -78,7 +78,8 @@ export async function approvalSettled(id: string, status: ApprovalView['status']
       expect(view.status).toBe(status);
       return view;
     },
-    { timeout: 5_000, interval: 25 },
+    // Seconds, not milliseconds: a loaded machine runs the after-answer work late.
+    { timeout: 15_000, interval: 25 },
   );
 }
 
