@@ -13,8 +13,8 @@ import type { FinishRequest } from '../objects/agent/rpc';
  * answer was lost, and then sent again, is appended once.
  *
  * Only outcomes nobody waits on are parked: not a hold given back (appended before the answer), not an
- * approved execution (its waiters), not a creation (object scope reads it). Holds are module state, not
- * promises: nothing here crosses from one request's context to another's.
+ * approved execution (its waiters), not a creation (object scope reads it). Parked outcomes are module state,
+ * not promises: nothing here crosses from one request's context to another's.
  */
 
 /**
@@ -24,7 +24,7 @@ import type { FinishRequest } from '../objects/agent/rpc';
  */
 export const carryWindow = { ms: 50 };
 /** At most this many outcomes ride on one `begin` (a burst that parked more sends the rest itself). */
-export const MAX_CARRIED = 16;
+const MAX_CARRIED = 16;
 
 /**
  * `parked`: waiting in the queue; `carried`: on a `begin` that has not answered; `recorded`: that `begin`
