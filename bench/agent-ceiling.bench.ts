@@ -1,5 +1,5 @@
 import { startTopology } from '../scripts/bench-topology';
-import { createAgent, seedPayment } from './fixtures';
+import { createAgent, GOVERNOR_OUT_OF_REACH, SIM_LIMITS_OUT_OF_REACH, seedPayment } from './fixtures';
 import { scaled } from './hot-path';
 import { measure, printTable, round, writeResult } from './lib';
 
@@ -25,8 +25,8 @@ const median = (xs: number[]) => {
 
 export default async function run(): Promise<void> {
   const topology = await startTopology({
-    simVars: { SIM_READS_PER_SECOND: '100000', SIM_WRITES_PER_SECOND: '100000' },
-    vars: { RATE_LIMIT_READS_PER_SECOND: '100000', RATE_LIMIT_WRITES_PER_SECOND: '100000' },
+    simVars: SIM_LIMITS_OUT_OF_REACH,
+    vars: GOVERNOR_OUT_OF_REACH,
   });
   try {
     const id = await seedPayment(topology.simUrl, 'agent-ceiling');

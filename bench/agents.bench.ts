@@ -1,6 +1,6 @@
 import { startTopology } from '../scripts/bench-topology';
 import { DEV_CREDENTIALS } from '../src/dev/credentials';
-import { createAgent, seedPayment } from './fixtures';
+import { createAgent, GOVERNOR_OUT_OF_REACH, SIM_LIMITS_OUT_OF_REACH, seedPayment } from './fixtures';
 import { printHotPath, runHotPath, scaled } from './hot-path';
 import { measure, printTable, writeResult } from './lib';
 
@@ -17,8 +17,8 @@ const ADMIN = { authorization: `Bearer ${DEV_CREDENTIALS.adminToken}`, 'content-
 export default async function run(): Promise<void> {
   const topology = await startTopology({
     // High limits on both sides: this measures the gateway's overhead, not rate limiting.
-    simVars: { SIM_READS_PER_SECOND: '100000', SIM_WRITES_PER_SECOND: '100000' },
-    vars: { RATE_LIMIT_READS_PER_SECOND: '100000', RATE_LIMIT_WRITES_PER_SECOND: '100000' },
+    simVars: SIM_LIMITS_OUT_OF_REACH,
+    vars: GOVERNOR_OUT_OF_REACH,
   });
   try {
     const secret = `Bearer ${DEV_CREDENTIALS.secretKey}`;

@@ -5,10 +5,11 @@ import { join, resolve } from 'node:path';
 import { startTopology, WRANGLER_ENV } from '../scripts/bench-topology';
 import { DEV_CREDENTIALS } from '../src/dev/credentials';
 import {
-  BENCH_ORIGIN,
   createAgent,
   createSessionDirect,
   createSessionVia,
+  OPEN_STOREFRONT_VARS,
+  SIM_LIMITS_OUT_OF_REACH,
   seedPayment,
   storefrontSessionBody,
   upstreamSessionBody,
@@ -63,14 +64,8 @@ function buildBefore(gitTree: string, outdir: string): string {
 async function measureBoth(ref: string, baselineBundle: string): Promise<void> {
   const topology = await startTopology({
     baselineBundle,
-    vars: {
-      STOREFRONT_ORDER_MODE: 'open',
-      STOREFRONT_ORIGINS: BENCH_ORIGIN,
-      STOREFRONT_CLIENT_LIMIT_PER_MINUTE: '100000000',
-      RATE_LIMIT_READS_PER_SECOND: '100000',
-      RATE_LIMIT_WRITES_PER_SECOND: '100000',
-    },
-    simVars: { SIM_READS_PER_SECOND: '100000', SIM_WRITES_PER_SECOND: '100000' },
+    vars: OPEN_STOREFRONT_VARS,
+    simVars: SIM_LIMITS_OUT_OF_REACH,
   });
   try {
     const beforeUrl = topology.baselineUrl;

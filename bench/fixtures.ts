@@ -38,6 +38,26 @@ export async function seedPayment(simUrl: string, reference: string): Promise<st
 /** The storefront origin the benches configure (`STOREFRONT_ORIGINS`) and send. */
 export const BENCH_ORIGIN = 'https://shop.bench.example';
 
+/** The simulator's own rate limits out of reach: a bench measures Bollard, not the simulator's throttling. */
+export const SIM_LIMITS_OUT_OF_REACH = { SIM_READS_PER_SECOND: '100000', SIM_WRITES_PER_SECOND: '100000' };
+
+/** Bollard's account governor out of reach (its leases still happen, and are counted). */
+export const GOVERNOR_OUT_OF_REACH = {
+  RATE_LIMIT_READS_PER_SECOND: '100000',
+  RATE_LIMIT_WRITES_PER_SECOND: '100000',
+};
+
+/**
+ * The storefront in open mode for `BENCH_ORIGIN`, its per-client and account budgets out of reach: the
+ * benches measure the path, not the throttles (their round trips still happen).
+ */
+export const OPEN_STOREFRONT_VARS = {
+  STOREFRONT_ORDER_MODE: 'open',
+  STOREFRONT_ORIGINS: BENCH_ORIGIN,
+  STOREFRONT_CLIENT_LIMIT_PER_MINUTE: '100000000',
+  ...GOVERNOR_OUT_OF_REACH,
+};
+
 const billing = { address: { country: 'GB', city: 'London' } };
 const returnUrls = {
   success_url: `${BENCH_ORIGIN}/?outcome=success`,

@@ -5,10 +5,11 @@ import { freePort } from '../scripts/bench-topology';
 import { startStack } from '../scripts/stack';
 import { DEV_CREDENTIALS } from '../src/dev/credentials';
 import {
-  BENCH_ORIGIN,
   createAgent,
   createSessionDirect,
   createSessionVia,
+  OPEN_STOREFRONT_VARS,
+  SIM_LIMITS_OUT_OF_REACH,
   seedPayment,
   storefrontSessionBody,
   upstreamSessionBody,
@@ -28,21 +29,14 @@ import { startWranglerDev, stopWranglerDev, varArgs, waitHealthy } from './wrang
  * POST that reads its body (the issue's 0.7× target is on deliveries/s). No metered side: `DO_METER` needs a second Bollard on the same objects, which `wrangler dev` has
  * not.
  */
-const RAISED = { SIM_READS_PER_SECOND: '100000', SIM_WRITES_PER_SECOND: '100000' };
 
 export default async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bollard-npmstart-'));
   const stack = await startStack({
     simPort: await freePort(),
     bollardPort: await freePort(),
-    simVars: RAISED,
-    vars: {
-      STOREFRONT_ORDER_MODE: 'open',
-      STOREFRONT_ORIGINS: BENCH_ORIGIN,
-      STOREFRONT_CLIENT_LIMIT_PER_MINUTE: '100000000',
-      RATE_LIMIT_READS_PER_SECOND: '100000',
-      RATE_LIMIT_WRITES_PER_SECOND: '100000',
-    },
+    simVars: SIM_LIMITS_OUT_OF_REACH,
+    vars: OPEN_STOREFRONT_VARS,
     clientLimitPerMinute: 100_000_000,
   });
   const bare = await startWranglerDev(

@@ -2,9 +2,10 @@ import { startTopology } from '../scripts/bench-topology';
 import { TOKENIZE_JS } from '../src/browser/tokenize-bundle';
 import { gzipKiB, workerSize } from './bundle-size';
 import {
-  BENCH_ORIGIN,
   createSessionDirect,
   createSessionVia,
+  OPEN_STOREFRONT_VARS,
+  SIM_LIMITS_OUT_OF_REACH,
   storefrontSessionBody,
   upstreamSessionBody,
 } from './fixtures';
@@ -22,16 +23,9 @@ import { printTable, round, writeResult } from './lib';
 
 export default async function run(): Promise<void> {
   const topology = await startTopology({
-    vars: {
-      STOREFRONT_ORDER_MODE: 'open',
-      STOREFRONT_ORIGINS: BENCH_ORIGIN,
-      // Measure the path, not the throttles: the per-client and account budgets are set out of reach
-      // (their Durable Object round trips still happen, and are counted).
-      STOREFRONT_CLIENT_LIMIT_PER_MINUTE: '100000000',
-      RATE_LIMIT_WRITES_PER_SECOND: '100000',
-      RATE_LIMIT_READS_PER_SECOND: '100000',
-    },
-    simVars: { SIM_READS_PER_SECOND: '100000', SIM_WRITES_PER_SECOND: '100000' },
+    // Measure the path, not the throttles (their Durable Object round trips still happen, and are counted).
+    vars: OPEN_STOREFRONT_VARS,
+    simVars: SIM_LIMITS_OUT_OF_REACH,
   });
   try {
     const directBody = upstreamSessionBody('BENCH');

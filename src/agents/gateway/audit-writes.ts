@@ -52,7 +52,7 @@ export async function finishCall(ctx: CallContext, agentId: string, request: Fin
     twice(() => withObjectDeadline(agentObject(ctx.env, agentId).finish(request), 'the audit log'));
   if (request.release === null)
     return ctx.after('audit: outcome', async () => {
-      const carried = ctx.deferred && mayPark(request) && (await park(agentId, request, sleep));
+      const carried = ctx.deferred && mayPark(request) && (await park(agentId, request));
       if (!carried) await append();
     });
   try {
@@ -69,8 +69,6 @@ export function abandonCall(ctx: CallContext, agentId: string): Promise<void> {
     withObjectDeadline(agentObject(ctx.env, agentId).abandon(ctx.requestId, Date.now()), 'the audit log'),
   );
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function twice(work: () => Promise<unknown>): Promise<void> {
   try {

@@ -43,16 +43,12 @@ export function mayPark(request: FinishRequest): boolean {
  * Parks `request` for `agentId`; resolves after `carryWindow.ms` with true when a `begin` carried it
  * (recorded), false when it is still this caller's to send. Either way it is no longer parked.
  */
-export async function park(
-  agentId: string,
-  request: FinishRequest,
-  wait: (ms: number) => Promise<void>,
-): Promise<boolean> {
+export async function park(agentId: string, request: FinishRequest): Promise<boolean> {
   const item: Parked = { request, state: 'parked' };
   const queue = parkedByAgent.get(agentId);
   if (queue) queue.push(item);
   else parkedByAgent.set(agentId, [item]);
-  await wait(carryWindow.ms);
+  await new Promise<void>((resolve) => setTimeout(resolve, carryWindow.ms));
   if (item.state === 'recorded') return true;
   // A carried outcome whose `begin` has not answered yet is sent too: if that `begin` applied it, the
   // object ignores the second one.
